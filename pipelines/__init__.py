@@ -1,0 +1,1 @@
+"""Pipeline wiring and the `fortnox-pipeline` command line."""

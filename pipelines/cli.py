@@ -1,0 +1,36 @@
+"""The `fortnox-pipeline` command line: one typer app, each command group in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from pipelines import cli_auth, cli_models, cli_run, cli_sandbox, cli_sie
+
+app = typer.Typer(
+    name="fortnox-pipeline",
+    help="Read-only extraction of Fortnox books into a warehouse.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.command()
+def version() -> None:
+    """Print the installed version."""
+    from importlib.metadata import version as installed_version
+
+    typer.echo(installed_version("fortnox-pipeline"))
+
+
+for module in (cli_run, cli_auth, cli_sie, cli_models, cli_sandbox):
+    module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,9 @@
+"""`fortnox-pipeline` commands: auth (being built)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Attach this module's commands to the main app."""

@@ -1,0 +1,1 @@
+"""A faithful local double of the Fortnox API with generated Swedish books."""
