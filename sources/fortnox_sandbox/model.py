@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -310,3 +311,6 @@ class Company:
     business_date: date  # the sandbox's "today" for new business (moved by advance)
     deliberate_differences: list[DeliberateDifference] = field(default_factory=list)
     fortnox_customer_id: str = ""  # SIE #FNR
+    # The book generator's private bookkeeping (planned payments, VAT and payroll accruals,
+    # next numbers) so `advance` can continue the same business; readers must ignore it.
+    simulation: Any = None
