@@ -1,0 +1,80 @@
+"""Constants of the Fortnox API: where it lives, how it authenticates, how fast it may be called.
+
+A plain constants module (no logic) so that the client, the auth code, the dlt source and the
+tests all agree on one set of numbers. Facts come from `fortnox-api.md` (rate-limit, OAuth2 and
+pagination sections).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- where the API and the OAuth2 server live (overridable in .dlt/config.toml) ---------------
+DEFAULT_BASE_URL: Final = "https://api.fortnox.se"
+DEFAULT_AUTH_BASE_URL: Final = "https://apps.fortnox.se"
+API_PREFIX: Final = "/3/"
+AUTHORIZE_PATH: Final = "/oauth-v1/auth"
+TOKEN_PATH: Final = "/oauth-v1/token"
+
+# --- OAuth2 ------------------------------------------------------------------------------------
+# Every Fortnox scope grants read *and* write; these are the ones a read-only pipeline needs.
+DEFAULT_SCOPES: Final[tuple[str, ...]] = (
+    "bookkeeping",
+    "invoice",
+    "payment",
+    "supplierinvoice",
+    "customer",
+    "supplier",
+    "costcenter",
+    "project",
+    "companyinformation",
+    "settings",
+)
+DEFAULT_PROFILE: Final = "default"
+# An access token is treated as expired this long before its real expiry, so that a request
+# never leaves with a token that dies in flight; capped at a quarter of the token's lifetime so
+# that short-lived tokens (the sandbox's `--access-token-ttl 1`) are still used at all.
+ACCESS_TOKEN_LEEWAY_SECONDS: Final = 30.0
+ACCESS_TOKEN_LEEWAY_FRACTION: Final = 0.25
+# How long a second process waits for the first one's refresh before giving up.
+TOKEN_LOCK_TIMEOUT_SECONDS: Final = 60.0
+TOKEN_REQUEST_ATTEMPTS: Final = 3
+
+# --- paging ------------------------------------------------------------------------------------
+PAGE_SIZE: Final = 500  # Fortnox accepts limit 1..500; the default of 100 quadruples the calls
+
+# --- pacing and retries ------------------------------------------------------------------------
+# "25 requests per 5 seconds" sliding window, per client id and tenant.
+RATE_LIMIT_REQUESTS: Final = 25
+RATE_LIMIT_WINDOW_SECONDS: Final = 5.0
+# Slack added to the window, for clock granularity on the server side.
+RATE_LIMIT_MARGIN_SECONDS: Final = 0.05
+DEFAULT_MAX_RETRIES: Final = 6
+RETRY_BACKOFF_BASE_SECONDS: Final = 0.5
+RETRY_BACKOFF_CAP_SECONDS: Final = 16.0
+RETRY_MAX_ELAPSED_SECONDS: Final = 180.0
+DEFAULT_TIMEOUT_SECONDS: Final = 30.0
+
+# --- error codes (fortnox-api.md, "Error bodies") ----------------------------------------------
+ERROR_CODES_SCOPE_MISSING: Final = frozenset({2000663, 2001101})
+ERROR_CODES_INVALID_LOGIN: Final = frozenset({2000310, 2000311})
+
+# Which scope a resource (first path segment under /3/) needs, so that a 403 can name it.
+SCOPE_BY_RESOURCE: Final[dict[str, str]] = {
+    "accounts": "bookkeeping",
+    "financialyears": "bookkeeping",
+    "sie": "bookkeeping",
+    "vouchers": "bookkeeping",
+    "voucherseries": "bookkeeping",
+    "invoices": "invoice",
+    "invoicepayments": "payment",
+    "supplierinvoicepayments": "payment",
+    "supplierinvoices": "supplierinvoice",
+    "customers": "customer",
+    "suppliers": "supplier",
+    "costcenters": "costcenter",
+    "projects": "project",
+    "companyinformation": "companyinformation",
+    "settings": "settings",
+    "predefinedaccounts": "settings",
+}
