@@ -1,0 +1,464 @@
+"""Build the SQL models in `sql/` into DuckDB, in the order their SQL implies, then run the checks.
+
+Each `sql/<layer>/<name>.sql` file is one SELECT; it becomes the table `<models schema>.<name>`.
+The SQL names raw tables and other models by bare name: the runner sets DuckDB's `search_path` to
+`<models schema>,<dataset>` and derives the dependency graph with sqlglot (a table name that is a
+model's file stem is an edge; any other is a raw table). A model whose raw tables are missing (a
+warehouse loaded only from SIE files has no `invoices`) is skipped together with its dependents.
+
+Two comment directives are read from a model's header:
+
+* `-- optional: locked_period, ...`: raw tables that may legitimately be absent and then read as
+  empty (a warehouse loaded from SIE files alone has no locked period, so every figure is
+  provisional rather than missing). The runner stands in an empty table with the columns the model
+  names, all VARCHAR, which the model's casts turn into the right types.
+* The first line is the grain comment (`-- one row per ...`), kept for documentation.
+
+Checks (`sql/checks/*.sql`) return offending rows: empty means the check holds.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+MODEL_LAYERS = ("staging", "intermediate", "marts")
+CHECKS_LAYER = "checks"
+DEFAULT_DATASET = "fortnox"
+DEFAULT_MODELS_SCHEMA = "analytics"
+# How many offending rows of a failed check are kept for the report.
+CHECK_SAMPLE_ROWS = 5
+_OPTIONAL_DIRECTIVE = "-- optional:"
+
+ModelStatus = Literal["built", "skipped", "failed"]
+CheckStatus = Literal["passed", "failed", "skipped", "error"]
+
+
+class ModelCycleError(ValueError):
+    """The models depend on each other in a circle, so no build order exists."""
+
+    def __init__(self, cycle: Sequence[str]) -> None:
+        super().__init__("SQL models depend on each other in a cycle: " + " -> ".join(cycle))
+        self.cycle = list(cycle)
+
+
+@dataclass(frozen=True)
+class SqlUnit:
+    """One SQL file: a model (built into a table) or a check (returns offending rows).
+
+    Attributes:
+        name: The file stem; for a model also its table name.
+        layer: `staging`, `intermediate`, `marts` or `checks`.
+        path: Where the SQL lives.
+        sql: The SELECT statement, comments included.
+        grain: The first-line comment, without the `--`.
+        model_inputs: Other models this SQL reads.
+        raw_inputs: Raw (loaded) tables this SQL reads.
+        optional_raw_inputs: Raw tables that read as empty when they do not exist.
+        referenced_columns: Every column name in the SQL, used to shape empty stand-ins.
+    """
+
+    name: str
+    layer: str
+    path: Path
+    sql: str
+    grain: str
+    model_inputs: frozenset[str]
+    raw_inputs: frozenset[str]
+    optional_raw_inputs: frozenset[str]
+    referenced_columns: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """What happened to one model in a build."""
+
+    name: str
+    status: ModelStatus
+    seconds: float = 0.0
+    rows: int | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What one check found; `sample` holds a few offending rows as dicts."""
+
+    name: str
+    status: CheckStatus
+    offending_rows: int = 0
+    sample: list[dict[str, Any]] = field(default_factory=list)
+    reason: str = ""
+
+
+@dataclass
+class BuildReport:
+    """The outcome of `build_models`: per-model and per-check results, and the wall time."""
+
+    models: list[ModelResult] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def model(self, name: str) -> ModelResult:
+        """The result for one model, by name."""
+        return next(result for result in self.models if result.name == name)
+
+    def check(self, name: str) -> CheckResult:
+        """The result for one check, by name."""
+        return next(result for result in self.checks if result.name == name)
+
+    @property
+    def failed_models(self) -> list[ModelResult]:
+        """Models whose SQL raised an error."""
+        return [result for result in self.models if result.status == "failed"]
+
+    @property
+    def failed_checks(self) -> list[CheckResult]:
+        """Checks that returned offending rows or could not run."""
+        return [result for result in self.checks if result.status in ("failed", "error")]
+
+    @property
+    def ok(self) -> bool:
+        """True when every model that could be built was built and every check held."""
+        return not self.failed_models and not self.failed_checks
+
+
+def _strip_header_comments(sql: str) -> list[str]:
+    lines: list[str] = []
+    for line in sql.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("--"):
+            break
+        lines.append(stripped)
+    return lines
+
+
+def parse_sql_unit(path: Path, layer: str, model_names: Iterable[str]) -> SqlUnit:
+    """Read one SQL file and find what it reads.
+
+    Args:
+        path: The `.sql` file.
+        layer: The folder it lives in.
+        model_names: Stems of every model file: table names among them are model edges.
+
+    Returns:
+        The parsed unit.
+
+    Raises:
+        ValueError: The file does not hold exactly one statement, or lacks its grain comment.
+    """
+    sql = path.read_text(encoding="utf-8")
+    header = _strip_header_comments(sql)
+    if not header:
+        raise ValueError(f"{path}: the first line must be a comment giving the model's grain")
+    statements = [statement for statement in sqlglot.parse(sql, read="duckdb") if statement]
+    if len(statements) != 1:
+        raise ValueError(f"{path}: expected one SELECT statement, found {len(statements)}")
+    tree = statements[0]
+    cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    known_models = set(model_names)
+    table_names = {
+        table.name
+        for table in tree.find_all(exp.Table)
+        if isinstance(table.this, exp.Identifier) and table.name not in cte_names
+    }
+    optional: set[str] = set()
+    for line in header:
+        if line.lower().startswith(_OPTIONAL_DIRECTIVE):
+            optional.update(
+                name.strip() for name in line[len(_OPTIONAL_DIRECTIVE) :].split(",") if name.strip()
+            )
+    columns = frozenset(column.name for column in tree.find_all(exp.Column) if column.name)
+    raw_inputs = frozenset(table_names - known_models)
+    return SqlUnit(
+        name=path.stem,
+        layer=layer,
+        path=path,
+        sql=sql,
+        grain=header[0].removeprefix("--").strip(),
+        model_inputs=frozenset(table_names & known_models - {path.stem}),
+        raw_inputs=raw_inputs,
+        optional_raw_inputs=frozenset(optional & raw_inputs),
+        referenced_columns=columns,
+    )
+
+
+def load_project(sql_dir: Path = SQL_DIR) -> tuple[list[SqlUnit], list[SqlUnit]]:
+    """Read every model and check under `sql_dir`.
+
+    Returns:
+        The models (in build order) and the checks (by name).
+
+    Raises:
+        ModelCycleError: The models' dependencies form a cycle.
+        ValueError: Two model files share a name, or a file is malformed.
+    """
+    model_paths = [
+        (layer, path) for layer in MODEL_LAYERS for path in sorted((sql_dir / layer).glob("*.sql"))
+    ]
+    names = [path.stem for _, path in model_paths]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValueError(f"model names must be unique across layers: {', '.join(duplicates)}")
+    models = [parse_sql_unit(path, layer, names) for layer, path in model_paths]
+    checks = [
+        parse_sql_unit(path, CHECKS_LAYER, names)
+        for path in sorted((sql_dir / CHECKS_LAYER).glob("*.sql"))
+    ]
+    return build_order(models), checks
+
+
+def build_order(models: Sequence[SqlUnit]) -> list[SqlUnit]:
+    """Order models so that each comes after the models it reads (ties broken by name).
+
+    Raises:
+        ModelCycleError: Naming the models that form the cycle.
+    """
+    by_name = {model.name: model for model in models}
+    sorter = graphlib.TopologicalSorter(
+        {model.name: set(model.model_inputs) for model in sorted(models, key=lambda m: m.name)}
+    )
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as error:
+        raise ModelCycleError(error.args[1]) from None
+    ordered: list[SqlUnit] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        ordered.extend(by_name[name] for name in ready)
+        sorter.done(*ready)
+    return ordered
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _existing_tables(connection: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
+    rows = connection.execute(
+        "select table_name from information_schema.tables "
+        "where table_schema = ? and table_catalog = current_database()",
+        [schema],
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def _stand_ins_schema(models_schema: str) -> str:
+    return f"{models_schema}_empty_inputs"
+
+
+class _Session:
+    """Connection settings for one build: schemas, search path, the as-of date."""
+
+    def __init__(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        dataset: str,
+        models_schema: str,
+        as_of: date | None,
+    ) -> None:
+        self.connection = connection
+        self.dataset = dataset
+        self.models_schema = models_schema
+        self.stand_ins = _stand_ins_schema(models_schema)
+        connection.execute(f"create schema if not exists {_quote(models_schema)}")
+        connection.execute(f"drop schema if exists {_quote(self.stand_ins)} cascade")
+        connection.execute(f"create schema {_quote(self.stand_ins)}")
+        search_path = ",".join((models_schema, dataset, self.stand_ins))
+        connection.execute(f"set search_path = '{search_path}'")
+        if as_of is None:
+            connection.execute("reset variable as_of_date")
+        else:
+            connection.execute("set variable as_of_date = ?::date", [as_of.isoformat()])
+        self.raw_tables = _existing_tables(connection, dataset)
+
+    def missing_inputs(self, unit: SqlUnit) -> list[str]:
+        """Raw tables the unit needs that are neither loaded nor optional."""
+        return sorted(unit.raw_inputs - self.raw_tables - unit.optional_raw_inputs)
+
+    def stand_in_for_optional(self, unit: SqlUnit) -> None:
+        """Create empty stand-ins for the unit's optional raw tables that are not loaded."""
+        for table in sorted(unit.optional_raw_inputs - self.raw_tables):
+            columns = sorted(unit.referenced_columns | {"company_id"})
+            column_list = ", ".join(f"{_quote(column)} varchar" for column in columns)
+            self.connection.execute(
+                f"create or replace table {_quote(self.stand_ins)}.{_quote(table)} ({column_list})"
+            )
+
+    def close(self) -> None:
+        """Remove the stand-ins so that analysts never see them."""
+        self.connection.execute("set search_path = ''")
+        self.connection.execute(f"drop schema if exists {_quote(self.stand_ins)} cascade")
+
+
+def _build_one(session: _Session, model: SqlUnit) -> ModelResult:
+    target = f"{_quote(session.models_schema)}.{_quote(model.name)}"
+    started = time.perf_counter()
+    session.stand_in_for_optional(model)
+    try:
+        session.connection.execute(f"create or replace table {target} as\n{model.sql}")
+    except duckdb.Error as error:
+        session.connection.execute(f"drop table if exists {target}")
+        return ModelResult(model.name, "failed", time.perf_counter() - started, reason=str(error))
+    row_count = session.connection.execute(f"select count(*) from {target}").fetchone()
+    return ModelResult(
+        model.name,
+        "built",
+        time.perf_counter() - started,
+        rows=int(row_count[0]) if row_count else 0,
+    )
+
+
+def _run_check(session: _Session, check: SqlUnit) -> CheckResult:
+    session.stand_in_for_optional(check)
+    body = check.sql
+    try:
+        offending = session.connection.execute(f"select count(*) from (\n{body}\n)").fetchone()
+        count = int(offending[0]) if offending else 0
+        sample: list[dict[str, Any]] = []
+        if count:
+            cursor = session.connection.execute(
+                f"select * from (\n{body}\n) limit {CHECK_SAMPLE_ROWS}"
+            )
+            names = [column[0] for column in cursor.description or []]
+            sample = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    except duckdb.Error as error:
+        return CheckResult(check.name, "error", reason=str(error))
+    return CheckResult(check.name, "failed" if count else "passed", count, sample)
+
+
+def build_models(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    dataset: str = DEFAULT_DATASET,
+    models_schema: str = DEFAULT_MODELS_SCHEMA,
+    sql_dir: Path = SQL_DIR,
+    as_of: date | None = None,
+    run_checks: bool = True,
+) -> BuildReport:
+    """Build every model into `models_schema`, in dependency order, then run the checks.
+
+    Models whose raw tables are missing are skipped with their dependents (their old tables are
+    dropped, so a stale figure never passes for a current one); a model whose SQL fails is
+    reported and its dependents are skipped, the rest still build.
+
+    Args:
+        connection: An open, writable DuckDB connection to the warehouse.
+        dataset: The schema the raw tables were loaded into (the dlt dataset name).
+        models_schema: The schema the models are built into.
+        sql_dir: The folder holding `staging/`, `intermediate/`, `marts/` and `checks/`.
+        as_of: The "today" of the models that look at a single date (aging, the reconciliation's
+            current row); None means the current date.
+        run_checks: Run `checks/*.sql` after the models.
+
+    Returns:
+        Per-model and per-check results.
+
+    Raises:
+        ModelCycleError: The models depend on each other in a cycle.
+    """
+    started = time.perf_counter()
+    models, checks = load_project(sql_dir)
+    report = BuildReport()
+    session = _Session(connection, dataset, models_schema, as_of)
+    unavailable: dict[str, str] = {}
+    try:
+        for model in models:
+            reason = _unavailable_reason(session, model, unavailable)
+            if reason:
+                unavailable[model.name] = reason
+                connection.execute(
+                    f"drop table if exists {_quote(models_schema)}.{_quote(model.name)}"
+                )
+                report.models.append(ModelResult(model.name, "skipped", reason=reason))
+                continue
+            result = _build_one(session, model)
+            if result.status == "failed":
+                unavailable[model.name] = "failed"
+            report.models.append(result)
+        if run_checks:
+            for check in checks:
+                reason = _unavailable_reason(session, check, unavailable)
+                if reason:
+                    report.checks.append(CheckResult(check.name, "skipped", reason=reason))
+                else:
+                    report.checks.append(_run_check(session, check))
+    finally:
+        session.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _unavailable_reason(session: _Session, unit: SqlUnit, unavailable: dict[str, str]) -> str:
+    missing_raw = session.missing_inputs(unit)
+    if missing_raw:
+        return "raw tables not loaded: " + ", ".join(missing_raw)
+    missing_models = sorted(unit.model_inputs & unavailable.keys())
+    if missing_models:
+        return "depends on models not built: " + ", ".join(missing_models)
+    return ""
+
+
+def query_model(
+    connection: duckdb.DuckDBPyConnection,
+    name: str,
+    *,
+    dataset: str = DEFAULT_DATASET,
+    models_schema: str = DEFAULT_MODELS_SCHEMA,
+    sql_dir: Path = SQL_DIR,
+    as_of: date | None = None,
+) -> duckdb.DuckDBPyRelation:
+    """Evaluate one model's SELECT against already-built inputs, without storing it.
+
+    This is how a command answers "as of another date" (`reconcile --as-of`) without rewriting
+    the warehouse: the model's inputs must have been built by `build_models`.
+
+    Args:
+        connection: An open DuckDB connection (read-only is enough).
+        name: The model's name.
+        dataset: The raw tables' schema.
+        models_schema: The schema the inputs were built into.
+        sql_dir: The models' folder.
+        as_of: The date the model treats as today; None means the current date.
+
+    Returns:
+        A relation over the model's rows, fully materialised (safe to use after the variable
+        changes).
+
+    Raises:
+        KeyError: No model has that name.
+        LookupError: An input of the model is not in the warehouse.
+    """
+    models, _ = load_project(sql_dir)
+    model = next((candidate for candidate in models if candidate.name == name), None)
+    if model is None:
+        raise KeyError(name)
+    built = _existing_tables(connection, models_schema)
+    missing = sorted(model.model_inputs - built)
+    if missing:
+        raise LookupError(
+            f"{name} needs models that are not built ({', '.join(missing)}): run `models` first"
+        )
+    raw_tables = _existing_tables(connection, dataset)
+    missing_raw = sorted(model.raw_inputs - raw_tables - model.optional_raw_inputs)
+    if missing_raw:
+        raise LookupError(f"{name} needs raw tables that are not loaded: {', '.join(missing_raw)}")
+    connection.execute(f"set search_path = '{models_schema},{dataset}'")
+    if as_of is None:
+        connection.execute("reset variable as_of_date")
+    else:
+        connection.execute("set variable as_of_date = ?::date", [as_of.isoformat()])
+    arrow_table = connection.execute(model.sql).fetch_arrow_table()
+    return connection.from_arrow(arrow_table)

@@ -1,0 +1,107 @@
+-- one row per company, financial year and account: opening, movement and closing, with SIE's own closing
+-- Balance accounts (BAS 1xxx-2xxx) open at #IB of year 0 (or #UB of year -1 when a file has no
+-- #IB); result accounts open at zero. The SIE closing is #UB (balance) or #RES (result) of year 0;
+-- a file that declares closing balances at all is expected to declare every non-zero one.
+with files as (
+    select * from int_sie_files_chosen
+),
+
+balances as (
+    select balances.*
+    from stg_fortnox__sie_balances as balances
+    inner join files
+        on balances.company_id = files.company_id
+        and balances.file_sha256 = files.file_sha256
+    where balances.balance_record in ('IB', 'UB', 'RES')
+        and balances.year_index in (0, -1)
+        and balances.object_id is null
+),
+
+file_records as (
+    select
+        company_id,
+        file_sha256,
+        bool_or(balance_record = 'IB' and year_index = 0) as has_opening_balances,
+        bool_or(balance_record = 'UB' and year_index = 0) as has_closing_balances,
+        bool_or(balance_record = 'RES' and year_index = 0) as has_results
+    from balances
+    group by company_id, file_sha256
+),
+
+sie_by_account as (
+    select
+        company_id,
+        file_sha256,
+        account_number,
+        sum(amount) filter (where balance_record = 'IB' and year_index = 0) as sie_opening,
+        sum(amount) filter (where balance_record = 'UB' and year_index = -1) as sie_previous_closing,
+        sum(amount) filter (where balance_record = 'UB' and year_index = 0) as sie_closing,
+        sum(amount) filter (where balance_record = 'RES' and year_index = 0) as sie_result
+    from balances
+    group by company_id, file_sha256, account_number
+),
+
+movements as (
+    select
+        company_id,
+        file_sha256,
+        account_number,
+        sum(amount) as movement,
+        count(*) as booked_rows
+    from int_gl_booked_rows
+    group by company_id, file_sha256, account_number
+),
+
+accounts as (
+    select company_id, file_sha256, account_number from sie_by_account
+    union
+    select company_id, file_sha256, account_number from movements
+),
+
+final as (
+    select
+        files.company_id,
+        files.financial_year_id,
+        files.financial_year,
+        files.financial_year_start,
+        files.financial_year_end,
+        files.file_sha256,
+        files.file_name,
+        accounts.account_number,
+        accounts.account_number < 3000 as is_balance_account,
+        case
+            when accounts.account_number >= 3000 then 0
+            when coalesce(file_records.has_opening_balances, false)
+                then coalesce(sie_by_account.sie_opening, 0)
+            else coalesce(sie_by_account.sie_previous_closing, 0)
+        end::decimal(18, 2) as opening_balance,
+        coalesce(movements.movement, 0)::decimal(18, 2) as movement,
+        coalesce(movements.booked_rows, 0) as booked_rows,
+        case
+            when accounts.account_number < 3000 and file_records.has_closing_balances
+                then coalesce(sie_by_account.sie_closing, 0)
+            when accounts.account_number >= 3000
+                and (file_records.has_results or file_records.has_closing_balances)
+                then coalesce(sie_by_account.sie_result, 0)
+        end::decimal(18, 2) as sie_closing_balance
+    from accounts
+    inner join files
+        on accounts.company_id = files.company_id
+        and accounts.file_sha256 = files.file_sha256
+    left join file_records
+        on accounts.company_id = file_records.company_id
+        and accounts.file_sha256 = file_records.file_sha256
+    left join sie_by_account
+        on accounts.company_id = sie_by_account.company_id
+        and accounts.file_sha256 = sie_by_account.file_sha256
+        and accounts.account_number = sie_by_account.account_number
+    left join movements
+        on accounts.company_id = movements.company_id
+        and accounts.file_sha256 = movements.file_sha256
+        and accounts.account_number = movements.account_number
+)
+
+select
+    *,
+    (opening_balance + movement)::decimal(18, 2) as closing_balance
+from final

@@ -1,0 +1,16 @@
+-- one row per SIE file and account of its chart (#KONTO)
+with source as (
+    select * from sie_accounts
+),
+
+renamed as (
+    select
+        cast(company_id as varchar) as company_id,
+        cast(file_sha256 as varchar) as file_sha256,
+        cast(account_number as integer) as account_number,
+        cast(account_name as varchar) as account_name,
+        cast(account_type as varchar) as account_type
+    from source
+)
+
+select * from renamed

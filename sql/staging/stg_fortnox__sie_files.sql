@@ -1,0 +1,29 @@
+-- one row per loaded SIE file (company, file_sha256)
+-- financial_year_id is only present for files fetched from Fortnox (the Fortnox financial year
+-- Id); the empty branch of the union gives the column when the warehouse holds none of those.
+with source as (
+    select * from sie_files
+    union all by name
+    select null::bigint as financial_year_id
+    where false
+),
+
+renamed as (
+    select
+        cast(company_id as varchar) as company_id,
+        cast(file_sha256 as varchar) as file_sha256,
+        cast(financial_year_id as bigint) as financial_year_id,
+        cast(file_name as varchar) as file_name,
+        cast(program as varchar) as program,
+        cast(program_version as varchar) as program_version,
+        cast(generated_on as date) as generated_on,
+        cast(company_name as varchar) as company_name,
+        cast(org_number as varchar) as org_number,
+        cast(year_start as date) as year_start,
+        cast(year_end as date) as year_end,
+        cast(checksum_status as varchar) as checksum_status,
+        cast(loaded_at as timestamptz) as loaded_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,23 @@
+-- one row per SIE file and voucher row (#TRANS, #RTRANS or #BTRANS)
+with source as (
+    select * from sie_voucher_rows
+),
+
+renamed as (
+    select
+        cast(company_id as varchar) as company_id,
+        cast(file_sha256 as varchar) as file_sha256,
+        cast(series as varchar) as voucher_series,
+        cast(voucher_number as bigint) as voucher_number,
+        cast(row_no as integer) as row_no,
+        upper(cast(row_type as varchar)) as row_type,
+        cast(account_number as integer) as account_number,
+        nullif(cast(cost_center as varchar), '') as cost_center,
+        nullif(cast(project as varchar), '') as project,
+        cast(amount as decimal(18, 2)) as amount,
+        cast(transaction_date as date) as transaction_date,
+        cast(text as varchar) as row_text
+    from source
+)
+
+select * from renamed
