@@ -1,0 +1,990 @@
+"""The SIE reader: the bytes of a SIE 1-4 file in, typed Arrow tables out (see sie4.md).
+
+The whole file is parsed and checked before anything is returned, so a structurally broken file
+(an HTML page, an unclosed #VER block, a truncated #KSUMMA file) raises `SieError` and nothing
+of it is loaded. Bookkeeping problems become rows in `sie_findings` instead.
+
+Speed: the #TRANS/#RTRANS/#BTRANS and #VER lines (nearly all of a large file) are read with
+polars string kernels over the whole file; any of those lines the strict fast-path pattern does
+not claim, and every other record, goes through the reference tokenizer in `sie_tokens.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sources.fortnox.sie_checks import (
+    ERROR,
+    WARNING,
+    Finding,
+    reconciliation_findings,
+    voucher_balance_findings,
+)
+from sources.fortnox.sie_checksum import ksumma_crc
+from sources.fortnox.sie_encoding import decode_sie_bytes
+from sources.fortnox.sie_tables import AMOUNT, QUANTITY, SCHEMAS
+from sources.fortnox.sie_tokens import _TOKEN, Record, tokenize_record
+
+DEFAULT_CHUNK_ROWS = 250_000
+
+ROW_LABELS = ("#TRANS", "#RTRANS", "#BTRANS")
+BALANCE_LABELS = ("#IB", "#UB", "#RES", "#OIB", "#OUB", "#PSALDO", "#PBUDGET")
+# Labels we read, or know and deliberately ignore; anything else is counted as unknown.
+_IGNORED_LABELS = frozenset(
+    {"#FLAGGA", "#FORMAT", "#PROSA", "#FTYP", "#ADRESS", "#BKOD", "#TAXAR", "#OMFATTN"}
+    | {"#KPTYP", "#VALUTA", "#KSUMMA"}
+)
+
+COST_CENTER_DIMENSION = 1
+PROJECT_DIMENSION = 6
+
+# Fast path (Rust regex via polars). A field is a quoted string without backslashes or an
+# unquoted run; a line with a backslash, odd quoting or extra fields is left to the tokenizer,
+# which makes the two paths agree by construction.
+_FIELD = r'("[^"\\]*"|[^ \t\r\n"{}\\]+)'
+_MEMBER = r'(?:"[^"\\]*"|[^ \t\r\n"{}\\]+)'
+_OPTIONAL = rf"(?:[ \t]+{_FIELD})?"
+_ROW_PATTERN = (
+    rf"^[ \t]*#(?i:(TRANS|RTRANS|BTRANS))[ \t]+{_FIELD}[ \t]*\{{((?:[ \t]*{_MEMBER})*)[ \t]*\}}"
+    rf"[ \t]*{_FIELD}{_OPTIONAL * 4}$"
+)
+_VER_PATTERN = rf"^[ \t]*#(?i:VER)[ \t]+{_FIELD}[ \t]+{_FIELD}[ \t]+{_FIELD}{_OPTIONAL * 3}$"
+_LABEL_PATTERN = r'^[ \t]*(#[^ \t\r\n"{}]*)'
+
+_ROW_COLUMNS = ("row_type", "account", "objects_raw", "amount", "transdat", "text", "quantity")
+_ROW_FIELDS = (*_ROW_COLUMNS, "sign")
+_VER_FIELDS = ("series", "number", "date", "text", "regdate", "sign")
+
+_NUMBER = r"^-?\d+(\.\d+)?$"
+_INTEGER = r"^\d+$"
+_DATE = r"^\d{8}$"
+_PERIOD = r"^\d{6}$"
+_ORG_NUMBER_DIGITS = 10
+
+
+class SieError(ValueError):
+    """A structural error: the file is not a readable SIE file and nothing of it may load.
+
+    The message always starts with the file name and line, e.g. `books.se line 1234: ...`.
+    """
+
+    def __init__(self, file_name: str, line_no: int, problem: str) -> None:
+        super().__init__(f"{file_name} line {line_no}: {problem}")
+        self.file_name = file_name
+        self.line_no = line_no
+        self.problem = problem
+
+
+@dataclass
+class SieFile:
+    """One parsed SIE file: identification, checks and its rows as Arrow tables.
+
+    `checksum_status` is `ok` or `mismatch` when the file carries #KSUMMA, else `absent`.
+    """
+
+    file_sha256: str
+    file_name: str
+    size_bytes: int
+    detected_encoding: str
+    sie_type: int | None
+    program: str | None
+    program_version: str | None
+    generated_on: date | None
+    company_name: str | None
+    org_number: str | None
+    fortnox_customer_id: str | None
+    year_start: date | None
+    year_end: date | None
+    checksum_status: str
+    warnings: list[str]
+    voucher_count: int = 0
+    trans_rows: int = 0
+    rtrans_rows: int = 0
+    btrans_rows: int = 0
+    unknown_labels: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    _tables: dict[str, pa.Table] = field(default_factory=dict, repr=False)
+
+    @property
+    def company_id(self) -> str:
+        """The org number as NNNNNN-NNNN, or `sha256:<16 hex>` of the file when it has none."""
+        return normalise_org_number(self.org_number) or f"sha256:{self.file_sha256[:16]}"
+
+    def tables(self) -> dict[str, pa.Table]:
+        """All eight tables, keyed by table name, each with `file_sha256` and `company_id`.
+
+        Returns:
+            Tables in `sie_tables.SCHEMAS` order and schema, chunked at `chunk_rows` rows;
+            `sie_files.loaded_at` is the time of this call.
+        """
+        body = dict(self._tables)
+        body["sie_files"] = self._files_table()
+        body["sie_findings"] = _findings_table(self.findings)
+        result: dict[str, pa.Table] = {}
+        for name, schema in SCHEMAS.items():
+            table = body[name]
+            keys = {
+                "file_sha256": pa.array([self.file_sha256] * table.num_rows, pa.string()),
+                "company_id": pa.array([self.company_id] * table.num_rows, pa.string()),
+            }
+            columns = [
+                keys[f.name] if f.name in keys else table.column(f.name).cast(f.type)
+                for f in schema
+            ]
+            full = pa.Table.from_arrays(columns, schema=schema)
+            result[name] = pa.Table.from_batches(
+                full.to_batches(max_chunksize=self.chunk_rows), schema=schema
+            )
+        return result
+
+    def _files_table(self) -> pa.Table:
+        row: dict[str, Any] = {
+            "file_name": self.file_name,
+            "size_bytes": self.size_bytes,
+            "detected_encoding": self.detected_encoding,
+            "sie_type": self.sie_type,
+            "program": self.program,
+            "program_version": self.program_version,
+            "generated_on": self.generated_on,
+            "company_name": self.company_name,
+            "org_number": self.org_number,
+            "fortnox_customer_id": self.fortnox_customer_id,
+            "year_start": self.year_start,
+            "year_end": self.year_end,
+            "checksum_status": self.checksum_status,
+            "voucher_count": self.voucher_count,
+            "trans_rows": self.trans_rows,
+            "rtrans_rows": self.rtrans_rows,
+            "btrans_rows": self.btrans_rows,
+            "unknown_labels": self.unknown_labels,
+            "warnings": "\n".join(self.warnings) or None,
+            "loaded_at": datetime.now(UTC),
+        }
+        schema = pa.schema([f for f in SCHEMAS["sie_files"] if f.name in row])
+        return pa.Table.from_pylist([row], schema=schema)
+
+
+def normalise_org_number(raw: str | None) -> str | None:
+    """A Swedish organisation number as NNNNNN-NNNN, None when it is missing or malformed.
+
+    Args:
+        raw: the #ORGNR value as written (`556677-8899`, `5566778899`, `165566778899`).
+    """
+    if not raw:
+        return None
+    digits = re.sub(r"\D", "", raw)
+    if len(digits) == _ORG_NUMBER_DIGITS + 2:
+        digits = digits[2:]
+    if len(digits) != _ORG_NUMBER_DIGITS:
+        return None
+    return f"{digits[:6]}-{digits[6:]}"
+
+
+def read_sie(data: bytes, file_name: str, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> SieFile:
+    """Parse a whole SIE file and check it.
+
+    Args:
+        data: the file's bytes, exactly as received (the encoding is detected from them).
+        file_name: a name for messages and `sie_files.file_name`; never opened.
+        chunk_rows: the largest Arrow record batch `SieFile.tables()` hands out.
+
+    Returns:
+        The parsed file; bookkeeping problems are in `findings`.
+
+    Raises:
+        SieError: the file is structurally broken; the message names the file and the line.
+    """
+    return _SieReader(data, file_name, fast_path=True).read(chunk_rows)
+
+
+def read_sie_reference(
+    data: bytes, file_name: str, *, chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> SieFile:
+    """`read_sie` with the fast path switched off: every record goes through the tokenizer.
+
+    Exists so tests can prove both paths give identical tables on every sample file.
+    """
+    return _SieReader(data, file_name, fast_path=False).read(chunk_rows)
+
+
+class _SieReader:
+    """One read of one file; holds the state the record handlers fill in."""
+
+    def __init__(self, data: bytes, file_name: str, *, fast_path: bool) -> None:
+        self.data = data
+        self.file_name = file_name
+        self.fast_path = fast_path
+        self.header: dict[str, Any] = {}
+        self.years: dict[int, tuple[date | None, date | None]] = {}
+        self.accounts: dict[int, dict[str, Any]] = {}
+        self.dimensions: dict[int, dict[str, Any]] = {}
+        self.objects: list[dict[str, Any]] = []
+        self.balance_records: list[dict[str, Any]] = []
+        self.slow_rows: list[dict[str, Any]] = []
+        self.slow_vouchers: list[dict[str, Any]] = []
+        self.unknown: dict[str, int] = {}
+        self.warnings: list[str] = []
+        self.ksumma_lines: list[tuple[int, str | None]] = []
+        self.swapped_periods = 0
+        self.multi_object_balances = 0
+
+    def error(self, line_no: int, problem: str) -> SieError:
+        return SieError(self.file_name, line_no, problem)
+
+    # ---- driver -------------------------------------------------------------------------
+    def read(self, chunk_rows: int) -> SieFile:
+        decoded = decode_sie_bytes(self.data)
+        self.warnings.extend(decoded.warnings)
+        lines = _split_lines(decoded.text)
+        self._check_is_sie(lines)
+        voucher_seq_by_line = self._check_structure(lines)
+        fast_rows, fast_vouchers = self._read_fast(lines)
+        self._read_records(lines)
+        checksum_status, checksum_findings = self._verify_checksum(decoded.is_cp437)
+
+        vouchers = self._vouchers(fast_vouchers)
+        rows = self._rows(fast_rows, voucher_seq_by_line, vouchers)
+        balances = self._balances()
+        accounts = self._accounts(rows, balances)
+        account_types = {
+            number: str(info["account_type"])
+            for number, info in self.accounts.items()
+            if info.get("account_type")
+        }
+        rows_checked = rows.with_columns(pl.col("amount").cast(pl.Decimal(38, 2)))
+        balances_checked = balances.with_columns(pl.col("amount").cast(pl.Decimal(38, 2)))
+        findings = [
+            *checksum_findings,
+            *voucher_balance_findings(rows_checked),
+            *reconciliation_findings(rows_checked, balances_checked, account_types),
+        ]
+        if self.swapped_periods:
+            self.warnings.append(
+                f"{self.swapped_periods} #PSALDO/#PBUDGET records with account and period "
+                "swapped (read as the period the value looks like)"
+            )
+        if self.multi_object_balances:
+            self.warnings.append(
+                f"{self.multi_object_balances} balance records with several objects: "
+                "the first object is kept"
+            )
+        if self.unknown:
+            names = ", ".join(f"{label} x{count}" for label, count in sorted(self.unknown.items()))
+            self.warnings.append(f"unknown labels ignored: {names}")
+        findings.extend(
+            Finding("reader_warning", "*", None, None, WARNING, warning)
+            for warning in self.warnings
+        )
+        row_types = rows.get_column("row_type")
+        year0 = self.years.get(0, (None, None))
+        return SieFile(
+            file_sha256=hashlib.sha256(self.data).hexdigest(),
+            file_name=self.file_name,
+            size_bytes=len(self.data),
+            detected_encoding=decoded.encoding,
+            sie_type=self.header.get("sie_type"),
+            program=self.header.get("program"),
+            program_version=self.header.get("program_version"),
+            generated_on=self.header.get("generated_on"),
+            company_name=self.header.get("company_name"),
+            org_number=self.header.get("org_number"),
+            fortnox_customer_id=self.header.get("fortnox_customer_id"),
+            year_start=year0[0],
+            year_end=year0[1],
+            checksum_status=checksum_status,
+            warnings=self.warnings,
+            voucher_count=vouchers.height,
+            trans_rows=int((row_types == "TRANS").sum()),
+            rtrans_rows=int((row_types == "RTRANS").sum()),
+            btrans_rows=int((row_types == "BTRANS").sum()),
+            unknown_labels=sum(self.unknown.values()),
+            findings=findings,
+            chunk_rows=chunk_rows,
+            _tables={
+                "sie_accounts": accounts,
+                "sie_dimensions": self._dimensions_table(),
+                "sie_objects": _arrow_rows(self.objects, "sie_objects"),
+                "sie_balances": _to_arrow(balances, "sie_balances"),
+                "sie_vouchers": _to_arrow(vouchers, "sie_vouchers"),
+                "sie_voucher_rows": _to_arrow(rows, "sie_voucher_rows"),
+            },
+        )
+
+    # ---- structure ----------------------------------------------------------------------
+    def _check_is_sie(self, lines: pl.DataFrame) -> None:
+        """Reject what is not SIE at all: an empty file, an HTML page, stray text lines."""
+        first = lines.filter(pl.col("kind") != "blank").head(1)
+        if first.is_empty():
+            raise self.error(1, "the file is empty: no SIE records")
+        if first.item(0, "kind") == "garbage":
+            raise self.error(
+                first.item(0, "line_no"),
+                "not a SIE file: the first record does not start with '#' "
+                "(an HTML page or another format saved as .se?)",
+            )
+        garbage = lines.filter(pl.col("kind") == "garbage").head(1)
+        if not garbage.is_empty():
+            raise self.error(
+                garbage.item(0, "line_no"), "not a SIE record: the line does not start with '#'"
+            )
+
+    def _check_structure(self, lines: pl.DataFrame) -> pl.DataFrame:
+        """Check #VER blocks open and close properly; number the vouchers.
+
+        A #VER opens a block and `}` closes it; the `{` after #VER is expected but tolerated
+        when missing (real e-conomic files). A #VER inside an open block, a row outside one,
+        a stray brace, or a block still open at the end of the file is structural.
+
+        Returns:
+            `line_no` -> `voucher_seq` (1-based #VER order) for every row line.
+        """
+        structure = lines.filter(pl.col("kind").is_in(["ver", "open", "close", "row"])).select(
+            "line_no",
+            "kind",
+            depth=(pl.col("kind") == "ver").cum_sum().cast(pl.Int64)
+            - (pl.col("kind") == "close").cum_sum().cast(pl.Int64),
+            voucher_seq=(pl.col("kind") == "ver").cum_sum().cast(pl.Int64),
+            previous=pl.col("kind").shift(1),
+            following=pl.col("kind").shift(-1),
+            ver_line=pl.when(pl.col("kind") == "ver").then(pl.col("line_no")).forward_fill(),
+        )
+        problems = structure.filter(
+            ((pl.col("kind") == "ver") & (pl.col("depth") > 1))
+            | ((pl.col("kind") == "close") & (pl.col("depth") < 0))
+            | ((pl.col("kind") == "row") & (pl.col("depth") != 1))
+            | ((pl.col("kind") == "open") & (pl.col("previous").fill_null("") != "ver"))
+        ).head(1)
+        if not problems.is_empty():
+            line_no, kind = problems.item(0, "line_no"), problems.item(0, "kind")
+            if kind == "ver":
+                opened = structure.filter(
+                    (pl.col("kind") == "ver") & (pl.col("line_no") < line_no)
+                ).get_column("line_no")[-1]
+                raise self.error(
+                    line_no, f"#VER while the block of the #VER at line {opened} is still open"
+                )
+            if kind == "close":
+                raise self.error(line_no, "'}' without an open #VER block")
+            if kind == "row":
+                raise self.error(line_no, "a #TRANS/#RTRANS/#BTRANS row outside a #VER block")
+            raise self.error(line_no, "'{' that does not follow a #VER")
+        if not structure.is_empty() and structure.get_column("depth")[-1] != 0:
+            raise self.error(
+                structure.get_column("ver_line")[-1],
+                "the #VER block starting here never closes: the file is truncated",
+            )
+        missing_open = structure.filter(
+            (pl.col("kind") == "ver") & (pl.col("following").fill_null("") != "open")
+        ).height
+        if missing_open:
+            self.warnings.append(f"{missing_open} #VER records without '{{' (tolerated)")
+        return structure.filter(pl.col("kind") == "row").select("line_no", "voucher_seq")
+
+    # ---- fast path ----------------------------------------------------------------------
+    def _read_fast(self, lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Read the #TRANS-family and #VER lines the strict patterns claim, all at once."""
+        row_lines = lines.filter(pl.col("kind") == "row").select("line_no", "line")
+        ver_lines = lines.filter(pl.col("kind") == "ver").select("line_no", "line")
+        if not self.fast_path:
+            self._unclaimed = pl.concat([row_lines, ver_lines])
+            return _empty_frame(("line_no", *_ROW_FIELDS)), _empty_frame(("line_no", *_VER_FIELDS))
+        rows = row_lines.select(
+            "line_no",
+            "line",
+            pl.col("line").str.extract_groups(_ROW_PATTERN).alias("fields"),
+        ).unnest("fields")
+        rows.columns = ["line_no", "line", *_ROW_FIELDS]
+        vouchers = ver_lines.select(
+            "line_no",
+            "line",
+            pl.col("line").str.extract_groups(_VER_PATTERN).alias("fields"),
+        ).unnest("fields")
+        vouchers.columns = ["line_no", "line", *_VER_FIELDS]
+        self._unclaimed = pl.concat(
+            [
+                rows.filter(pl.col("row_type").is_null()).select("line_no", "line"),
+                vouchers.filter(pl.col("series").is_null()).select("line_no", "line"),
+            ]
+        )
+        rows = rows.filter(pl.col("row_type").is_not_null()).drop("line")
+        vouchers = vouchers.filter(pl.col("series").is_not_null()).drop("line")
+        texts = [c for c in (*_ROW_FIELDS, *_VER_FIELDS) if c not in ("row_type", "objects_raw")]
+        rows = rows.with_columns(
+            pl.col("row_type").str.to_uppercase(),
+            *[_unquote(c) for c in rows.columns if c in texts],
+        )
+        vouchers = vouchers.with_columns(*[_unquote(c) for c in _VER_FIELDS])
+        return rows, vouchers
+
+    # ---- careful path -------------------------------------------------------------------
+    def _read_records(self, lines: pl.DataFrame) -> None:
+        """Tokenize every other record and hand it to its label's handler."""
+        careful = pl.concat(
+            [lines.filter(pl.col("kind") == "record").select("line_no", "line"), self._unclaimed]
+        ).sort("line_no")
+        handlers: dict[str, Callable[[int, Record], None]] = {
+            "#TRANS": self._row,
+            "#RTRANS": self._row,
+            "#BTRANS": self._row,
+            "#VER": self._voucher,
+            "#PROGRAM": self._program,
+            "#GEN": self._generated,
+            "#SIETYP": self._sie_type,
+            "#FNR": self._header_text("fortnox_customer_id"),
+            "#ORGNR": self._header_text("org_number"),
+            "#FNAMN": self._header_text("company_name"),
+            "#RAR": self._financial_year,
+            "#KONTO": self._account,
+            "#KTYP": self._account_attribute("account_type"),
+            "#ENHET": self._account_attribute("unit"),
+            "#SRU": self._sru,
+            "#DIM": self._dimension,
+            "#UNDERDIM": self._dimension,
+            "#OBJEKT": self._object,
+            "#KSUMMA": self._ksumma,
+            **dict.fromkeys(BALANCE_LABELS, self._balance),
+        }
+        for line_no, line in careful.iter_rows():
+            record = tokenize_record(line)
+            if record is None:
+                continue
+            handler = handlers.get(record.label)
+            if handler is not None:
+                handler(line_no, record)
+            elif record.label not in _IGNORED_LABELS:
+                self.unknown[record.label] = self.unknown.get(record.label, 0) + 1
+
+    def _row(self, line_no: int, record: Record) -> None:
+        objects = record.objects(1)
+        self.slow_rows.append(
+            {
+                "line_no": line_no,
+                "row_type": record.label[1:],
+                "account": record.text(0),
+                "objects_key": json.dumps(objects if objects is not None else []),
+                "amount": record.text(2),
+                "transdat": record.text(3),
+                "text": record.text(4),
+                "quantity": record.text(5),
+                "sign": record.text(6),
+            }
+        )
+
+    def _voucher(self, line_no: int, record: Record) -> None:
+        self.slow_vouchers.append(
+            {"line_no": line_no, **{name: record.text(i) for i, name in enumerate(_VER_FIELDS)}}
+        )
+
+    def _program(self, line_no: int, record: Record) -> None:
+        self.header["program"] = record.text(0)
+        self.header["program_version"] = record.text(1)
+
+    def _generated(self, line_no: int, record: Record) -> None:
+        self.header["generated_on"] = self._lenient_date(line_no, record.text(0), "#GEN")
+
+    def _sie_type(self, line_no: int, record: Record) -> None:
+        value = record.text(0)
+        if value is not None and value.isdigit():
+            self.header["sie_type"] = int(value)
+        else:
+            self.warnings.append(f"line {line_no}: #SIETYP is not a number")
+
+    def _header_text(self, key: str) -> Callable[[int, Record], None]:
+        def handle(line_no: int, record: Record) -> None:
+            value = record.text(0)
+            self.header[key] = value.strip() if value else None
+
+        return handle
+
+    def _financial_year(self, line_no: int, record: Record) -> None:
+        index = _integer(record.text(0))
+        if index is None:
+            raise self.error(line_no, "#RAR without a year index")
+        self.years[index] = (
+            self._lenient_date(line_no, record.text(1), "#RAR start"),
+            self._lenient_date(line_no, record.text(2), "#RAR end"),
+        )
+
+    def _account(self, line_no: int, record: Record) -> None:
+        number = self._account_number(line_no, record.text(0))
+        entry = self.accounts.setdefault(number, {})
+        entry["account_name"] = record.text(1)
+        entry["declared"] = True
+
+    def _account_attribute(self, key: str) -> Callable[[int, Record], None]:
+        def handle(line_no: int, record: Record) -> None:
+            number = self._account_number(line_no, record.text(0))
+            self.accounts.setdefault(number, {})[key] = record.text(1)
+
+        return handle
+
+    def _sru(self, line_no: int, record: Record) -> None:
+        number = self._account_number(line_no, record.text(0))
+        code = record.text(1)
+        if code is not None:
+            self.accounts.setdefault(number, {}).setdefault("sru", []).append(code)
+
+    def _dimension(self, line_no: int, record: Record) -> None:
+        dimension = self._dimension_number(line_no, record.text(0))
+        parent = _integer(record.text(2)) if record.label == "#UNDERDIM" else None
+        self.dimensions[dimension] = {
+            "dimension": dimension,
+            "name": record.text(1),
+            "parent_dimension": parent,
+        }
+
+    def _object(self, line_no: int, record: Record) -> None:
+        self.objects.append(
+            {
+                "dimension": self._dimension_number(line_no, record.text(0)),
+                "object_id": record.text(1),
+                "object_name": record.text(2),
+            }
+        )
+
+    def _ksumma(self, line_no: int, record: Record) -> None:
+        self.ksumma_lines.append((line_no, record.text(0)))
+
+    def _balance(self, line_no: int, record: Record) -> None:
+        """#IB #UB #RES #OIB #OUB #PSALDO #PBUDGET: positional scalars around one object list.
+
+        BL Administration 2018 writes `#PBUDGET 0 <account> <period> <amount>` (account and
+        period swapped, no braces): a period found in the account's place swaps them back.
+        """
+        label = record.label
+        scalars = [value for value in record.fields[1:] if isinstance(value, str)]
+        period = None
+        if label in ("#PSALDO", "#PBUDGET"):
+            period, scalars = (scalars[0] if scalars else None), scalars[1:]
+            if not _is_period(period) and scalars and _is_period(scalars[0]):
+                period, scalars[0] = scalars[0], period or ""
+                self.swapped_periods += 1
+        members: list[str] = next((v for v in record.fields[1:] if isinstance(v, list)), [])
+        dimension, object_id = None, None
+        if members:
+            pairs = self._object_pairs(line_no, members)
+            dimension, object_id = pairs[0]
+            if len(pairs) > 1:
+                self.multi_object_balances += 1
+        padded = [*scalars, None, None, None]
+        self.balance_records.append(
+            {
+                "line_no": line_no,
+                "record": label[1:],
+                "year_index": record.text(0),
+                "period": period or None,
+                "account": padded[0],
+                "dimension": dimension,
+                "object_id": object_id,
+                "amount": padded[1],
+                "quantity": padded[2],
+            }
+        )
+
+    # ---- field helpers ------------------------------------------------------------------
+    def _account_number(self, line_no: int, value: str | None) -> int:
+        number = _integer(value)
+        if number is None or number < 0:
+            raise self.error(line_no, "the account number is missing or not a number")
+        return number
+
+    def _dimension_number(self, line_no: int, value: str | None) -> int:
+        number = _integer(value)
+        if number is None:
+            raise self.error(line_no, "the dimension number is missing or not a number")
+        return number
+
+    def _object_pairs(self, line_no: int, members: list[str]) -> list[tuple[int, str]]:
+        if len(members) % 2:
+            raise self.error(line_no, "an object list needs dimension/object pairs")
+        return [
+            (self._dimension_number(line_no, members[i]), members[i + 1])
+            for i in range(0, len(members), 2)
+        ]
+
+    def _lenient_date(self, line_no: int, value: str | None, what: str) -> date | None:
+        """Header dates are informative: a bad one becomes a warning, not a rejected file."""
+        if value is None:
+            return None
+        try:
+            return datetime.strptime(value, "%Y%m%d").date()
+        except ValueError:
+            self.warnings.append(f"line {line_no}: {what} date is not YYYYMMDD")
+            return None
+
+    # ---- checksum -----------------------------------------------------------------------
+    def _verify_checksum(self, is_cp437: bool) -> tuple[str, list[Finding]]:
+        """Check #KSUMMA; a start marker without an end marker means a truncated file."""
+        if not self.ksumma_lines:
+            return "absent", []
+        starts = [line_no for line_no, value in self.ksumma_lines if value is None]
+        ends = [(line_no, value) for line_no, value in self.ksumma_lines if value is not None]
+        if not ends:
+            raise self.error(
+                starts[0], "#KSUMMA start marker without an end marker: the file is truncated"
+            )
+        end_line, expected_text = ends[-1]
+        if not starts or not expected_text.isdigit():
+            finding = Finding(
+                "ksumma", "*", None, None, ERROR, "#KSUMMA end marker without a start marker"
+            )
+            return "mismatch", [finding]
+        byte_lines = self.data.split(b"\n")
+        region = b"\n".join(byte_lines[starts[0] : end_line - 1])
+        actual = ksumma_crc(region)
+        expected = int(expected_text)
+        if actual == expected:
+            return "ok", []
+        note = "" if is_cp437 else " (the file is not CP437, which the checksum is defined on)"
+        finding = Finding(
+            "ksumma",
+            "*",
+            Decimal(expected),
+            Decimal(actual),
+            ERROR,
+            f"#KSUMMA does not match the records: the file was changed after it was written{note}",
+        )
+        return "mismatch", [finding]
+
+    # ---- tables -------------------------------------------------------------------------
+    def _vouchers(self, fast: pl.DataFrame) -> pl.DataFrame:
+        slow = pl.DataFrame(
+            self.slow_vouchers, schema=dict.fromkeys(("line_no", *_VER_FIELDS), pl.String)
+        ).with_columns(pl.col("line_no").cast(pl.Int64))
+        combined = (
+            pl.concat([fast.select(slow.columns).cast(slow.schema), slow])
+            .sort("line_no")
+            .with_row_index("voucher_seq", offset=1)
+            .with_columns(pl.col("voucher_seq").cast(pl.Int64))
+        )
+        typed = _Typed(self, combined)
+        return combined.select(
+            "voucher_seq",
+            "line_no",
+            series=_empty_to_null("series"),
+            voucher_number=typed.integer("number", "voucher number", required=False),
+            voucher_date=typed.date("date", "voucher date", required=True),
+            text=_empty_to_null("text"),
+            registration_date=typed.date("regdate", "registration date", required=False),
+            signature=_empty_to_null("sign"),
+        )
+
+    def _rows(
+        self, fast: pl.DataFrame, voucher_seq: pl.DataFrame, vouchers: pl.DataFrame
+    ) -> pl.DataFrame:
+        columns = ("line_no", "row_type", "account", "objects_key", *_ROW_FIELDS[3:])
+        slow = pl.DataFrame(self.slow_rows, schema=dict.fromkeys(columns, pl.String)).with_columns(
+            pl.col("line_no").cast(pl.Int64)
+        )
+        fast = fast.with_columns(objects_key=self._objects_keys(fast))
+        combined = pl.concat([fast.select(columns).cast(slow.schema), slow]).sort("line_no")
+        objects = self._objects_lookup(combined)
+        combined = (
+            combined.join(voucher_seq, on="line_no", how="left")
+            .join(objects, on="objects_key", how="left")
+            .join(
+                vouchers.select("voucher_seq", "series", "voucher_number", "voucher_date"),
+                on="voucher_seq",
+                how="left",
+            )
+            .sort("line_no")
+        )
+        typed = _Typed(self, combined)
+        return combined.select(
+            "voucher_seq",
+            "line_no",
+            "series",
+            "voucher_number",
+            row_no=pl.int_range(1, pl.len() + 1).over("voucher_seq").cast(pl.Int32),
+            row_type="row_type",
+            account_number=typed.integer("account", "account number", required=True),
+            cost_center="cost_center",
+            project="project",
+            objects="objects_json",
+            amount=typed.decimal("amount", "amount", AMOUNT, required=True),
+            transaction_date=typed.date("transdat", "transaction date", required=False).fill_null(
+                pl.col("voucher_date")
+            ),
+            text=_empty_to_null("text"),
+            quantity=typed.decimal("quantity", "quantity", QUANTITY, required=False),
+            signature=_empty_to_null("sign"),
+        )
+
+    def _objects_keys(self, fast: pl.DataFrame) -> pl.Series:
+        """Map each distinct fast-path `{...}` body to the tokenizer's member list (as JSON)."""
+        raw = fast.get_column("objects_raw")
+        keys = {
+            body: json.dumps(
+                [
+                    m.group(1) if m.group(1) is not None else m.group(3)
+                    for m in _TOKEN.finditer(body)
+                ]
+            )
+            for body in raw.unique().to_list()
+        }
+        return raw.replace_strict(keys, return_dtype=pl.String)
+
+    def _objects_lookup(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """Object lists, cost centre (dimension 1) and project (dimension 6) per distinct key."""
+        records = []
+        for key, line_no in rows.group_by("objects_key").agg(pl.col("line_no").min()).iter_rows():
+            pairs = self._object_pairs(line_no, json.loads(key))
+            by_dimension = dict(reversed(pairs))
+            records.append(
+                {
+                    "objects_key": key,
+                    "objects_json": json.dumps(
+                        [{"dimension": d, "object_id": o} for d, o in pairs], ensure_ascii=False
+                    )
+                    if pairs
+                    else None,
+                    "cost_center": by_dimension.get(COST_CENTER_DIMENSION),
+                    "project": by_dimension.get(PROJECT_DIMENSION),
+                }
+            )
+        return pl.DataFrame(
+            records,
+            schema={
+                "objects_key": pl.String,
+                "objects_json": pl.String,
+                "cost_center": pl.String,
+                "project": pl.String,
+            },
+        )
+
+    def _balances(self) -> pl.DataFrame:
+        columns = ("line_no", "record", "year_index", "period", "account", "dimension")
+        schema = {
+            **dict.fromkeys(columns, pl.String),
+            "line_no": pl.Int64,
+            "dimension": pl.Int32,
+            "object_id": pl.String,
+            "amount": pl.String,
+            "quantity": pl.String,
+        }
+        frame = pl.DataFrame(self.balance_records, schema=schema)
+        years = pl.DataFrame(
+            [
+                {"year_index": k, "year_start": v[0], "year_end": v[1]}
+                for k, v in self.years.items()
+            ],
+            schema={"year_index": pl.Int32, "year_start": pl.Date, "year_end": pl.Date},
+        )
+        typed = _Typed(self, frame)
+        balances = frame.select(
+            "line_no",
+            "record",
+            year_index=typed.integer("year_index", "year index", required=True, signed=True).cast(
+                pl.Int32
+            ),
+            period=typed.text_matching("period", _PERIOD, "period (YYYYMM)"),
+            account_number=typed.integer("account", "account number", required=True),
+            dimension="dimension",
+            object_id="object_id",
+            amount=typed.decimal("amount", "amount", AMOUNT, required=True),
+            quantity=typed.decimal("quantity", "quantity", QUANTITY, required=False),
+        )
+        return balances.join(years, on="year_index", how="left").sort("line_no")
+
+    def _accounts(self, rows: pl.DataFrame, balances: pl.DataFrame) -> pa.Table:
+        """Declared accounts plus every account used but never declared (`declared` false)."""
+        used = set(rows.get_column("account_number").unique().to_list())
+        used |= set(balances.get_column("account_number").unique().to_list())
+        for number in used - set(self.accounts):
+            self.accounts[number] = {}
+        undeclared = [n for n, info in self.accounts.items() if not info.get("declared")]
+        if undeclared:
+            self.warnings.append(f"{len(undeclared)} accounts used but not declared by #KONTO")
+        records = [
+            {
+                "account_number": number,
+                "account_name": info.get("account_name"),
+                "account_type": info.get("account_type"),
+                "unit": info.get("unit"),
+                "sru_codes": ",".join(info["sru"]) if info.get("sru") else None,
+                "declared": bool(info.get("declared")),
+            }
+            for number, info in sorted(self.accounts.items())
+        ]
+        return _arrow_rows(records, "sie_accounts")
+
+    def _dimensions_table(self) -> pa.Table:
+        return _arrow_rows([self.dimensions[d] for d in sorted(self.dimensions)], "sie_dimensions")
+
+
+class _Typed:
+    """Vectorised text-to-type conversion; a bad value is a SieError naming its line."""
+
+    def __init__(self, reader: _SieReader, frame: pl.DataFrame) -> None:
+        self.reader = reader
+        self.frame = frame
+
+    def _fail_first(self, bad: pl.Expr, problem: str) -> None:
+        offending = self.frame.filter(bad).select("line_no").head(1)
+        if not offending.is_empty():
+            raise self.reader.error(offending.item(), problem)
+
+    def _present(self, column: str, what: str, *, required: bool) -> pl.Expr:
+        value = pl.col(column)
+        if required:
+            self._fail_first(value.is_null() | (value == ""), f"the {what} is missing")
+        return pl.when(value == "").then(None).otherwise(value)
+
+    def integer(self, column: str, what: str, *, required: bool, signed: bool = False) -> pl.Expr:
+        value = self._present(column, what, required=required)
+        pattern = r"^-?\d+$" if signed else _INTEGER
+        self._fail_first(
+            value.is_not_null() & ~value.str.contains(pattern) | (value.str.len_chars() > 18),
+            f"the {what} is not a whole number",
+        )
+        return value.cast(pl.Int64)
+
+    def date(self, column: str, what: str, *, required: bool) -> pl.Expr:
+        value = self._present(column, what, required=required)
+        parsed = value.str.strptime(pl.Date, "%Y%m%d", strict=False)
+        self._fail_first(
+            value.is_not_null() & (~value.str.contains(_DATE) | parsed.is_null()),
+            f"the {what} is not a date (YYYYMMDD)",
+        )
+        return parsed
+
+    def text_matching(self, column: str, pattern: str, what: str) -> pl.Expr:
+        value = self._present(column, what, required=False)
+        self._fail_first(value.is_not_null() & ~value.str.contains(pattern), f"bad {what}")
+        return value
+
+    def decimal(
+        self, column: str, what: str, arrow_type: pa.DataType, *, required: bool
+    ) -> pl.Expr:
+        """Exact decimals: validated as text, converted by Arrow, which refuses any rounding."""
+        value = self._present(column, what, required=required)
+        self._fail_first(
+            value.is_not_null() & ~value.str.contains(_NUMBER),
+            f"the {what} is not a number with '.' as decimal point",
+        )
+        texts = self.frame.select(value.alias("v")).to_series().to_arrow()
+        try:
+            converted = pc.cast(texts.cast(pa.string()), arrow_type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            self._fail_first(
+                pl.col(column).map_elements(
+                    lambda text: not _fits(text, arrow_type), return_dtype=pl.Boolean
+                ),
+                f"the {what} has more decimals or digits than {arrow_type} holds",
+            )
+            raise
+        return pl.lit(pl.from_arrow(converted))
+
+
+def _fits(text: str | None, arrow_type: pa.DataType) -> bool:
+    if not text:
+        return True
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return False
+    scaled = number.scaleb(arrow_type.scale)
+    return (
+        scaled == scaled.to_integral_value() and abs(scaled) < Decimal(10) ** arrow_type.precision
+    )
+
+
+def _split_lines(text: str) -> pl.DataFrame:
+    """One row per line (split on LF only, as the spec says), classified by what it starts with."""
+    lines = (
+        pl.DataFrame({"line": [text]})
+        .select(pl.col("line").str.split("\n"))
+        .explode("line")
+        .with_row_index("line_no", offset=1)
+        .with_columns(pl.col("line_no").cast(pl.Int64), pl.col("line").str.strip_chars_end(" \t\r"))
+    )
+    label = pl.col("line").str.extract(_LABEL_PATTERN, 1).str.to_uppercase()
+    bare = pl.col("line").str.strip_chars_start(" \t")
+    kind = (
+        pl.when(bare == "")
+        .then(pl.lit("blank"))
+        .when(bare == "{")
+        .then(pl.lit("open"))
+        .when(bare == "}")
+        .then(pl.lit("close"))
+        .when(label.is_in(ROW_LABELS))
+        .then(pl.lit("row"))
+        .when(label == "#VER")
+        .then(pl.lit("ver"))
+        .when(label.is_not_null())
+        .then(pl.lit("record"))
+        .otherwise(pl.lit("garbage"))
+    )
+    return lines.with_columns(kind=kind)
+
+
+def _is_period(value: str | None) -> bool:
+    return value is not None and re.fullmatch(r"\d{4}(0[1-9]|1[0-2])", value) is not None
+
+
+def _unquote(column: str) -> pl.Expr:
+    """Fast-path fields: drop surrounding quotes (there are no escapes on this path)."""
+    return pl.col(column).str.strip_prefix('"').str.strip_suffix('"')
+
+
+def _empty_to_null(column: str) -> pl.Expr:
+    value = pl.col(column)
+    return pl.when(value == "").then(None).otherwise(value)
+
+
+def _empty_frame(columns: Iterable[str]) -> pl.DataFrame:
+    schema = {name: pl.String for name in columns}
+    schema["line_no"] = pl.Int64
+    return pl.DataFrame(schema=schema)
+
+
+def _integer(value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _to_arrow(frame: pl.DataFrame, table: str) -> pa.Table:
+    """A polars frame as an Arrow table with exactly the contract's columns (keys added later)."""
+    fields = [f for f in SCHEMAS[table] if f.name in frame.columns]
+    arrow = frame.select([f.name for f in fields]).to_arrow()
+    return pa.Table.from_arrays(
+        [arrow.column(f.name).cast(f.type) for f in fields], schema=pa.schema(fields)
+    )
+
+
+def _arrow_rows(records: list[dict[str, Any]], table: str) -> pa.Table:
+    fields = [f for f in SCHEMAS[table] if f.name not in ("file_sha256", "company_id")]
+    return pa.Table.from_pylist(records, schema=pa.schema(fields))
+
+
+def _findings_table(findings: list[Finding]) -> pa.Table:
+    return _arrow_rows(
+        [
+            {
+                "check": f.check,
+                "subject": f.subject,
+                "expected": f.expected,
+                "actual": f.actual,
+                "severity": f.severity,
+                "message": f.message,
+            }
+            for f in findings
+        ],
+        "sie_findings",
+    )

@@ -1,0 +1,87 @@
+"""Detect a SIE file's real text encoding from its bytes, because `#FORMAT PC8` is often a lie."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+
+CP437 = "cp437"
+UTF8 = "utf-8"
+UTF8_BOM = "utf-8-sig"
+ISO_8859_15 = "iso-8859-15"
+ASCII = "ascii"
+
+# Swedish letters in ISO-8859-15/Latin-1 sit in 0xC0-0xFF; in CP437 they sit in 0x80-0x9F
+# (å 0x86, ä 0x84, ö 0x94, Å 0x8F, Ä 0x8E, Ö 0x99).
+_LATIN1_LETTERS = re.compile(rb"[\xc0-\xff]")
+_CP437_LETTERS = re.compile(rb"[\x80-\x9f]")
+# UTF-8 read as CP1252/Latin-1 ("Ã¥" for "å") or CP437 read as Latin-1 look like this.
+_MOJIBAKE = re.compile("Ã[\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u017d\u017e\u0178]")
+
+
+@dataclass(frozen=True)
+class DecodedText:
+    """A file's text with the encoding it was decoded from and any doubts about it."""
+
+    encoding: str
+    text: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def is_cp437(self) -> bool:
+        """True when the bytes are genuine CP437 (ASCII included), the only input KSUMMA covers."""
+        return self.encoding in (CP437, ASCII)
+
+
+def detect_encoding(data: bytes) -> str:
+    """Name the encoding of a SIE file from its bytes alone.
+
+    Order: a UTF-8 BOM; strict UTF-8 with at least one multi-byte sequence; plain ASCII; then
+    Latin-1-range letters outnumbering CP437-range letters means ISO-8859-15; otherwise CP437
+    (the specification's encoding, so the default when in doubt).
+
+    Args:
+        data: the raw file.
+
+    Returns:
+        One of `utf-8-sig`, `utf-8`, `ascii`, `iso-8859-15`, `cp437`.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return UTF8_BOM
+    if data.isascii():
+        return ASCII
+    try:
+        data.decode(UTF8)
+    except UnicodeDecodeError:
+        pass
+    else:
+        return UTF8
+    if len(_LATIN1_LETTERS.findall(data)) > len(_CP437_LETTERS.findall(data)):
+        return ISO_8859_15
+    return CP437
+
+
+def decode_sie_bytes(data: bytes) -> DecodedText:
+    """Decode a SIE file to text, warning where the text already looks lossy.
+
+    Args:
+        data: the raw file.
+
+    Returns:
+        The text and the encoding used; `warnings` name U+FFFD replacement characters (a file
+        re-saved lossily) and UTF-8-read-as-Latin-1 mojibake, with counts, never the text.
+    """
+    encoding = detect_encoding(data)
+    text = data.decode(encoding)
+    warnings: list[str] = []
+    replacements = text.count("\ufffd")
+    if replacements:
+        warnings.append(
+            f"{replacements} U+FFFD replacement characters: the file was re-encoded lossily "
+            "before it reached us (letters such as å, ä, ö are lost)"
+        )
+    mojibake = len(_MOJIBAKE.findall(text))
+    if mojibake:
+        warnings.append(f"{mojibake} mojibake sequences such as 'Ã¤': text was double-encoded")
+    return DecodedText(encoding=encoding, text=text, warnings=warnings)
