@@ -1,9 +1,147 @@
-"""`fortnox-pipeline` commands: sandbox (being built)."""
+"""`fortnox-pipeline sandbox serve`: the Fortnox API double on loopback (and a stand-in `demo`)."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import sys
+from typing import Any
+
 import typer
+
+from pipelines.exit_codes import ExitCode
+
+sandbox_app = typer.Typer(
+    help="The local Fortnox API double with generated books.", no_args_is_help=True
+)
+
+
+def parse_rate_limit(value: str) -> tuple[int, float] | None:
+    """`25/5` → (25, 5.0); `off` → None.
+
+    Raises:
+        typer.BadParameter: Anything else.
+    """
+    if value.strip().lower() == "off":
+        return None
+    requests, _, seconds = value.partition("/")
+    try:
+        parsed = (int(requests), float(seconds))
+    except ValueError:
+        raise typer.BadParameter("use REQUESTS/SECONDS (e.g. 25/5) or off") from None
+    if parsed[0] < 1 or parsed[1] <= 0:
+        raise typer.BadParameter("both numbers must be positive")
+    return parsed
+
+
+def _announcing_server(config: Any, host: str, port: int) -> Any:
+    """A uvicorn server that prints the one ready line once its socket accepts connections."""
+    import uvicorn
+
+    class AnnouncingServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                print(f"sandbox listening on http://{host}:{port}", flush=True)
+
+    return AnnouncingServer(config)
+
+
+def serve_sandbox(
+    host: str,
+    port: int,
+    scale: str,
+    seed: int,
+    companies: int,
+    vouchers_per_year: int | None,
+    rate_limit: str,
+    access_token_ttl: int,
+    latency_ms: int,
+    fault_rate: float,
+) -> None:
+    """Generate the books, bind the socket (port 0 = any free one) and serve until stopped."""
+    import uvicorn
+
+    from sources.fortnox_sandbox.app import create_app
+    from sources.fortnox_sandbox.state import SandboxConfig
+
+    config = SandboxConfig(
+        seed=seed,
+        scale=scale,
+        vouchers_per_year=vouchers_per_year,
+        companies=companies,
+        rate_limit=parse_rate_limit(rate_limit),
+        access_token_ttl=access_token_ttl,
+        latency_ms=latency_ms,
+        fault_rate=fault_rate,
+    )
+    app = create_app(config)
+    # Bind ourselves so `--port 0` can report the port the OS picked.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        typer.echo(f"cannot listen on {host}:{port}: {error.strerror}", err=True)
+        raise typer.Exit(ExitCode.ERROR) from None
+    bound_port = listener.getsockname()[1]
+    server_config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=3
+    )
+    server = _announcing_server(server_config, host, bound_port)
+    # uvicorn installs SIGINT/SIGTERM handlers and shuts down gracefully on either.
+    asyncio.run(server.serve(sockets=[listener]))
+
+
+@sandbox_app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    port: int = typer.Option(8765, help="Port; 0 picks a free one (printed when ready)."),
+    scale: str = typer.Option("small", help="Book size: small, medium or large."),
+    seed: int = typer.Option(1, help="Seed of the books and of the fault sequence."),
+    companies: int = typer.Option(1, min=1, help="Number of tenants."),
+    vouchers_per_year: int | None = typer.Option(None, help="Explicit vouchers per year."),
+    rate_limit: str = typer.Option("25/5", help="REQUESTS/SECONDS per tenant, or off."),
+    access_token_ttl: int = typer.Option(3600, min=1, help="Access-token lifetime (seconds)."),
+    latency_ms: int = typer.Option(0, min=0, help="Latency added to every /3/ request."),
+    fault_rate: float = typer.Option(
+        0.0, min=0.0, max=1.0, help="Share of /3/ requests answered with 5xx or a dropped link."
+    ),
+) -> None:
+    """Serve the Fortnox API double; prints `sandbox listening on http://HOST:PORT` when ready."""
+    if scale not in ("small", "medium", "large"):
+        raise typer.BadParameter("scale must be small, medium or large", param_hint="--scale")
+    serve_sandbox(
+        host,
+        port,
+        scale,
+        seed,
+        companies,
+        vouchers_per_year,
+        rate_limit,
+        access_token_ttl,
+        latency_ms,
+        fault_rate,
+    )
+
+
+def demo() -> None:
+    """Serve the sandbox with the demo's defaults (until the real pipeline demo replaces this)."""
+    typer.echo(
+        "demo: serving the Fortnox sandbox (client id sandbox-client, secret sandbox-secret); "
+        "Ctrl-C stops it.",
+        err=True,
+    )
+    serve_sandbox("127.0.0.1", 8765, "small", 1, 1, None, "25/5", 3600, 0, 0.0)
 
 
 def register(app: typer.Typer) -> None:
     """Attach this module's commands to the main app."""
+    app.add_typer(sandbox_app, name="sandbox")
+    # Remove this line (and `demo`) once the pipeline's own demo command exists.
+    app.command("demo")(demo)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(sandbox_app())

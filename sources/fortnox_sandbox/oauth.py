@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -300,7 +300,10 @@ def _client_is_valid(request: Request) -> bool:
 async def token(request: Request) -> Response:
     """`POST /oauth-v1/token`: authorization_code, refresh_token and client_credentials grants."""
     registry = _state(request).tokens
-    form = await request.form()
+    # The body is a plain urlencoded form; the stdlib parses it (no python-multipart needed).
+    form = {
+        name: values[0] for name, values in parse_qs((await request.body()).decode("utf-8")).items()
+    }
     grant_type = str(form.get("grant_type", ""))
     registry.count_request(grant_type or "(missing)")
     if not _client_is_valid(request):
