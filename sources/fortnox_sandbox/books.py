@@ -1,0 +1,454 @@
+"""Generate deterministic Swedish books for sandbox companies, advance them, and state the truth.
+
+`generate_books` sets up each company (chart, customers, suppliers, projects, opening balance)
+and then books every day from the first financial year's start to the business date with
+`business.BusinessDay`; `advance_business_day` books one more day the same way.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any, Final
+
+from sources.fortnox_sandbox import chart
+from sources.fortnox_sandbox.business import (
+    STOCKHOLM,
+    AdvanceSummary,
+    BusinessDay,
+    SimulationState,
+    day_random,
+    month_end,
+)
+from sources.fortnox_sandbox.catalogue import COST_ITEMS, DOMESTIC_PRODUCTS, RENT, CostItem
+from sources.fortnox_sandbox.model import Company, Customer, FinancialYear, Project, Supplier
+from sources.fortnox_sandbox.names import (
+    EU_COMPANIES,
+    bank_giro,
+    company_name,
+    email_for,
+    organisation_number,
+    person_name,
+    phone_number,
+    street_address,
+)
+from sources.fortnox_sandbox.truth import ground_truth as _ground_truth
+
+__all__ = [
+    "BUSINESS_DATE",
+    "SCALES",
+    "AdvanceSummary",
+    "advance_business_day",
+    "generate_books",
+    "ground_truth",
+]
+
+SCALES: Final[dict[str, int]] = {"small": 300, "medium": 5_000, "large": 100_000}
+BUSINESS_DATE: Final = date(2026, 11, 20)
+FIRST_FINANCIAL_YEAR_ID: Final = 7
+YEARS: Final = 3
+# Vouchers a year that do not scale with volume: 7 monthly A vouchers and the rent invoice.
+FIXED_VOUCHERS_PER_YEAR: Final = 8 * 12
+SALARY_SHARES: Final[dict[str, float]] = {
+    "ADM": 0.15,
+    "SÄLJ": 0.20,
+    "KONS": 0.35,
+    "PROD": 0.15,
+    "UTV": 0.15,
+}
+PROJECT_NAMES: Final = (
+    "Införande affärssystem", "Ny webbplats", "Lageroptimering", "Molnmigrering",
+    "Kundportal", "Utbildningsprogram", "Säkerhetsgranskning", "Ombyggnad kontor",
+    "Integration lönesystem", "Digitalisering av arkiv", "Marknadsanalys Norden",
+)  # fmt: skip
+
+
+def generate_books(
+    seed: int = 1,
+    scale: str = "small",
+    vouchers_per_year: int | None = None,
+    companies: int = 1,
+) -> list[Company]:
+    """Generate the books of `companies` sandbox tenants, deterministically from `seed`.
+
+    Args:
+        seed: the only source of randomness; the same seed gives identical books.
+        scale: "small" (~300), "medium" (~5,000) or "large" (~100,000) vouchers per year.
+        vouchers_per_year: overrides `scale` with an explicit yearly voucher count.
+        companies: number of tenants, each with its own DatabaseNumber, name and org number.
+
+    Returns:
+        One `Company` per tenant with three financial years (ids 7, 8, 9, calendar years
+        2024-2026) booked up to the business date 2026-11-20.
+    """
+    if vouchers_per_year is None:
+        if scale not in SCALES:
+            raise ValueError(f"unknown scale {scale!r}; choose one of {sorted(SCALES)}")
+        vouchers_per_year = SCALES[scale]
+    if vouchers_per_year < 50:
+        raise ValueError("vouchers_per_year must be at least 50 (the monthly bookkeeping alone)")
+    result: list[Company] = []
+    taken: set[object] = set()
+    for index in range(companies):
+        company = _new_company(seed, index, vouchers_per_year, taken)
+        _book_until(company, seed, company.business_date)
+        result.append(company)
+    return result
+
+
+def advance_business_day(
+    company: Company, seed: int, clock: Callable[[], datetime]
+) -> AdvanceSummary:
+    """Book one more day of business: business_date += 1 day.
+
+    New invoices, payments that change existing invoices' balances, supplier invoices and
+    payments, and the day's manual vouchers, in the financial year of the new date (a new year
+    is opened after December 31). Every created or modified record gets `last_modified =
+    clock()`. The day always brings at least one new invoice and one modified invoice, so
+    incremental loads have something to find.
+
+    Args:
+        company: a company returned by `generate_books` (its `simulation` state is used).
+        seed: the seed the company was generated with (same seed and state, same day).
+        clock: returns the wall-clock time to stamp records with (aware, Europe/Stockholm).
+    """
+    day = company.business_date + timedelta(days=1)
+    company.simulation.draft_after = None
+    business_day = BusinessDay(company, day, day_random(seed, company, day), clock, day)
+    business_day.run()
+    if business_day.summary.new_invoices == 0:
+        business_day.customer_invoice()
+    if not business_day.modified_invoices:
+        open_invoice = next(
+            (
+                invoice
+                for invoice in company.invoices.values()
+                if invoice.booked
+                and not invoice.cancelled
+                and invoice.balance > 0
+                and invoice.currency == "SEK"
+                and invoice.invoice_date < day
+            ),
+            None,
+        )
+        if open_invoice is not None:
+            business_day.customer_payment(open_invoice.document_number, open_invoice.balance)
+    summary = business_day.summary
+    summary.modified_invoices = len(business_day.modified_invoices)
+    summary.modified_supplier_invoices = len(business_day.modified_supplier_invoices)
+    company.business_date = day
+    for financial_year in company.financial_years[-2:]:
+        company.vouchers[financial_year.id].sort(key=_voucher_order)
+    return summary
+
+
+def ground_truth(company: Company) -> dict[str, Any]:
+    """The JSON-serialisable facts a correct pipeline must reproduce (see `truth.py`)."""
+    return _ground_truth(company)
+
+
+def _voucher_order(voucher: Any) -> tuple[str, int]:
+    return voucher.series, voucher.number
+
+
+def _book_until(company: Company, seed: int, business_date: date) -> None:
+    """Book every day from the first financial year's start through `business_date`."""
+    day = company.financial_years[0].from_date
+    while day <= business_date:
+        BusinessDay(company, day, day_random(seed, company, day), None, business_date).run()
+        day += timedelta(days=1)
+    for vouchers in company.vouchers.values():
+        vouchers.sort(key=_voucher_order)
+
+
+def _stamp(rng: random.Random, day: date) -> datetime:
+    """An office-hours timestamp on `day` in Stockholm time."""
+    minute = rng.randrange(8 * 60, 17 * 60)
+    return datetime.combine(day, time(minute // 60, minute % 60), STOCKHOLM)
+
+
+def _past_day(rng: random.Random, earliest: date, latest: date) -> date:
+    return earliest + timedelta(days=rng.randint(0, max(0, (latest - earliest).days)))
+
+
+def _expected_invoice_net() -> float:
+    """Mean net (öre) of a domestic customer invoice, from the catalogue's weights."""
+    weights = sum(p.weight for p in DOMESTIC_PRODUCTS)
+    line = sum(
+        p.weight * (1 + p.max_quantity) / 2 * (p.min_price + p.max_price) / 2
+        for p in DOMESTIC_PRODUCTS
+    )
+    mean_lines = 36 / 11
+    return line / weights * mean_lines
+
+
+def _expected_supplier_net() -> float:
+    """Mean raw net (öre) of a supplier invoice before the company's amount factor."""
+    mean_item = sum((c.min_net + c.max_net) / 2 for c in COST_ITEMS) / len(COST_ITEMS)
+    return mean_item * 13 / 6
+
+
+def _new_company(seed: int, index: int, vouchers_per_year: int, taken: set[object]) -> Company:
+    """Set up one tenant: identity, calendar, chart, parties, opening balance, simulation."""
+    rng = random.Random(f"{seed}:company:{index}")
+    database_number = rng.randint(1_000_000, 9_999_999)
+    name = company_name(rng)
+    org_number = organisation_number(rng)
+    while database_number in taken or name in taken or org_number in taken:
+        database_number = rng.randint(1_000_000, 9_999_999)
+        name = company_name(rng)
+        org_number = organisation_number(rng)
+    taken.update((database_number, name, org_number))
+    business_date = BUSINESS_DATE
+    first_year = business_date.year - YEARS + 1
+    financial_years = [
+        FinancialYear(
+            id=FIRST_FINANCIAL_YEAR_ID + offset,
+            from_date=date(first_year + offset, 1, 1),
+            to_date=date(first_year + offset, 12, 31),
+        )
+        for offset in range(YEARS)
+    ]
+    start = financial_years[0].from_date
+    locked_through = month_end(_months_before(business_date, 3))
+    address, zip_code, city = street_address(rng)
+
+    scalable = max(vouchers_per_year - FIXED_VOUCHERS_PER_YEAR, vouchers_per_year // 3)
+    customer_invoices_per_year = 0.31 * scalable
+    supplier_invoices_per_year = 0.19 * scalable
+    annual_sales = customer_invoices_per_year * _expected_invoice_net()
+    monthly_rent = int(annual_sales * 0.04 / 12) // 10_000 * 10_000
+    supplier_amount_factor = (annual_sales * 0.40 - 12 * monthly_rent) / max(
+        1.0, supplier_invoices_per_year * _expected_supplier_net()
+    )
+    monthly_gross = annual_sales * 0.30 / 12 / 1.3142
+    fixed_assets = int(annual_sales * 0.10) // 100_000 * 100_000 + 30_000_000
+    loan = fixed_assets
+
+    customers = _customers(rng, max(15, vouchers_per_year // 30), start, business_date)
+    customer_numbers = list(customers)
+    cumulative = 0.0
+    cum_weights: list[float] = []
+    for _ in customer_numbers:
+        cumulative += rng.paretovariate(1.4)
+        cum_weights.append(cumulative)
+    suppliers, supplier_items, landlord = _suppliers(
+        rng, max(10, vouchers_per_year // 90), start, business_date
+    )
+    projects = _projects(rng, max(4, min(200, vouchers_per_year // 400)), start, business_date)
+    opening = {
+        chart.FIXED_ASSETS: fixed_assets,
+        chart.ACCUMULATED_DEPRECIATION: -fixed_assets // 5,
+        chart.BANK: int(annual_sales * 0.2) // 100 * 100 + 50_000_000,
+        chart.SHARE_CAPITAL: -5_000_000,
+        chart.LOAN: -loan,
+    }
+    opening[chart.RETAINED_EARNINGS] = -sum(opening.values())
+
+    simulation = SimulationState(
+        customer_invoices_per_weekday=customer_invoices_per_year / 261,
+        supplier_invoices_per_weekday=supplier_invoices_per_year / 261,
+        supplier_amount_factor=supplier_amount_factor,
+        monthly_rent=monthly_rent,
+        monthly_salaries={
+            code: int(monthly_gross * share) // 100 * 100 for code, share in SALARY_SHARES.items()
+        },
+        monthly_depreciation=fixed_assets // 60 // 100 * 100,
+        monthly_interest=int(loan * 0.05 / 12) // 100 * 100,
+        customer_numbers=customer_numbers,
+        customer_cum_weights=cum_weights,
+        supplier_numbers=[number for number in suppliers if number != landlord],
+        supplier_items=supplier_items,
+        landlord=landlord,
+        project_numbers=list(projects),
+        users=[person_name(rng) for _ in range(4)],
+        correction_rate=0.12,
+        draft_after=business_date - timedelta(days=6),
+    )
+    simulation.differences = _planned_differences(financial_years, locked_through, business_date)
+
+    company = Company(
+        database_number=database_number,
+        name=name,
+        organisation_number=org_number,
+        address=address,
+        zip_code=zip_code,
+        city=city,
+        financial_years=financial_years,
+        accounts=chart.build_accounts(),
+        voucher_series=chart.build_voucher_series(),
+        predefined_accounts=dict(chart.PREDEFINED_ACCOUNTS),
+        cost_centers=chart.build_cost_centers(),
+        projects=projects,
+        customers=customers,
+        suppliers=suppliers,
+        invoices={},
+        invoice_payments={},
+        supplier_invoices={},
+        supplier_invoice_payments={},
+        vouchers={financial_year.id: [] for financial_year in financial_years},
+        opening_balances={financial_years[0].id: opening},
+        locked_through=locked_through,
+        business_date=business_date,
+        fortnox_customer_id=str(rng.randint(100_000, 999_999)),
+        simulation=simulation,
+    )
+    for financial_year in financial_years[1:]:
+        company.opening_balances.setdefault(financial_year.id, {})
+    return company
+
+
+def _months_before(day: date, months: int) -> date:
+    """The first of the month `months` months before `day`'s month."""
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _planned_differences(
+    financial_years: list[FinancialYear], locked_through: date, business_date: date
+) -> dict[date, list[tuple[str, int, int, str]]]:
+    """Four manual bookings straight on 1510/2440: two inside the locked period, two after."""
+    second_year = financial_years[min(1, len(financial_years) - 1)]
+    latest = business_date - timedelta(days=1)
+    plan = [
+        (
+            date(second_year.from_date.year, 6, 17),
+            ("AR", -425_000, chart.BANK, "Inbetalning utan OCR bokad direkt mot kundfordringar"),
+        ),
+        (
+            locked_through - timedelta(days=172),
+            (
+                "AP",
+                -320_000,
+                chart.OTHER_EXTERNAL_COSTS,
+                "Leverantörsskuld bokad manuellt, faktura saknas",
+            ),
+        ),
+        (
+            min(locked_through + timedelta(days=16), latest),
+            (
+                "AP",
+                187_550,
+                chart.BANK,
+                "Betalning till leverantör bokad direkt mot leverantörsskulder",
+            ),
+        ),
+        (
+            min(locked_through + timedelta(days=45), latest),
+            ("AR", 150_000, chart.OTHER_INCOME, 'Kundfordran bokad manuellt utan "faktura"'),
+        ),
+    ]
+    differences: dict[date, list[tuple[str, int, int, str]]] = {}
+    for when, difference in plan:
+        differences.setdefault(when, []).append(difference)
+    return differences
+
+
+def _customers(
+    rng: random.Random, count: int, start: date, business_date: date
+) -> dict[str, Customer]:
+    """Swedish customers plus a few EU customers invoiced in EUR."""
+    customers: dict[str, Customer] = {}
+    export_every = 25
+    for position in range(count):
+        number = str(position + 1)
+        created = _past_day(rng, start - timedelta(days=400), start - timedelta(days=1))
+        if rng.random() < 0.25:
+            created = _past_day(rng, start, business_date - timedelta(days=1))
+        if position % export_every == 3:
+            base_name, city, zip_code, country = EU_COMPANIES[
+                (position // export_every) % len(EU_COMPANIES)
+            ]
+            round_number = position // (export_every * len(EU_COMPANIES))
+            name = base_name if round_number == 0 else f"{base_name} ({round_number + 1})"
+            customers[number] = Customer(
+                number=number,
+                name=name,
+                organisation_number="",
+                address=f"Hauptstraße {rng.randint(1, 90)}",
+                zip_code=zip_code,
+                city=city,
+                country_code=country,
+                email=f"accounts{number}@example.eu",
+                currency="EUR",
+                terms_of_payment=30,
+                last_modified=_stamp(rng, created),
+            )
+            continue
+        name = company_name(rng)
+        address, zip_code, city = street_address(rng)
+        customers[number] = Customer(
+            number=number,
+            name=name,
+            organisation_number=organisation_number(rng),
+            address=address,
+            zip_code=zip_code,
+            city=city,
+            email=email_for(name, rng),
+            phone=phone_number(rng),
+            terms_of_payment=rng.choice((10, 15, 20, 30, 30, 30)),
+            last_modified=_stamp(rng, created),
+        )
+    return customers
+
+
+def _suppliers(
+    rng: random.Random, count: int, start: date, business_date: date
+) -> tuple[dict[str, Supplier], dict[str, tuple[CostItem, ...]], str]:
+    """Suppliers, the cost items each one invoices, and the landlord's number."""
+    suppliers: dict[str, Supplier] = {}
+    items: dict[str, tuple[CostItem, ...]] = {}
+    for position in range(count):
+        number = str(position + 1)
+        landlord = position == 0
+        name = (
+            f"Fastighets AB {rng.choice(('Kvarnen', 'Hörnet', 'Åkern', 'Väktaren'))}"
+            if landlord
+            else company_name(rng)
+        )
+        address, zip_code, city = street_address(rng)
+        created = _past_day(rng, start - timedelta(days=500), start - timedelta(days=1))
+        if rng.random() < 0.2:
+            created = _past_day(rng, start, business_date - timedelta(days=1))
+        suppliers[number] = Supplier(
+            number=number,
+            name=name,
+            organisation_number=organisation_number(rng),
+            address=address,
+            zip_code=zip_code,
+            city=city,
+            email=email_for(name, rng),
+            phone=phone_number(rng),
+            terms_of_payment=rng.choice((10, 20, 30, 30)),
+            bank_giro=bank_giro(rng),
+            last_modified=_stamp(rng, created),
+        )
+        items[number] = (RENT,) if landlord else tuple(rng.sample(COST_ITEMS, k=rng.randint(1, 3)))
+    return suppliers, items, "1"
+
+
+def _projects(
+    rng: random.Random, count: int, start: date, business_date: date
+) -> dict[str, Project]:
+    """Projects (SIE dimension 6) spread over the three years, some completed, some ongoing."""
+    projects: dict[str, Project] = {}
+    span = (business_date - start).days
+    for position in range(count):
+        number = str(1001 + position)
+        begins = start + timedelta(days=rng.randint(-60, span - 30))
+        ends = begins + timedelta(days=rng.randint(60, 540))
+        status = "COMPLETED" if ends < business_date else "ONGOING"
+        if begins > business_date - timedelta(days=40) and rng.random() < 0.5:
+            status = "NOTSTARTED"
+        touched = min(max(begins, start), business_date - timedelta(days=1))
+        projects[number] = Project(
+            number=number,
+            description=f"{rng.choice(PROJECT_NAMES)} {position + 1}",
+            status=status,
+            start_date=begins,
+            end_date=ends,
+            project_leader=person_name(rng),
+            last_modified=_stamp(rng, touched),
+        )
+    return projects

@@ -1,0 +1,898 @@
+"""One day of business for a sandbox company, used both to generate the books and to advance them.
+
+Each day books what a Swedish services company books: customer invoices (series C) and their
+payments (D), supplier invoices (B) and payments (E), and in series A payroll, tax and VAT
+settlements, bank fees, depreciation, loan interest, year-end closing and the deliberate
+reconciliation differences. Payments are planned when an invoice is created and kept in
+`company.simulation`, so a later `advance` continues the same business deterministically.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sources.fortnox_sandbox import chart
+from sources.fortnox_sandbox.catalogue import (
+    CORRECTION_ACCOUNTS,
+    DOMESTIC_PRODUCTS,
+    EXPORT_PRODUCTS,
+    RENT,
+    CostItem,
+    Product,
+)
+from sources.fortnox_sandbox.model import (
+    Company,
+    DeliberateDifference,
+    FinancialYear,
+    Invoice,
+    InvoicePayment,
+    InvoiceRow,
+    SupplierInvoice,
+    SupplierInvoicePayment,
+    SupplierInvoiceRow,
+    Voucher,
+    VoucherRow,
+)
+from sources.fortnox_sandbox.money import to_sek
+from sources.fortnox_sandbox.names import ocr_reference
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+EMPLOYEE_TAX_RATE = 0.31  # preliminary income tax withheld from gross salary
+SOCIAL_FEE_RATE = 0.3142  # arbetsgivaravgifter
+CORPORATE_TAX_RATE = 0.206
+
+# Planned events: (kind, document number, amount). Kinds: AR / AP payments, CREDIT notes.
+PlannedEvent = tuple[str, int, int]
+# A scheduled manual voucher: (text, rows as (account, amount debit-positive)).
+ManualVoucher = tuple[str, tuple[tuple[int, int], ...]]
+# A scheduled deliberate difference: (ledger, amount on the ledger account, counter account, text).
+PlannedDifference = tuple[str, int, int, str]
+
+
+@dataclass(slots=True)
+class AdvanceSummary:
+    """What one business day added or changed (counts), returned by `advance_business_day`."""
+
+    business_date: date
+    new_invoices: int = 0
+    modified_invoices: int = 0
+    new_invoice_payments: int = 0
+    new_supplier_invoices: int = 0
+    modified_supplier_invoices: int = 0
+    new_supplier_invoice_payments: int = 0
+    new_vouchers: int = 0
+    new_financial_years: int = 0
+
+
+@dataclass(slots=True)
+class SimulationState:
+    """The generator's running bookkeeping for one company (stored in `Company.simulation`)."""
+
+    customer_invoices_per_weekday: float
+    supplier_invoices_per_weekday: float
+    supplier_amount_factor: float
+    monthly_rent: int
+    monthly_salaries: dict[str, int]  # gross per cost centre, öre
+    monthly_depreciation: int
+    monthly_interest: int
+    customer_numbers: list[str]
+    customer_cum_weights: list[float]
+    supplier_numbers: list[str]
+    supplier_items: dict[str, tuple[CostItem, ...]]
+    landlord: str
+    project_numbers: list[str]
+    users: list[str]
+    correction_rate: float
+    draft_after: date | None = None
+    next_invoice: int = 1
+    next_invoice_payment: int = 1
+    next_supplier_invoice: int = 1
+    next_supplier_payment: int = 1
+    next_voucher: dict[tuple[int, str], int] = field(default_factory=dict)
+    vat_month: dict[int, int] = field(default_factory=dict)
+    planned: dict[date, list[PlannedEvent]] = field(default_factory=dict)
+    manual: dict[date, list[ManualVoucher]] = field(default_factory=dict)
+    differences: dict[date, list[PlannedDifference]] = field(default_factory=dict)
+
+
+def day_random(seed: int, company: Company, day: date) -> random.Random:
+    """The random stream of one company's business day: the same day always books the same."""
+    return random.Random(f"{seed}:{company.database_number}:{day.isoformat()}")
+
+
+def euro_rate(day: date) -> str:
+    """A smooth, deterministic EUR/SEK rate for `day`, written with four decimals like Fortnox."""
+    ordinal = day.toordinal()
+    rate = 11.35 + 0.30 * math.sin(ordinal / 47.0) + 0.04 * math.sin(ordinal / 3.1)
+    return f"{rate:.4f}"
+
+
+def month_end(day: date) -> date:
+    """Last day of `day`'s month."""
+    first_next = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return first_next - timedelta(days=1)
+
+
+def _row(account: int, amount: int, cost_center: str = "", project: str = "") -> VoucherRow:
+    """A voucher row from a debit-positive amount (the sign picks the debit or credit column)."""
+    if amount >= 0:
+        return VoucherRow(account, amount, 0, "", cost_center, project)
+    return VoucherRow(account, 0, -amount, "", cost_center, project)
+
+
+def _vat(net: int, percent: int) -> int:
+    """VAT on `net` öre at `percent`, rounded half away from zero to whole öre."""
+    magnitude = (abs(net) * percent + 50) // 100
+    return magnitude if net >= 0 else -magnitude
+
+
+class BusinessDay:
+    """Books one day of business into a company; `run()` returns what it did.
+
+    Args:
+        company: the books to extend; `company.simulation` must hold a `SimulationState`.
+        day: the date being booked (the new business date).
+        rng: this day's random stream (see `day_random`).
+        clock: when set (advance), every created or modified record is stamped with it;
+            otherwise (generation) stamps are drawn within office hours of `day`.
+        registration_horizon: latest registration date a voucher may carry.
+    """
+
+    def __init__(
+        self,
+        company: Company,
+        day: date,
+        rng: random.Random,
+        clock: Callable[[], datetime] | None = None,
+        registration_horizon: date | None = None,
+    ) -> None:
+        self.company = company
+        self.state: SimulationState = company.simulation
+        self.day = day
+        self.rng = rng
+        self.clock = clock
+        self.horizon = registration_horizon or day
+        self.summary = AdvanceSummary(business_date=day)
+        self.modified_invoices: set[int] = set()
+        self.modified_supplier_invoices: set[int] = set()
+        self.financial_year = self._financial_year_for(day)
+
+    # -- infrastructure ---------------------------------------------------------------------
+
+    def _financial_year_for(self, day: date) -> FinancialYear:
+        """The year containing `day`, opening a new calendar-length one after the last."""
+        years = self.company.financial_years
+        for financial_year in reversed(years):
+            if financial_year.from_date <= day <= financial_year.to_date:
+                return financial_year
+        last = years[-1]
+        if day < last.from_date:
+            raise ValueError(f"{day} is before the company's first financial year")
+        new_year = FinancialYear(
+            id=last.id + 1,
+            from_date=last.to_date + timedelta(days=1),
+            to_date=last.to_date.replace(year=last.to_date.year + 1),
+        )
+        years.append(new_year)
+        self.company.vouchers.setdefault(new_year.id, [])
+        self.company.opening_balances.setdefault(new_year.id, {})
+        self.summary.new_financial_years += 1
+        return new_year
+
+    def stamp(self) -> datetime:
+        """The last-modified time of a record touched today (aware, Europe/Stockholm)."""
+        if self.clock is not None:
+            return self.clock()
+        minute = self.rng.randrange(7 * 60 + 30, 18 * 60)
+        return datetime.combine(self.day, time(minute // 60, minute % 60), STOCKHOLM)
+
+    def voucher(
+        self,
+        series: str,
+        description: str,
+        reference_type: str,
+        reference_number: str,
+        rows: list[VoucherRow],
+        registration_date: date | None = None,
+    ) -> Voucher:
+        """Book a voucher on today's date with the next number of its series in today's year."""
+        financial_year = self.financial_year
+        key = (financial_year.id, series)
+        number = self.state.next_voucher.get(key, 1)
+        self.state.next_voucher[key] = number + 1
+        registered = registration_date or self.day
+        voucher = Voucher(
+            series=series,
+            number=number,
+            financial_year_id=financial_year.id,
+            transaction_date=self.day,
+            description=description,
+            reference_type=reference_type,
+            reference_number=reference_number,
+            registration_date=min(max(registered, self.day), max(self.horizon, self.day)),
+            rows=rows,
+        )
+        self.company.vouchers[financial_year.id].append(voucher)
+        self.summary.new_vouchers += 1
+        return voucher
+
+    def maybe_correct(self, voucher: Voucher) -> None:
+        """Now and then strike one P&L row and book its replacement, as a later correction would.
+
+        Only result accounts are touched (never 1510, 2440 or VAT), and the replacement carries
+        the same amount, so the voucher still balances and the subledgers still reconcile.
+        """
+        rng = self.rng
+        if rng.random() >= self.state.correction_rate:
+            return
+        candidates = [
+            index
+            for index, row in enumerate(voucher.rows)
+            if row.account in CORRECTION_ACCOUNTS and not row.removed
+        ]
+        if not candidates:
+            return
+        original = voucher.rows[rng.choice(candidates)]
+        original.removed = True
+        user = rng.choice(self.state.users)
+        original.changed_by = user
+        cost_centers = list(self.company.cost_centers)
+        if rng.random() < 0.5 or not cost_centers:
+            account = rng.choice(CORRECTION_ACCOUNTS[original.account])
+            cost_center = original.cost_center
+        else:
+            account = original.account
+            choices = [code for code in cost_centers if code != original.cost_center]
+            cost_center = rng.choice(choices)
+        voucher.rows.append(
+            VoucherRow(
+                account,
+                original.debit,
+                original.credit,
+                original.description,
+                cost_center,
+                original.project,
+                added_later=True,
+                changed_by=user,
+            )
+        )
+
+    # -- the day ------------------------------------------------------------------------------
+
+    def run(self) -> AdvanceSummary:
+        """Book everything that happens on this day, in the order an office would."""
+        day = self.day
+        state = self.state
+        weekday = day.weekday() < 5
+        if day.day == 1:
+            self.rent_invoice()
+        for kind, document_number, amount in state.planned.pop(day, []):
+            if kind == "AR":
+                self.customer_payment(document_number, amount)
+            elif kind == "AP":
+                self.supplier_payment(document_number, amount)
+            elif kind == "CREDIT":
+                self.credit_note(document_number)
+        if weekday:
+            for _ in range(self._draw(state.customer_invoices_per_weekday)):
+                self.customer_invoice()
+            for _ in range(self._draw(state.supplier_invoices_per_weekday)):
+                self.supplier_invoice()
+        for text, amounts in state.manual.pop(day, []):
+            self.voucher("A", text, "MANUAL", "", [_row(a, x) for a, x in amounts if x])
+        for planned_difference in state.differences.pop(day, []):
+            self.deliberate_difference(*planned_difference)
+        if day.day == 25:
+            self.payroll()
+        if day == month_end(day):
+            self.month_end_closing()
+            if day == self.financial_year.to_date:
+                self.year_end_closing()
+        self.summary.modified_invoices = len(self.modified_invoices)
+        self.summary.modified_supplier_invoices = len(self.modified_supplier_invoices)
+        return self.summary
+
+    def _draw(self, rate: float) -> int:
+        """An integer count with mean `rate` (the fractional part decides one extra)."""
+        whole = int(rate)
+        return whole + (1 if self.rng.random() < rate - whole else 0)
+
+    def _plan(self, when: date, event: PlannedEvent) -> None:
+        """Schedule a payment or credit note; weekends roll forward to Monday like a bank."""
+        while when.weekday() >= 5:
+            when += timedelta(days=1)
+        self.state.planned.setdefault(when, []).append(event)
+
+    # -- customer side ------------------------------------------------------------------------
+
+    def customer_invoice(self) -> Invoice:
+        """Create, book (series C) and plan the payment of one customer invoice."""
+        rng = self.rng
+        state = self.state
+        company = self.company
+        customer_number = rng.choices(
+            state.customer_numbers, cum_weights=state.customer_cum_weights
+        )[0]
+        customer = company.customers[customer_number]
+        export = customer.currency != "SEK"
+        products: tuple[Product, ...] = EXPORT_PRODUCTS if export else DOMESTIC_PRODUCTS
+        line_count = rng.choice((1, 1, 1, 2, 2, 3, 3, 4, 5, 6, 8))
+        lines = rng.choices(products, weights=[p.weight for p in products], k=line_count)
+        cost_center = rng.choice(("KONS", "KONS", "SÄLJ", "UTV", "PROD", ""))
+        project = rng.choice(state.project_numbers) if rng.random() < 0.35 else ""
+        rows: list[InvoiceRow] = []
+        net_by_key: dict[tuple[int, str], int] = {}
+        net_by_rate: dict[int, int] = {}
+        for product in lines:
+            quantity = rng.randint(1, product.max_quantity)
+            price = rng.randint(product.min_price // 100, product.max_price // 100) * 100
+            rows.append(
+                InvoiceRow(
+                    product.description, product.account, quantity, price, product.vat_percent
+                )
+            )
+            line_cc = cost_center if rng.random() < 0.75 else rng.choice(("KONS", "SÄLJ", "UTV"))
+            key = (product.account, line_cc)
+            net_by_key[key] = net_by_key.get(key, 0) + quantity * price
+            net_by_rate[product.vat_percent] = (
+                net_by_rate.get(product.vat_percent, 0) + quantity * price
+            )
+        vat_by_rate = {rate: _vat(net, rate) for rate, net in net_by_rate.items()}
+        net = sum(net_by_rate.values())
+        total_vat = sum(vat_by_rate.values())
+        number = state.next_invoice
+        state.next_invoice += 1
+        currency_rate = euro_rate(self.day) if export else "1"
+        invoice = Invoice(
+            document_number=number,
+            customer_number=customer.number,
+            customer_name=customer.name,
+            invoice_date=self.day,
+            due_date=self.day + timedelta(days=customer.terms_of_payment),
+            currency=customer.currency,
+            currency_rate=currency_rate,
+            rows=rows,
+            net=net,
+            total_vat=total_vat,
+            total=net + total_vat,
+            balance=net + total_vat,
+            ocr=ocr_reference(number),
+            cost_center=cost_center,
+            project=project,
+            terms_of_payment=customer.terms_of_payment,
+            last_modified=self.stamp(),
+        )
+        company.invoices[number] = invoice
+        self.summary.new_invoices += 1
+        if rng.random() < 0.02:
+            invoice.cancelled = True
+            invoice.booked = False
+            invoice.sent = False
+            return invoice
+        if state.draft_after is not None and self.day > state.draft_after and rng.random() < 0.3:
+            invoice.booked = False
+            invoice.sent = False
+            return invoice
+        self._book_customer_invoice(invoice, net_by_key, vat_by_rate)
+        self._plan_customer_payments(invoice)
+        return invoice
+
+    def _book_customer_invoice(
+        self,
+        invoice: Invoice,
+        net_by_key: dict[tuple[int, str], int],
+        vat_by_rate: dict[int, int],
+    ) -> None:
+        """Book an invoice or credit note: 1510 against sales per account and VAT per rate."""
+        rate = invoice.currency_rate
+        total_sek = to_sek(invoice.total, rate)
+        rows = [_row(chart.RECEIVABLES, total_sek)]
+        vat_rows: list[VoucherRow] = []
+        vat_month = self.state.vat_month
+        for vat_percent, vat in vat_by_rate.items():
+            if vat_percent == 0 or vat == 0:
+                continue
+            vat_account = chart.OUTPUT_VAT_BY_RATE[vat_percent]
+            vat_sek = to_sek(vat, rate)
+            vat_rows.append(_row(vat_account, -vat_sek))
+            vat_month[vat_account] = vat_month.get(vat_account, 0) - vat_sek
+        remaining = total_sek + sum(row.debit - row.credit for row in vat_rows)
+        keys = list(net_by_key)
+        for index, (account, cost_center) in enumerate(keys):
+            amount = to_sek(net_by_key[(account, cost_center)], rate)
+            if index == len(keys) - 1:
+                amount = remaining  # the rounding of a converted invoice lands on its last row
+            remaining -= amount
+            rows.append(_row(account, -amount, cost_center, invoice.project))
+        rows.extend(vat_rows)
+        kind = "Kreditfaktura" if invoice.credit else "Kundfaktura"
+        voucher = self.voucher(
+            "C",
+            f"{kind} {invoice.document_number}, {invoice.customer_name}",
+            "INVOICE",
+            str(invoice.document_number),
+            rows,
+        )
+        self.maybe_correct(voucher)
+        invoice.voucher_series = voucher.series
+        invoice.voucher_number = voucher.number
+        invoice.voucher_year = voucher.financial_year_id
+
+    def _plan_customer_payments(self, invoice: Invoice) -> None:
+        """Decide when (and whether) the customer pays: on time, late, in parts, or never."""
+        rng = self.rng
+        due = invoice.due_date
+        number = invoice.document_number
+        total = invoice.total
+        roll = rng.random()
+        if roll < 0.04:
+            return  # never paid: stays open and becomes overdue
+        if invoice.currency != "SEK":
+            self._plan(due + timedelta(days=rng.randint(-6, 20)), ("AR", number, total))
+            return
+        if roll < 0.12:
+            first = (total * rng.randint(30, 70) // 100) // 100 * 100
+            first_date = due + timedelta(days=rng.randint(-3, 10))
+            self._plan(first_date, ("AR", number, first))
+            if rng.random() < 0.85:
+                last_date = first_date + timedelta(days=rng.randint(12, 60))
+                self._plan(last_date, ("AR", number, total - first))
+                self._maybe_plan_credit(number, last_date)
+            return
+        if roll < 0.25:
+            paid = due + timedelta(days=rng.randint(8, 70))
+        else:
+            paid = due + timedelta(days=rng.randint(-10, 4))
+        paid = max(paid, invoice.invoice_date + timedelta(days=1))
+        self._plan(paid, ("AR", number, total))
+        self._maybe_plan_credit(number, paid)
+
+    def _maybe_plan_credit(self, number: int, paid: date) -> None:
+        """Some fully paid invoices are later credited (a complaint, a price adjustment)."""
+        if self.rng.random() < 0.035:
+            self._plan(paid + timedelta(days=self.rng.randint(5, 45)), ("CREDIT", number, 0))
+
+    def customer_payment(self, document_number: int, amount: int) -> InvoicePayment | None:
+        """Book a payment (or a refund, when negative) of an invoice in series D."""
+        invoice = self.company.invoices[document_number]
+        if invoice.cancelled or not invoice.booked:
+            return None
+        if (amount > 0 and amount > invoice.balance) or (amount < 0 and amount < invoice.balance):
+            amount = invoice.balance
+        if amount == 0:
+            return None
+        state = self.state
+        number = state.next_invoice_payment
+        state.next_invoice_payment += 1
+        if invoice.currency == "SEK":
+            payment_rate = "1"
+            bank = ledger = amount
+            rows = [_row(chart.BANK, bank), _row(chart.RECEIVABLES, -ledger)]
+        else:
+            payment_rate = euro_rate(self.day)
+            bank = to_sek(amount, payment_rate)
+            ledger = to_sek(amount, invoice.currency_rate)
+            rows = [_row(chart.BANK, bank), _row(chart.RECEIVABLES, -ledger)]
+            difference = bank - ledger
+            if difference > 0:
+                rows.append(_row(chart.CURRENCY_GAIN, -difference))
+            elif difference < 0:
+                rows.append(_row(chart.CURRENCY_LOSS, -difference))
+        text = "Återbetalning" if amount < 0 else "Inbetalning"
+        voucher = self.voucher(
+            "D",
+            f"{text} faktura {document_number}, {invoice.customer_name}",
+            "INVOICEPAYMENT",
+            str(number),
+            rows,
+        )
+        stamp = self.stamp()
+        payment = InvoicePayment(
+            number=number,
+            invoice_number=document_number,
+            amount=amount,
+            amount_sek=bank,
+            currency=invoice.currency,
+            currency_rate=payment_rate,
+            payment_date=self.day,
+            voucher_series=voucher.series,
+            voucher_number=voucher.number,
+            voucher_year=voucher.financial_year_id,
+            last_modified=stamp,
+        )
+        self.company.invoice_payments[number] = payment
+        invoice.balance -= amount
+        if invoice.balance == 0:
+            invoice.final_pay_date = self.day
+        invoice.last_modified = stamp
+        self.modified_invoices.add(document_number)
+        self.summary.new_invoice_payments += 1
+        return payment
+
+    def credit_note(self, original_number: int) -> Invoice | None:
+        """Credit a fully paid SEK invoice with a negative invoice, refunded later or left open."""
+        original = self.company.invoices[original_number]
+        if original.balance != 0 or original.currency != "SEK" or original.credit:
+            return None
+        if original.credit_invoice_reference is not None:
+            return None
+        state = self.state
+        number = state.next_invoice
+        state.next_invoice += 1
+        rows = [
+            InvoiceRow(r.description, r.account, -r.quantity, r.price, r.vat_percent)
+            for r in original.rows
+        ]
+        net_by_key: dict[tuple[int, str], int] = {}
+        net_by_rate: dict[int, int] = {}
+        for row in rows:
+            line_net = row.quantity * row.price
+            key = (row.account, original.cost_center)
+            net_by_key[key] = net_by_key.get(key, 0) + line_net
+            net_by_rate[row.vat_percent] = net_by_rate.get(row.vat_percent, 0) + line_net
+        vat_by_rate = {rate: _vat(net, rate) for rate, net in net_by_rate.items()}
+        net = sum(net_by_rate.values())
+        total_vat = sum(vat_by_rate.values())
+        stamp = self.stamp()
+        credit = Invoice(
+            document_number=number,
+            customer_number=original.customer_number,
+            customer_name=original.customer_name,
+            invoice_date=self.day,
+            due_date=self.day + timedelta(days=original.terms_of_payment),
+            currency="SEK",
+            currency_rate="1",
+            rows=rows,
+            net=net,
+            total_vat=total_vat,
+            total=net + total_vat,
+            balance=net + total_vat,
+            ocr=ocr_reference(number),
+            credit=True,
+            credit_invoice_reference=original_number,
+            cost_center=original.cost_center,
+            project=original.project,
+            terms_of_payment=original.terms_of_payment,
+            last_modified=stamp,
+        )
+        self.company.invoices[number] = credit
+        self.summary.new_invoices += 1
+        self._book_customer_invoice(credit, net_by_key, vat_by_rate)
+        original.credit_invoice_reference = number
+        original.last_modified = stamp
+        self.modified_invoices.add(original_number)
+        if self.rng.random() < 0.75:
+            refund_day = self.day + timedelta(days=self.rng.randint(5, 30))
+            self._plan(refund_day, ("AR", number, credit.total))
+        return credit
+
+    # -- supplier side ------------------------------------------------------------------------
+
+    def supplier_invoice(self, supplier_number: str | None = None, amount: int = 0) -> None:
+        """Register and book (series B) one supplier invoice and plan its payment."""
+        rng = self.rng
+        state = self.state
+        if supplier_number is None:
+            supplier_number = rng.choice(state.supplier_numbers)
+        supplier = self.company.suppliers[supplier_number]
+        items = state.supplier_items[supplier_number]
+        line_count = 1 if amount else rng.choice((1, 1, 2, 2, 3, 4))
+        cost_rows: list[SupplierInvoiceRow] = []
+        vat = 0
+        cost_center = rng.choice(("ADM", "ADM", "SÄLJ", "KONS", "PROD", "UTV"))
+        project = rng.choice(state.project_numbers) if rng.random() < 0.2 else ""
+        factor = state.supplier_amount_factor
+        for _ in range(line_count):
+            item = items[0] if amount else rng.choice(items)
+            if amount:
+                net = amount
+            else:
+                raw = rng.randint(item.min_net // 100, item.max_net // 100) * 100
+                net = max(100, int(raw * factor) // 100 * 100)
+            line_cc = cost_center if rng.random() < 0.8 else rng.choice(("ADM", "KONS", "UTV"))
+            cost_rows.append(
+                SupplierInvoiceRow(item.account, net, 0, item.description, line_cc, project)
+            )
+            vat += _vat(net, item.vat_percent)
+        net_total = sum(row.debit for row in cost_rows)
+        total = net_total + vat
+        given = state.next_supplier_invoice
+        state.next_supplier_invoice += 1
+        booking_rows = [SupplierInvoiceRow(chart.PAYABLES, 0, total, supplier.name)]
+        booking_rows.extend(cost_rows)
+        if vat:
+            booking_rows.append(SupplierInvoiceRow(chart.INPUT_VAT, vat, 0, "Ingående moms"))
+        invoice = SupplierInvoice(
+            given_number=given,
+            supplier_number=supplier.number,
+            supplier_name=supplier.name,
+            invoice_number=str(rng.randint(10_000, 999_999)),
+            invoice_date=self.day,
+            due_date=self.day + timedelta(days=supplier.terms_of_payment),
+            currency="SEK",
+            currency_rate="1",
+            rows=booking_rows,
+            total=total,
+            vat=vat,
+            balance=total,
+            ocr=ocr_reference(rng.randint(100_000, 9_999_999)),
+            cost_center=cost_center,
+            project=project,
+            last_modified=self.stamp(),
+        )
+        self.company.supplier_invoices[given] = invoice
+        self.summary.new_supplier_invoices += 1
+        voucher_rows = [
+            _row(r.account, r.debit - r.credit, r.cost_center, r.project) for r in booking_rows
+        ]
+        if vat:
+            self.state.vat_month[chart.INPUT_VAT] = (
+                self.state.vat_month.get(chart.INPUT_VAT, 0) + vat
+            )
+        voucher = self.voucher(
+            "B",
+            f"Leverantörsfaktura {given}, {supplier.name}",
+            "SUPPLIERINVOICE",
+            str(given),
+            voucher_rows,
+            registration_date=self.day + timedelta(days=rng.randint(0, 4)),
+        )
+        self.maybe_correct(voucher)
+        invoice.voucher_series = voucher.series
+        invoice.voucher_number = voucher.number
+        invoice.voucher_year = voucher.financial_year_id
+        self._plan_supplier_payments(invoice)
+
+    def _plan_supplier_payments(self, invoice: SupplierInvoice) -> None:
+        """Most suppliers are paid on the due date; a few late, in two parts, or not yet."""
+        rng = self.rng
+        roll = rng.random()
+        due = invoice.due_date
+        if roll < 0.03:
+            return
+        if roll < 0.08:
+            first = invoice.total // 2 // 100 * 100
+            self._plan(due, ("AP", invoice.given_number, first))
+            later = due + timedelta(days=rng.randint(10, 40))
+            self._plan(later, ("AP", invoice.given_number, invoice.total - first))
+            return
+        paid = (
+            due + timedelta(days=rng.randint(5, 30))
+            if roll < 0.15
+            else due - timedelta(days=rng.randint(0, 2))
+        )
+        self._plan(max(paid, invoice.invoice_date), ("AP", invoice.given_number, invoice.total))
+
+    def supplier_payment(self, given_number: int, amount: int) -> None:
+        """Pay a supplier invoice from the bank account (series E)."""
+        invoice = self.company.supplier_invoices[given_number]
+        amount = min(amount, invoice.balance)
+        if amount <= 0:
+            return
+        state = self.state
+        number = state.next_supplier_payment
+        state.next_supplier_payment += 1
+        voucher = self.voucher(
+            "E",
+            f"Utbetalning leverantörsfaktura {given_number}, {invoice.supplier_name}",
+            "SUPPLIERPAYMENT",
+            str(number),
+            [_row(chart.PAYABLES, amount), _row(chart.BANK, -amount)],
+        )
+        stamp = self.stamp()
+        self.company.supplier_invoice_payments[number] = SupplierInvoicePayment(
+            number=number,
+            invoice_number=given_number,
+            amount=amount,
+            amount_sek=amount,
+            currency="SEK",
+            currency_rate="1",
+            payment_date=self.day,
+            voucher_series=voucher.series,
+            voucher_number=voucher.number,
+            voucher_year=voucher.financial_year_id,
+            last_modified=stamp,
+        )
+        invoice.balance -= amount
+        if invoice.balance == 0:
+            invoice.final_pay_date = self.day
+        invoice.last_modified = stamp
+        self.modified_supplier_invoices.add(given_number)
+        self.summary.new_supplier_invoice_payments += 1
+
+    def rent_invoice(self) -> None:
+        """The landlord's monthly rent invoice (booked like any supplier invoice)."""
+        state = self.state
+        rent_items = state.supplier_items[state.landlord]
+        if rent_items and rent_items[0].account == RENT.account:
+            self.supplier_invoice(state.landlord, amount=state.monthly_rent)
+
+    # -- manual series A ------------------------------------------------------------------------
+
+    def payroll(self) -> None:
+        """Monthly salaries per cost centre; tax and social fees are paid on the 12th next month."""
+        rng = self.rng
+        rows: list[VoucherRow] = []
+        gross_total = 0
+        social_total = 0
+        for cost_center, base in self.state.monthly_salaries.items():
+            gross = int(base * rng.uniform(0.97, 1.05)) // 100 * 100
+            social = int(gross * SOCIAL_FEE_RATE)
+            account = chart.WAGES_WORKERS if cost_center == "PROD" else chart.WAGES_SALARIED
+            rows.append(_row(account, gross, cost_center))
+            rows.append(_row(chart.SOCIAL_FEES, social, cost_center))
+            gross_total += gross
+            social_total += social
+        tax = int(gross_total * EMPLOYEE_TAX_RATE) // 100 * 100
+        rows.append(_row(chart.EMPLOYEE_TAX, -tax))
+        rows.append(_row(chart.SOCIAL_FEES_LIABILITY, -social_total))
+        rows.append(_row(chart.BANK, -(gross_total - tax)))
+        month = f"{self.day:%Y-%m}"
+        voucher = self.voucher("A", f"Löner {month}", "MANUAL", "", rows)
+        self.maybe_correct(voucher)
+        pay_day = month_end(self.day) + timedelta(days=12)
+        self.state.manual.setdefault(pay_day, []).append(
+            (
+                f"Skatter och avgifter {month}",
+                (
+                    (chart.EMPLOYEE_TAX, tax),
+                    (chart.SOCIAL_FEES_LIABILITY, social_total),
+                    (chart.BANK, -(tax + social_total)),
+                ),
+            )
+        )
+
+    def month_end_closing(self) -> None:
+        """Bank fees, depreciation, loan interest and the monthly VAT settlement."""
+        rng = self.rng
+        state = self.state
+        month = f"{self.day:%Y-%m}"
+        fee = rng.randint(150, 450) * 100
+        self.voucher(
+            "A",
+            f"Bankavgifter {month}",
+            "MANUAL",
+            "",
+            [_row(chart.BANK_FEES, fee), _row(chart.BANK, -fee)],
+        )
+        self.voucher(
+            "A",
+            f"Avskrivning inventarier {month}",
+            "MANUAL",
+            "",
+            [
+                _row(chart.DEPRECIATION, state.monthly_depreciation, "ADM"),
+                _row(chart.ACCUMULATED_DEPRECIATION, -state.monthly_depreciation),
+            ],
+        )
+        self.voucher(
+            "A",
+            f"Ränta banklån {month}",
+            "MANUAL",
+            "",
+            [
+                _row(chart.INTEREST_COSTS, state.monthly_interest),
+                _row(chart.BANK, -state.monthly_interest),
+            ],
+        )
+        vat_accounts = (
+            chart.OUTPUT_VAT_25,
+            chart.OUTPUT_VAT_12,
+            chart.OUTPUT_VAT_6,
+            chart.INPUT_VAT,
+        )
+        rows = [
+            _row(account, -state.vat_month.get(account, 0))
+            for account in vat_accounts
+            if state.vat_month.get(account, 0)
+        ]
+        if rows:
+            settlement = sum(state.vat_month.get(account, 0) for account in vat_accounts)
+            rows.append(_row(chart.VAT_SETTLEMENT, settlement))
+            self.voucher("A", f"Momsredovisning {month}", "MANUAL", "", rows)
+            pay_day = month_end(self.day) + timedelta(days=26)
+            state.manual.setdefault(pay_day, []).append(
+                (
+                    f"Moms {month}",
+                    ((chart.VAT_SETTLEMENT, -settlement), (chart.BANK, settlement)),
+                )
+            )
+        state.vat_month = {}
+
+    def deliberate_difference(
+        self, ledger: str, amount: int, counter_account: int, text: str
+    ) -> None:
+        """Book straight on 1510/2440 with no invoice behind it and record it as ground truth."""
+        account = chart.RECEIVABLES if ledger == "AR" else chart.PAYABLES
+        voucher = self.voucher(
+            "A", text, "MANUAL", "", [_row(account, amount), _row(counter_account, -amount)]
+        )
+        self.company.deliberate_differences.append(
+            DeliberateDifference(
+                ledger=ledger,
+                account=account,
+                voucher_series=voucher.series,
+                voucher_number=voucher.number,
+                financial_year_id=voucher.financial_year_id,
+                voucher_date=voucher.transaction_date,
+                amount=amount,
+                description=text,
+            )
+        )
+
+    def year_end_closing(self) -> None:
+        """Book tax and the year's result to equity, then carry every balance into next year.
+
+        The next year's opening balance (IB) is exactly this year's closing balance (UB) for
+        every balance account; the result (2099) is moved to retained earnings (2091) by a
+        voucher after the annual general meeting in May, and the tax is paid in May.
+        """
+        financial_year = self.financial_year
+        movements = year_movements(self.company, financial_year.id)
+        result_before_tax = -sum(amount for account, amount in movements.items() if account >= 3000)
+        tax = 0
+        registered = financial_year.to_date + timedelta(days=45)
+        if result_before_tax > 0:
+            tax = int(result_before_tax * CORPORATE_TAX_RATE) // 100 * 100
+            self.voucher(
+                "A",
+                "Skatt på årets resultat",
+                "MANUAL",
+                "",
+                [_row(chart.INCOME_TAX, tax), _row(chart.INCOME_TAX_LIABILITY, -tax)],
+                registration_date=registered,
+            )
+        result = result_before_tax - tax
+        if result:
+            self.voucher(
+                "A",
+                "Årets resultat",
+                "MANUAL",
+                "",
+                [_row(chart.YEAR_RESULT, result), _row(chart.YEAR_RESULT_EQUITY, -result)],
+                registration_date=registered,
+            )
+        next_start = financial_year.to_date + timedelta(days=1)
+        next_year = self._financial_year_for(next_start)
+        closing = closing_balances(self.company, financial_year.id)
+        self.company.opening_balances[next_year.id] = {
+            account: amount
+            for account, amount in closing.items()
+            if chart.is_balance_account(account) and amount
+        }
+        meeting = next_start.replace(month=5, day=6)
+        if result:
+            self.state.manual.setdefault(meeting, []).append(
+                (
+                    "Vinstdisposition enligt årsstämma",
+                    ((chart.YEAR_RESULT_EQUITY, result), (chart.RETAINED_EARNINGS, -result)),
+                )
+            )
+        if tax:
+            self.state.manual.setdefault(meeting + timedelta(days=6), []).append(
+                ("Slutlig skatt", ((chart.INCOME_TAX_LIABILITY, tax), (chart.BANK, -tax)))
+            )
+
+
+def year_movements(company: Company, financial_year_id: int) -> dict[int, int]:
+    """Sum of booked (non-removed) rows per account in one year, debit positive."""
+    totals: dict[int, int] = {}
+    for voucher in company.vouchers.get(financial_year_id, ()):
+        for row in voucher.rows:
+            if not row.removed:
+                totals[row.account] = totals.get(row.account, 0) + row.debit - row.credit
+    return totals
+
+
+def closing_balances(company: Company, financial_year_id: int) -> dict[int, int]:
+    """UB per account: IB plus movements for balance accounts, movements for P&L accounts."""
+    balances = dict(company.opening_balances.get(financial_year_id, {}))
+    for account, amount in year_movements(company, financial_year_id).items():
+        balances[account] = balances.get(account, 0) + amount
+    return balances
