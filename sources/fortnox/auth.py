@@ -38,6 +38,9 @@ from sources.fortnox.token_store import StoredToken, TokenStore, default_token_d
 
 with warnings.catch_warnings():
     # authlib 1.9 prefers the `httpx2` fork and warns on plain httpx, which it fully supports.
+    # Its `deprecate` module forces that warning to "always" on import, so import it first.
+    import authlib.deprecate  # noqa: F401
+
     warnings.simplefilter("ignore")
     from authlib.integrations.base_client import OAuthError
     from authlib.integrations.httpx_client import OAuth2Client
