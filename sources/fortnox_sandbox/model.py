@@ -130,6 +130,8 @@ class InvoiceRow:
     quantity: int
     price: int
     vat_percent: int  # 25, 12, 6 or 0
+    cost_center: str = ""  # Fortnox InvoiceRow.CostCenter (the voucher row inherits it)
+    project: str = ""  # Fortnox InvoiceRow.Project
 
 
 @dataclass(slots=True)
