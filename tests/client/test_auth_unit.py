@@ -88,7 +88,7 @@ def test_a_profile_logged_in_at_another_server_is_not_reused(
         token_dir=token_dir,
         transport=fake.transport(),
     )
-    with pytest.raises(AuthenticationRequired, match="logged in at https://apps.fortnox.test"):
+    with pytest.raises(AuthenticationRequired, match=r"logged in at https://apps\.fortnox\.test"):
         auth.access_token()
 
 
