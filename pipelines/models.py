@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
+import polars as pl
 import sqlglot
 from sqlglot import exp
 
@@ -39,6 +40,8 @@ DEFAULT_MODELS_SCHEMA = "analytics"
 # How many offending rows of a failed check are kept for the report.
 CHECK_SAMPLE_ROWS = 5
 _OPTIONAL_DIRECTIVE = "-- optional:"
+# The DuckDB variable that models read as "today" (`getvariable('as_of_date')`).
+AS_OF_VARIABLE = "as_of_date"
 
 ModelStatus = Literal["built", "skipped", "failed"]
 CheckStatus = Literal["passed", "failed", "skipped", "error"]
@@ -278,10 +281,7 @@ class _Session:
         connection.execute(f"create schema {_quote(self.stand_ins)}")
         search_path = ",".join((models_schema, dataset, self.stand_ins))
         connection.execute(f"set search_path = '{search_path}'")
-        if as_of is None:
-            connection.execute("reset variable as_of_date")
-        else:
-            connection.execute("set variable as_of_date = ?::date", [as_of.isoformat()])
+        _set_as_of(connection, as_of)
         self.raw_tables = _existing_tables(connection, dataset)
 
     def missing_inputs(self, unit: SqlUnit) -> list[str]:
@@ -411,6 +411,27 @@ def _unavailable_reason(session: _Session, unit: SqlUnit, unavailable: dict[str,
     return ""
 
 
+def _as_of_sensitive(models: Sequence[SqlUnit]) -> set[str]:
+    """Models whose rows depend on the as-of date, directly or through an input."""
+    sensitive: set[str] = set()
+    for model in models:
+        if AS_OF_VARIABLE in model.sql or model.model_inputs & sensitive:
+            sensitive.add(model.name)
+    return sensitive
+
+
+def _ancestors(models: Sequence[SqlUnit], name: str) -> set[str]:
+    by_name = {model.name: model for model in models}
+    seen: set[str] = set()
+    pending = [name]
+    while pending:
+        for parent in by_name[pending.pop()].model_inputs:
+            if parent not in seen:
+                seen.add(parent)
+                pending.append(parent)
+    return seen
+
+
 def query_model(
     connection: duckdb.DuckDBPyConnection,
     name: str,
@@ -419,11 +440,12 @@ def query_model(
     models_schema: str = DEFAULT_MODELS_SCHEMA,
     sql_dir: Path = SQL_DIR,
     as_of: date | None = None,
-) -> duckdb.DuckDBPyRelation:
-    """Evaluate one model's SELECT against already-built inputs, without storing it.
+) -> pl.DataFrame:
+    """Evaluate one model as of a date, from already-built inputs, without changing the warehouse.
 
-    This is how a command answers "as of another date" (`reconcile --as-of`) without rewriting
-    the warehouse: the model's inputs must have been built by `build_models`.
+    This is how `reconcile --as-of` answers for another date: the model, and every input of it
+    whose rows depend on the as-of date, are evaluated into temporary tables that shadow the
+    built ones for this connection only; the other inputs are read as built by `build_models`.
 
     Args:
         connection: An open DuckDB connection (read-only is enough).
@@ -434,31 +456,48 @@ def query_model(
         as_of: The date the model treats as today; None means the current date.
 
     Returns:
-        A relation over the model's rows, fully materialised (safe to use after the variable
-        changes).
+        The model's rows.
 
     Raises:
         KeyError: No model has that name.
-        LookupError: An input of the model is not in the warehouse.
+        LookupError: An input of the model is not in the warehouse (run `models` first).
     """
     models, _ = load_project(sql_dir)
-    model = next((candidate for candidate in models if candidate.name == name), None)
-    if model is None:
+    if name not in {model.name for model in models}:
         raise KeyError(name)
+    upstream = _ancestors(models, name)
+    sensitive = _as_of_sensitive(models)
+    evaluated = [
+        model for model in models if model.name == name or model.name in upstream & sensitive
+    ]
     built = _existing_tables(connection, models_schema)
-    missing = sorted(model.model_inputs - built)
+    missing = sorted(upstream - built - {model.name for model in evaluated})
     if missing:
-        raise LookupError(
-            f"{name} needs models that are not built ({', '.join(missing)}): run `models` first"
-        )
-    raw_tables = _existing_tables(connection, dataset)
-    missing_raw = sorted(model.raw_inputs - raw_tables - model.optional_raw_inputs)
-    if missing_raw:
-        raise LookupError(f"{name} needs raw tables that are not loaded: {', '.join(missing_raw)}")
-    connection.execute(f"set search_path = '{models_schema},{dataset}'")
+        raise LookupError(f"{name} needs models that are not built ({', '.join(missing)})")
+    database_row = connection.execute("select current_database()").fetchone()
+    database = _quote(str(database_row[0])) if database_row else "memory"
+    # Once `temp` is on the path DuckDB reads bare names as catalogs: qualify the schemas.
+    connection.execute(
+        f"set search_path = 'temp.main,{database}.{models_schema},{database}.{dataset}'"
+    )
+    _set_as_of(connection, as_of)
+    try:
+        for model in evaluated:
+            try:
+                connection.execute(
+                    f"create or replace temp table {_quote(model.name)} as\n{model.sql}"
+                )
+            except duckdb.CatalogException as error:
+                raise LookupError(f"{model.name} cannot be evaluated: {error}") from error
+        return connection.execute(f"select * from temp.main.{_quote(name)}").pl()
+    finally:
+        for model in evaluated:
+            connection.execute(f"drop table if exists temp.main.{_quote(model.name)}")
+        connection.execute("set search_path = ''")
+
+
+def _set_as_of(connection: duckdb.DuckDBPyConnection, as_of: date | None) -> None:
     if as_of is None:
-        connection.execute("reset variable as_of_date")
+        connection.execute(f"reset variable {AS_OF_VARIABLE}")
     else:
-        connection.execute("set variable as_of_date = ?::date", [as_of.isoformat()])
-    arrow_table = connection.execute(model.sql).fetch_arrow_table()
-    return connection.from_arrow(arrow_table)
+        connection.execute(f"set variable {AS_OF_VARIABLE} = ?::date", [as_of.isoformat()])

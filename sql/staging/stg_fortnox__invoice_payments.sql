@@ -1,9 +1,11 @@
 -- one row per company and customer invoice payment (payment number)
--- The voucher reference is only on Fortnox's payment detail record, hence optional here.
+-- AmountCurrency and the voucher reference are only on Fortnox's payment detail record, hence
+-- optional here.
 with source as (
     select * from invoice_payments
     union all by name
     select
+        null::decimal(18, 2) as amount_currency,
         null::varchar as voucher_series,
         null::bigint as voucher_number,
         null::bigint as voucher_year

@@ -1,9 +1,11 @@
 -- one row per company and supplier invoice payment (payment number)
--- invoice_number is the supplier invoice's given_number; the voucher reference is optional.
+-- invoice_number is the supplier invoice's given_number. Amount is in SEK; AmountCurrency (in
+-- the invoice currency) and the voucher reference are only on the detail record: optional.
 with source as (
     select * from supplier_invoice_payments
     union all by name
     select
+        null::decimal(18, 2) as amount_currency,
         null::varchar as voucher_series,
         null::bigint as voucher_number,
         null::bigint as voucher_year

@@ -138,14 +138,16 @@ YEAR_2024 = (date(2024, 1, 1), date(2024, 12, 31))
 
 # The books of `acme` for 2024, by hand:
 #   IB 1930 10 000, 2099 -10 000
-#   C1 2024-01-15 invoice 1: 1510 +12 500, 3001 -10 000, 2611 -2 500
-#   D1 2024-02-10 payment:   1930 +12 500, 1510 -12 500 (and a struck #BTRANS on 6110)
-#   B1 2024-03-05 supplier:  4010 +4 000, 2641 +1 000, 2440 -5 000
-#   A1 2024-03-31 manual:    1510 +300, 3001 -300 (an AR difference: no invoice behind it)
+#   C1 2024-01-15 invoice 1:  1510 +12 500, 3001 -10 000, 2611 -2 500
+#   D1 2024-02-10 payment 1:  1930 +12 500, 1510 -12 500 (and a struck #BTRANS on 6110)
+#   B1 2024-03-05 supplier 1: 4010 +4 000, 2641 +1 000, 2440 -5 000
+#   C2 2024-03-20 invoice 2:  1510 +1 000, 3001 -800, 2611 -200 (due 2024-04-19, never paid)
+#   A1 2024-03-31 manual:     1510 +300, 3001 -300 (an AR difference: no invoice behind it)
 ACME_2024_VOUCHERS = [
     ("C", 1, date(2024, 1, 15), [(1510, "12500"), (3001, "-10000"), (2611, "-2500")]),
     ("D", 1, date(2024, 2, 10), [(1930, "12500"), (1510, "-12500"), (6110, "500", "BTRANS")]),
     ("B", 1, date(2024, 3, 5), [(4010, "4000"), (2641, "1000"), (2440, "-5000")]),
+    ("C", 2, date(2024, 3, 20), [(1510, "1000"), (3001, "-800"), (2611, "-200")]),
     ("A", 1, date(2024, 3, 31), [(1510, "300"), (3001, "-300")]),
 ]
 ACME_2024_BALANCES = [
@@ -153,11 +155,11 @@ ACME_2024_BALANCES = [
     ("IB", 0, 2099, "-10000"),
     ("UB", 0, 1930, "22500"),
     ("UB", 0, 2099, "-10000"),
-    ("UB", 0, 1510, "300"),
+    ("UB", 0, 1510, "1300"),
     ("UB", 0, 2440, "-5000"),
-    ("UB", 0, 2611, "-2500"),
+    ("UB", 0, 2611, "-2700"),
     ("UB", 0, 2641, "1000"),
-    ("RES", 0, 3001, "-10300"),
+    ("RES", 0, 3001, "-11100"),
     ("RES", 0, 4010, "4000"),
 ]
 ACME_ACCOUNTS = [
@@ -186,6 +188,186 @@ def add_acme_2024(connection: duckdb.DuckDBPyConnection, **overrides: object) ->
     }
     arguments.update(overrides)
     add_sie_file(connection, **arguments)  # type: ignore[arg-type]
+
+
+_API_TABLES: dict[str, str] = {
+    "invoices": """
+        company_id varchar, document_number bigint, customer_number varchar,
+        customer_name varchar, invoice_date varchar, due_date varchar, final_pay_date varchar,
+        currency varchar, currency_rate varchar, total double, balance double, booked boolean,
+        cancelled boolean, invoice_type varchar, voucher_series varchar, voucher_number bigint,
+        voucher_year bigint""",
+    "invoice_payments": """
+        company_id varchar, number varchar, invoice_number bigint, amount double,
+        amount_currency double, currency varchar, currency_rate double, payment_date varchar,
+        booked boolean, voucher_series varchar, voucher_number bigint, voucher_year bigint""",
+    "supplier_invoices": """
+        company_id varchar, given_number bigint, supplier_number varchar, supplier_name varchar,
+        invoice_number varchar, invoice_date varchar, due_date varchar, currency varchar,
+        currency_rate varchar, total varchar, balance varchar, booked boolean, cancel boolean,
+        credit boolean, voucher_series varchar, voucher_number bigint, voucher_year bigint""",
+    "supplier_invoice_payments": """
+        company_id varchar, number bigint, invoice_number varchar, amount double,
+        currency varchar, currency_rate double, payment_date varchar, booked boolean""",
+    "predefined_accounts": "company_id varchar, name varchar, account bigint",
+    "customers": "company_id varchar, customer_number varchar, name varchar",
+    "suppliers": "company_id varchar, supplier_number varchar, name varchar",
+}
+
+
+def add_acme_api_tables(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    locked_through: Sequence[tuple[str, str]] = (
+        ("2024-01-31", "2024-02-05 08:00:00+00"),
+        ("2024-02-29", "2024-03-10 08:00:00+00"),
+    ),
+    company_id: str = COMPANY,
+) -> None:
+    """Fortnox API tables behind acme's 2024 books, typed the loose way the API sends them.
+
+    Invoice 1 (12 500, paid 2024-02-10) and invoice 2 (1 000, due 2024-04-19, open) are booked;
+    invoice 3 is an unbooked draft and invoice 4 is cancelled, so neither is in the subledger.
+    Supplier invoice 1 (5 000, due 2024-04-04) is open. Locked period: through 2024-02-29 (seen
+    last; an earlier observation said 2024-01-31).
+    """
+    connection.execute(f"create schema if not exists {DATASET}")
+    for table, columns in _API_TABLES.items():
+        connection.execute(f"create table if not exists {DATASET}.{table} ({columns})")
+    connection.execute(
+        f"create table if not exists {DATASET}.locked_period"
+        " (company_id varchar, end_date varchar, seen_at timestamptz)"
+    )
+    rows = [
+        (
+            "invoices",
+            [
+                (
+                    company_id,
+                    1,
+                    "10",
+                    "Kund AB",
+                    "2024-01-15",
+                    "2024-02-14",
+                    "2024-02-10",
+                    "SEK",
+                    "1",
+                    12500.0,
+                    0.0,
+                    True,
+                    False,
+                    "INVOICE",
+                    "C",
+                    1,
+                    7,
+                ),
+                (
+                    company_id,
+                    2,
+                    "11",
+                    "Köpare HB",
+                    "2024-03-20",
+                    "2024-04-19",
+                    None,
+                    "SEK",
+                    "1",
+                    1000.0,
+                    1000.0,
+                    True,
+                    False,
+                    "INVOICE",
+                    "C",
+                    2,
+                    7,
+                ),
+                (
+                    company_id,
+                    3,
+                    "10",
+                    "Kund AB",
+                    "2024-03-25",
+                    "2024-04-24",
+                    None,
+                    "SEK",
+                    "1",
+                    999.0,
+                    999.0,
+                    False,
+                    False,
+                    "INVOICE",
+                    None,
+                    None,
+                    None,
+                ),
+                (
+                    company_id,
+                    4,
+                    "10",
+                    "Kund AB",
+                    "2024-03-26",
+                    "2024-04-25",
+                    None,
+                    "SEK",
+                    "1",
+                    777.0,
+                    777.0,
+                    True,
+                    True,
+                    "INVOICE",
+                    None,
+                    None,
+                    None,
+                ),
+            ],
+        ),
+        (
+            "invoice_payments",
+            [
+                (company_id, "1", 1, 12500.0, 12500.0, "SEK", 1.0, "2024-02-10", True, "D", 1, 7),
+            ],
+        ),
+        (
+            "supplier_invoices",
+            [
+                (
+                    company_id,
+                    1,
+                    "20",
+                    "Leverantör AB",
+                    "F-881",
+                    "2024-03-05",
+                    "2024-04-04",
+                    "SEK",
+                    "1",
+                    "5000.00",
+                    "5000.00",
+                    True,
+                    False,
+                    False,
+                    "B",
+                    1,
+                    7,
+                ),
+            ],
+        ),
+        (
+            "predefined_accounts",
+            [
+                (company_id, "CUSTOMERRECEIVABLES", 1510),
+                (company_id, "SUPPLIERDEBT", 2440),
+                (company_id, "BANK", 1930),
+            ],
+        ),
+        ("customers", [(company_id, "10", "Kund AB"), (company_id, "11", "Köpare HB")]),
+        ("suppliers", [(company_id, "20", "Leverantör AB")]),
+        ("locked_period", [(company_id, end, seen) for end, seen in locked_through]),
+    ]
+    for table, values in rows:
+        for value in values:
+            placeholders = ", ".join("?" for _ in value)
+            connection.execute(
+                f"insert into {DATASET}.{table} values ({placeholders})", list(value)
+            )
 
 
 @pytest.fixture

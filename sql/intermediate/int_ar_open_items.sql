@@ -1,0 +1,71 @@
+-- one row per company, reconciliation date and customer invoice open on that date
+-- Open amount = total - payments dated on or before the date, in the invoice currency; in SEK at
+-- the invoice's own rate (which is what the receivable was booked at), rounded to öre per
+-- invoice. The subledger is booked, not cancelled invoices, and booked payments.
+with dates as (
+    select company_id, reconciliation_date from int_reconciliation_dates
+),
+
+invoices as (
+    select * from stg_fortnox__invoices
+    where is_booked and not is_cancelled
+),
+
+payments as (
+    select
+        payments.company_id,
+        payments.invoice_number,
+        payments.payment_date,
+        case
+            when invoices.currency = 'SEK' then payments.amount
+            else coalesce(payments.amount_currency, round(payments.amount / payments.currency_rate, 2))
+        end as amount_in_invoice_currency
+    from stg_fortnox__invoice_payments as payments
+    inner join invoices
+        on payments.company_id = invoices.company_id
+        and payments.invoice_number = invoices.invoice_number
+    where payments.is_booked
+),
+
+paid_to_date as (
+    select
+        dates.company_id,
+        dates.reconciliation_date,
+        payments.invoice_number,
+        sum(payments.amount_in_invoice_currency) as paid_amount
+    from dates
+    inner join payments
+        on dates.company_id = payments.company_id
+        and payments.payment_date <= dates.reconciliation_date
+    group by all
+),
+
+open_amounts as (
+    select
+        dates.company_id,
+        dates.reconciliation_date,
+        invoices.invoice_number,
+        invoices.customer_number,
+        invoices.customer_name,
+        invoices.invoice_date,
+        invoices.due_date,
+        invoices.currency,
+        invoices.currency_rate,
+        invoices.total,
+        (invoices.total - coalesce(paid_to_date.paid_amount, 0))::decimal(18, 2) as open_amount
+    from dates
+    inner join invoices
+        on dates.company_id = invoices.company_id
+        and invoices.invoice_date <= dates.reconciliation_date
+    left join paid_to_date
+        on dates.company_id = paid_to_date.company_id
+        and dates.reconciliation_date = paid_to_date.reconciliation_date
+        and invoices.invoice_number = paid_to_date.invoice_number
+)
+
+select
+    *,
+    round(open_amount * currency_rate, 2)::decimal(18, 2) as open_amount_sek,
+    reconciliation_date - due_date as days_past_due
+from open_amounts
+where open_amount <> 0

@@ -1,0 +1,69 @@
+-- one row per company and reconciliation date: each month end of a loaded financial year up to the as-of date, and the as-of date
+-- The as-of date is the runner's `as_of_date` variable (`--as-of`), else today. It is kept even
+-- outside the loaded years (for aging); the ledger side is then unknown.
+with years as (
+    select * from int_sie_files_chosen
+    where financial_year_start is not null
+),
+
+as_of as (
+    select coalesce(cast(getvariable('as_of_date') as date), current_date) as as_of_date
+),
+
+months as (
+    select
+        company_id,
+        financial_year_end,
+        unnest(
+            generate_series(
+                date_trunc('month', financial_year_start),
+                financial_year_end,
+                interval 1 month
+            )
+        )::date as period_month
+    from years
+),
+
+month_ends as (
+    select distinct
+        months.company_id,
+        least(last_day(months.period_month), months.financial_year_end) as reconciliation_date
+    from months
+    cross join as_of
+    where least(last_day(months.period_month), months.financial_year_end) <= as_of.as_of_date
+),
+
+as_of_dates as (
+    select distinct
+        years.company_id,
+        as_of.as_of_date as reconciliation_date
+    from years
+    cross join as_of
+),
+
+dates as (
+    select company_id, reconciliation_date from month_ends
+    union
+    select company_id, reconciliation_date from as_of_dates
+),
+
+final as (
+    select
+        dates.company_id,
+        dates.reconciliation_date,
+        dates.reconciliation_date in (select reconciliation_date from month_ends as m
+            where m.company_id = dates.company_id) as is_month_end,
+        dates.reconciliation_date = as_of.as_of_date as is_as_of,
+        years.financial_year_id,
+        years.financial_year,
+        years.financial_year_start,
+        years.financial_year_end,
+        years.file_sha256
+    from dates
+    cross join as_of
+    left join years
+        on dates.company_id = years.company_id
+        and dates.reconciliation_date between years.financial_year_start and years.financial_year_end
+)
+
+select * from final
