@@ -211,7 +211,7 @@ def make_company(database_number: int = 9001, invoices: int = 7) -> Company:
         vouchers=vouchers,
         opening_balances={1: {1930: 100000}, 2: {1930: 160000, 2099: -60000}},
         locked_through=date(2025, 12, 31),
-        business_date=date(2026, 3, 15),
+        business_date=date(2026, 2, 5),
     )
 
 
