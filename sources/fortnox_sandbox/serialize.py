@@ -359,7 +359,6 @@ def supplier_list_item(supplier: Supplier, base: str) -> Record:
         "OrganisationNumber": supplier.organisation_number,
         "PG": "",
         "Phone": supplier.phone,
-        "PreDefinedAccount": "",
         "Project": "",
         "SupplierNumber": supplier.number,
         "TermsOfPayment": str(supplier.terms_of_payment),
@@ -445,7 +444,7 @@ def invoice_detail(invoice: Invoice, customer: Customer | None, base: str) -> Re
             {
                 "AccountNumber": row.account,
                 "ArticleNumber": "",
-                "CostCenter": invoice.cost_center,
+                "CostCenter": row.cost_center or invoice.cost_center,
                 "DeliveredQuantity": str(row.quantity),
                 "Description": row.description,
                 "Discount": Decimal(0),
@@ -453,7 +452,7 @@ def invoice_detail(invoice: Invoice, customer: Customer | None, base: str) -> Re
                 "HouseWork": False,
                 "Price": money(row.price),
                 "PriceExcludingVAT": money(row.price),
-                "Project": invoice.project,
+                "Project": row.project or invoice.project,
                 "RowId": row_id,
                 "Total": money(row_total),
                 "TotalExcludingVAT": money(row_total),
@@ -559,6 +558,7 @@ def invoice_payment_detail(
     `Amount` is in SEK and `AmountCurrency` in the invoice currency, as in Fortnox.
     """
     record = invoice_payment_list_item(payment, base)
+    del record["WriteOffExist"]  # the detail lists the WriteOffs themselves
     record.update(
         {
             "AmountCurrency": money(payment.amount),
@@ -680,7 +680,8 @@ def supplier_invoice_detail(
         for row in invoice.rows
     ]
     record = supplier_invoice_list_item(invoice, payments, base)
-    record.pop("Cancel")
+    record.pop("Cancel")  # the detail record says Cancelled
+    record.pop("AuthorizerName")
     record.update(
         {
             "AccountingMethod": "ACCRUAL",
@@ -729,6 +730,7 @@ def supplier_invoice_payment_detail(
 ) -> Record:
     """A supplier payment with its voucher and the invoice it pays."""
     record = supplier_invoice_payment_list_item(payment, base)
+    del record["WriteOffExist"]  # the detail lists the WriteOffs themselves
     record.update(
         {
             "AmountCurrency": money(payment.amount),
