@@ -10,9 +10,12 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -217,3 +220,91 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._now += timedelta(seconds=seconds)
+
+
+# --- the sandbox, in-process and on loopback ---------------------------------------------------
+SANDBOX_CLIENT_ID = "sandbox-client"
+SANDBOX_CLIENT_SECRET = "sandbox-secret"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def sandbox_auth(
+    base_url: str,
+    token_dir: Path,
+    transport: httpx.BaseTransport | None = None,
+    profile: str = "default",
+    **kwargs: Any,
+) -> FortnoxAuth:
+    """A FortnoxAuth for the sandbox's published test client."""
+    return FortnoxAuth(
+        client_id=SANDBOX_CLIENT_ID,
+        client_secret=SANDBOX_CLIENT_SECRET,
+        profile=profile,
+        auth_base_url=base_url,
+        token_dir=token_dir,
+        transport=transport,
+        **kwargs,
+    )
+
+
+def login_without_browser(auth: FortnoxAuth, transport: httpx.BaseTransport | None = None) -> str:
+    """Play the user at the sandbox's self-approving consent page; returns the stored code."""
+    redirect_uri = "http://127.0.0.1:9/callback"
+    url = auth.authorization_url(redirect_uri=redirect_uri, state="test-state")
+    with httpx.Client(transport=transport) as browser:
+        consent = browser.get(url)
+    assert consent.status_code == 302
+    back = httpx.URL(consent.headers["location"])
+    assert back.params["state"] == "test-state"
+    auth.complete_login(code=back.params["code"], redirect_uri=redirect_uri)
+    return back.params["code"]
+
+
+@contextmanager
+def loopback(app: Any) -> Iterator[str]:
+    """Serve an ASGI app on 127.0.0.1 (uvicorn in a thread); yields its base URL."""
+    import uvicorn
+
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "the loopback sandbox did not start"
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def sandbox_env(base_url: str, token_dir: Path, profile: str | None = None) -> dict[str, str]:
+    """Environment of a `fortnox-pipeline` subprocess talking to a loopback sandbox."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SOURCES__FORTNOX__", "FORTNOX_"))
+    }
+    env.update(
+        {
+            "SOURCES__FORTNOX__CLIENT_ID": SANDBOX_CLIENT_ID,
+            "SOURCES__FORTNOX__CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
+            "SOURCES__FORTNOX__BASE_URL": base_url,
+            "SOURCES__FORTNOX__AUTH_BASE_URL": base_url,
+            "FORTNOX_TOKEN_DIR": str(token_dir),
+            "PYTHONPATH": str(REPO_ROOT),
+            "RUNTIME__DLTHUB_TELEMETRY": "false",
+        }
+    )
+    if profile is not None:
+        env["FORTNOX_PROFILE"] = profile
+    return env
+
+
+def cli() -> list[str]:
+    """The `fortnox-pipeline` console script of this virtualenv."""
+    return [str(Path(sys.executable).with_name("fortnox-pipeline"))]
