@@ -14,7 +14,9 @@ from typing import Any, Final
 
 from sources.fortnox_sandbox import chart
 from sources.fortnox_sandbox.business import (
+    INVOICE_LINE_COUNTS,
     STOCKHOLM,
+    SUPPLIER_LINE_COUNTS,
     AdvanceSummary,
     BusinessDay,
     SimulationState,
@@ -115,28 +117,10 @@ def advance_business_day(
     """
     day = company.business_date + timedelta(days=1)
     company.simulation.draft_after = None
-    business_day = BusinessDay(company, day, day_random(seed, company, day), clock, day)
-    business_day.run()
-    if business_day.summary.new_invoices == 0:
-        business_day.customer_invoice()
-    if not business_day.modified_invoices:
-        open_invoice = next(
-            (
-                invoice
-                for invoice in company.invoices.values()
-                if invoice.booked
-                and not invoice.cancelled
-                and invoice.balance > 0
-                and invoice.currency == "SEK"
-                and invoice.invoice_date < day
-            ),
-            None,
-        )
-        if open_invoice is not None:
-            business_day.customer_payment(open_invoice.document_number, open_invoice.balance)
-    summary = business_day.summary
-    summary.modified_invoices = len(business_day.modified_invoices)
-    summary.modified_supplier_invoices = len(business_day.modified_supplier_invoices)
+    business_day = BusinessDay(
+        company, day, day_random(seed, company, day), clock, day, ensure_activity=True
+    )
+    summary = business_day.run()
     company.business_date = day
     for financial_year in company.financial_years[-2:]:
         company.vouchers[financial_year.id].sort(key=_voucher_order)
@@ -179,14 +163,14 @@ def _expected_invoice_net() -> float:
         p.weight * (1 + p.max_quantity) / 2 * (p.min_price + p.max_price) / 2
         for p in DOMESTIC_PRODUCTS
     )
-    mean_lines = 36 / 11
+    mean_lines = sum(INVOICE_LINE_COUNTS) / len(INVOICE_LINE_COUNTS)
     return line / weights * mean_lines
 
 
 def _expected_supplier_net() -> float:
     """Mean raw net (öre) of a supplier invoice before the company's amount factor."""
     mean_item = sum((c.min_net + c.max_net) / 2 for c in COST_ITEMS) / len(COST_ITEMS)
-    return mean_item * 13 / 6
+    return mean_item * sum(SUPPLIER_LINE_COUNTS) / len(SUPPLIER_LINE_COUNTS)
 
 
 def _new_company(seed: int, index: int, vouchers_per_year: int, taken: set[object]) -> Company:
@@ -263,7 +247,7 @@ def _new_company(seed: int, index: int, vouchers_per_year: int, taken: set[objec
         landlord=landlord,
         project_numbers=list(projects),
         users=[person_name(rng) for _ in range(4)],
-        correction_rate=0.12,
+        correction_rate=0.15,
         draft_after=business_date - timedelta(days=6),
     )
     simulation.differences = _planned_differences(financial_years, locked_through, business_date)
@@ -424,7 +408,7 @@ def _suppliers(
             bank_giro=bank_giro(rng),
             last_modified=_stamp(rng, created),
         )
-        items[number] = (RENT,) if landlord else tuple(rng.sample(COST_ITEMS, k=rng.randint(1, 3)))
+        items[number] = (RENT,) if landlord else tuple(rng.sample(COST_ITEMS, k=rng.randint(2, 4)))
     return suppliers, items, "1"
 
 

@@ -46,6 +46,9 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 EMPLOYEE_TAX_RATE = 0.31  # preliminary income tax withheld from gross salary
 SOCIAL_FEE_RATE = 0.3142  # arbetsgivaravgifter
 CORPORATE_TAX_RATE = 0.206
+INVOICE_LINE_COUNTS = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15)
+SUPPLIER_LINE_COUNTS = (1, 2, 3, 3, 4, 5, 6, 8)
+SALES_COST_CENTERS = ("KONS", "KONS", "SÄLJ", "UTV", "PROD")
 
 # Planned events: (kind, document number, amount). Kinds: AR / AP payments, CREDIT notes.
 PlannedEvent = tuple[str, int, int]
@@ -126,6 +129,20 @@ def _row(account: int, amount: int, cost_center: str = "", project: str = "") ->
     return VoucherRow(account, 0, -amount, "", cost_center, project)
 
 
+def _group_invoice_rows(
+    rows: list[InvoiceRow],
+) -> tuple[dict[tuple[int, str, str], int], dict[int, int]]:
+    """Net per (account, cost centre, project), the voucher's sales rows, and net per VAT rate."""
+    net_by_key: dict[tuple[int, str, str], int] = {}
+    net_by_rate: dict[int, int] = {}
+    for row in rows:
+        line_net = row.quantity * row.price
+        key = (row.account, row.cost_center, row.project)
+        net_by_key[key] = net_by_key.get(key, 0) + line_net
+        net_by_rate[row.vat_percent] = net_by_rate.get(row.vat_percent, 0) + line_net
+    return net_by_key, net_by_rate
+
+
 def _vat(net: int, percent: int) -> int:
     """VAT on `net` öre at `percent`, rounded half away from zero to whole öre."""
     magnitude = (abs(net) * percent + 50) // 100
@@ -142,6 +159,7 @@ class BusinessDay:
         clock: when set (advance), every created or modified record is stamped with it;
             otherwise (generation) stamps are drawn within office hours of `day`.
         registration_horizon: latest registration date a voucher may carry.
+        ensure_activity: book at least one new invoice and one invoice payment (advance).
     """
 
     def __init__(
@@ -151,6 +169,7 @@ class BusinessDay:
         rng: random.Random,
         clock: Callable[[], datetime] | None = None,
         registration_horizon: date | None = None,
+        ensure_activity: bool = False,
     ) -> None:
         self.company = company
         self.state: SimulationState = company.simulation
@@ -158,6 +177,7 @@ class BusinessDay:
         self.rng = rng
         self.clock = clock
         self.horizon = registration_horizon or day
+        self.ensure_activity = ensure_activity
         self.summary = AdvanceSummary(business_date=day)
         self.modified_invoices: set[int] = set()
         self.modified_supplier_invoices: set[int] = set()
@@ -284,6 +304,8 @@ class BusinessDay:
                 self.customer_invoice()
             for _ in range(self._draw(state.supplier_invoices_per_weekday)):
                 self.supplier_invoice()
+        if self.ensure_activity:
+            self._ensure_activity()
         for text, amounts in state.manual.pop(day, []):
             self.voucher("A", text, "MANUAL", "", [_row(a, x) for a, x in amounts if x])
         for planned_difference in state.differences.pop(day, []):
@@ -297,6 +319,23 @@ class BusinessDay:
         self.summary.modified_invoices = len(self.modified_invoices)
         self.summary.modified_supplier_invoices = len(self.modified_supplier_invoices)
         return self.summary
+
+    def _ensure_activity(self) -> None:
+        """Guarantee a new invoice and a modified one, so every advanced day has changes."""
+        if self.summary.new_invoices == 0:
+            self.customer_invoice()
+        if self.modified_invoices:
+            return
+        for invoice in self.company.invoices.values():
+            if (
+                invoice.booked
+                and not invoice.cancelled
+                and invoice.balance > 0
+                and invoice.currency == "SEK"
+                and invoice.invoice_date < self.day
+            ):
+                self.customer_payment(invoice.document_number, invoice.balance)
+                return
 
     def _draw(self, rate: float) -> int:
         """An integer count with mean `rate` (the fractional part decides one extra)."""
@@ -322,27 +361,30 @@ class BusinessDay:
         customer = company.customers[customer_number]
         export = customer.currency != "SEK"
         products: tuple[Product, ...] = EXPORT_PRODUCTS if export else DOMESTIC_PRODUCTS
-        line_count = rng.choice((1, 1, 1, 2, 2, 3, 3, 4, 5, 6, 8))
+        line_count = rng.choice(INVOICE_LINE_COUNTS)
         lines = rng.choices(products, weights=[p.weight for p in products], k=line_count)
-        cost_center = rng.choice(("KONS", "KONS", "SÄLJ", "UTV", "PROD", ""))
-        project = rng.choice(state.project_numbers) if rng.random() < 0.35 else ""
+        cost_center = rng.choice(SALES_COST_CENTERS)
+        project = rng.choice(state.project_numbers) if rng.random() < 0.4 else ""
         rows: list[InvoiceRow] = []
-        net_by_key: dict[tuple[int, str], int] = {}
-        net_by_rate: dict[int, int] = {}
         for product in lines:
-            quantity = rng.randint(1, product.max_quantity)
-            price = rng.randint(product.min_price // 100, product.max_price // 100) * 100
+            # Consultancies invoice several projects and departments on one invoice; Fortnox
+            # books one voucher row per (account, cost centre, project), as grouped below.
+            line_cc = cost_center if rng.random() < 0.5 else rng.choice(SALES_COST_CENTERS)
+            line_project = project
+            if project and rng.random() < 0.4:
+                line_project = rng.choice(state.project_numbers)
             rows.append(
                 InvoiceRow(
-                    product.description, product.account, quantity, price, product.vat_percent
+                    product.description,
+                    product.account,
+                    rng.randint(1, product.max_quantity),
+                    rng.randint(product.min_price // 100, product.max_price // 100) * 100,
+                    product.vat_percent,
+                    line_cc,
+                    line_project,
                 )
             )
-            line_cc = cost_center if rng.random() < 0.75 else rng.choice(("KONS", "SÄLJ", "UTV"))
-            key = (product.account, line_cc)
-            net_by_key[key] = net_by_key.get(key, 0) + quantity * price
-            net_by_rate[product.vat_percent] = (
-                net_by_rate.get(product.vat_percent, 0) + quantity * price
-            )
+        net_by_key, net_by_rate = _group_invoice_rows(rows)
         vat_by_rate = {rate: _vat(net, rate) for rate, net in net_by_rate.items()}
         net = sum(net_by_rate.values())
         total_vat = sum(vat_by_rate.values())
@@ -386,7 +428,7 @@ class BusinessDay:
     def _book_customer_invoice(
         self,
         invoice: Invoice,
-        net_by_key: dict[tuple[int, str], int],
+        net_by_key: dict[tuple[int, str, str], int],
         vat_by_rate: dict[int, int],
     ) -> None:
         """Book an invoice or credit note: 1510 against sales per account and VAT per rate."""
@@ -404,12 +446,13 @@ class BusinessDay:
             vat_month[vat_account] = vat_month.get(vat_account, 0) - vat_sek
         remaining = total_sek + sum(row.debit - row.credit for row in vat_rows)
         keys = list(net_by_key)
-        for index, (account, cost_center) in enumerate(keys):
-            amount = to_sek(net_by_key[(account, cost_center)], rate)
+        for index, key in enumerate(keys):
+            amount = to_sek(net_by_key[key], rate)
             if index == len(keys) - 1:
                 amount = remaining  # the rounding of a converted invoice lands on its last row
             remaining -= amount
-            rows.append(_row(account, -amount, cost_center, invoice.project))
+            account, cost_center, project = key
+            rows.append(_row(account, -amount, cost_center, project))
         rows.extend(vat_rows)
         kind = "Kreditfaktura" if invoice.credit else "Kundfaktura"
         voucher = self.voucher(
@@ -526,16 +569,18 @@ class BusinessDay:
         number = state.next_invoice
         state.next_invoice += 1
         rows = [
-            InvoiceRow(r.description, r.account, -r.quantity, r.price, r.vat_percent)
+            InvoiceRow(
+                r.description,
+                r.account,
+                -r.quantity,
+                r.price,
+                r.vat_percent,
+                r.cost_center,
+                r.project,
+            )
             for r in original.rows
         ]
-        net_by_key: dict[tuple[int, str], int] = {}
-        net_by_rate: dict[int, int] = {}
-        for row in rows:
-            line_net = row.quantity * row.price
-            key = (row.account, original.cost_center)
-            net_by_key[key] = net_by_key.get(key, 0) + line_net
-            net_by_rate[row.vat_percent] = net_by_rate.get(row.vat_percent, 0) + line_net
+        net_by_key, net_by_rate = _group_invoice_rows(rows)
         vat_by_rate = {rate: _vat(net, rate) for rate, net in net_by_rate.items()}
         net = sum(net_by_rate.values())
         total_vat = sum(vat_by_rate.values())
@@ -582,7 +627,7 @@ class BusinessDay:
             supplier_number = rng.choice(state.supplier_numbers)
         supplier = self.company.suppliers[supplier_number]
         items = state.supplier_items[supplier_number]
-        line_count = 1 if amount else rng.choice((1, 1, 2, 2, 3, 4))
+        line_count = 1 if amount else rng.choice(SUPPLIER_LINE_COUNTS)
         cost_rows: list[SupplierInvoiceRow] = []
         vat = 0
         cost_center = rng.choice(("ADM", "ADM", "SÄLJ", "KONS", "PROD", "UTV"))
@@ -595,7 +640,7 @@ class BusinessDay:
             else:
                 raw = rng.randint(item.min_net // 100, item.max_net // 100) * 100
                 net = max(100, int(raw * factor) // 100 * 100)
-            line_cc = cost_center if rng.random() < 0.8 else rng.choice(("ADM", "KONS", "UTV"))
+            line_cc = cost_center if rng.random() < 0.6 else rng.choice(("ADM", "KONS", "UTV"))
             cost_rows.append(
                 SupplierInvoiceRow(item.account, net, 0, item.description, line_cc, project)
             )
