@@ -279,8 +279,16 @@ class _Session:
         connection.execute(f"create schema if not exists {_quote(models_schema)}")
         connection.execute(f"drop schema if exists {_quote(self.stand_ins)} cascade")
         connection.execute(f"create schema {_quote(self.stand_ins)}")
-        search_path = ",".join((models_schema, dataset, self.stand_ins))
-        connection.execute(f"set search_path = '{search_path}'")
+        dataset_exists = connection.execute(
+            "select count(*) from duckdb_schemas() "
+            "where database_name = current_database() and schema_name = ?",
+            [dataset],
+        ).fetchone()
+        # An empty warehouse has no dataset schema yet: every raw input is then missing.
+        path = [models_schema, dataset, self.stand_ins]
+        if not (dataset_exists and dataset_exists[0]):
+            path.remove(dataset)
+        connection.execute(f"set search_path = '{','.join(path)}'")
         _set_as_of(connection, as_of)
         self.raw_tables = _existing_tables(connection, dataset)
 

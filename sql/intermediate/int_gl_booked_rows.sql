@@ -10,8 +10,8 @@ voucher_rows as (
 ),
 
 vouchers as (
-    -- One row per voucher key even if a file repeats one (4I files may leave series and number
-    -- empty): a repeated key must not multiply the rows.
+    -- One row per voucher key even if a file repeats one, so that a repeated key cannot multiply
+    -- rows. 4I files may leave series and number empty: such rows keep their own date.
     select
         company_id,
         file_sha256,
@@ -51,8 +51,8 @@ final as (
     left join vouchers
         on voucher_rows.company_id = vouchers.company_id
         and voucher_rows.file_sha256 = vouchers.file_sha256
-        and voucher_rows.voucher_series is not distinct from vouchers.voucher_series
-        and voucher_rows.voucher_number is not distinct from vouchers.voucher_number
+        and voucher_rows.voucher_series = vouchers.voucher_series
+        and voucher_rows.voucher_number = vouchers.voucher_number
 )
 
 select * from final

@@ -1,0 +1,236 @@
+"""Trial balance, statements, VAT and the SIE checks on hand-computed books."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import duckdb
+
+from pipelines.models import build_models
+from tests.models.conftest import (
+    ACME_2024_BALANCES,
+    ACME_2024_VOUCHERS,
+    ACME_ACCOUNTS,
+    YEAR_2024,
+    add_acme_2024,
+    add_acme_api_tables,
+    add_sie_file,
+)
+
+AS_OF = date(2024, 4, 15)
+
+
+def _closing(connection: duckdb.DuckDBPyConnection, period: str) -> dict[int, Decimal]:
+    rows = connection.execute(
+        "select account_number, closing_balance from analytics.fct_trial_balance"
+        " where company_id = 'acme' and period = ?",
+        [period],
+    ).fetchall()
+    return dict(rows)
+
+
+def test_trial_balance_opening_movement_closing_per_period(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    add_acme_2024(warehouse)
+    report = build_models(warehouse, as_of=AS_OF)
+    assert report.ok, report.failed_checks
+    february = warehouse.execute(
+        "select account_number, opening_balance, movement, closing_balance"
+        " from analytics.fct_trial_balance where period = '2024-02' order by account_number"
+    ).fetchall()
+    assert february == [
+        (1510, Decimal("12500.00"), Decimal("-12500.00"), Decimal("0.00")),
+        (1930, Decimal("10000.00"), Decimal("12500.00"), Decimal("22500.00")),
+        (2099, Decimal("-10000.00"), Decimal("0.00"), Decimal("-10000.00")),
+        (2440, Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
+        (2611, Decimal("-2500.00"), Decimal("0.00"), Decimal("-2500.00")),
+        (2641, Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
+        (3001, Decimal("-10000.00"), Decimal("0.00"), Decimal("-10000.00")),
+        (4010, Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
+    ]
+    # The struck #BTRANS row on 6110 is audit history, never a balance.
+    assert 6110 not in _closing(warehouse, "2024-12")
+    december = _closing(warehouse, "2024-12")
+    expected = {account: Decimal(amount) for _, _, account, amount in ACME_2024_BALANCES[2:]}
+    assert december == expected
+    # 12 periods x 8 accounts, one row each.
+    assert warehouse.sql("select count(*) from analytics.fct_trial_balance").fetchone() == (96,)
+
+
+def test_the_latest_generated_file_of_a_year_is_used_never_both(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    # A June export of the same year, with a voucher the December one no longer has.
+    add_sie_file(
+        warehouse,
+        file_sha256="acme-2024-jun",
+        year=YEAR_2024,
+        generated_on=date(2024, 6, 30),
+        vouchers=[("A", 1, date(2024, 1, 2), [(1930, "99999"), (2099, "-99999")])],
+        balances=[("IB", 0, 1930, "10000"), ("UB", 0, 1930, "109999")],
+    )
+    add_acme_2024(warehouse)
+    report = build_models(warehouse, as_of=AS_OF)
+    assert report.ok, report.failed_checks
+    assert _closing(warehouse, "2024-12")[1930] == Decimal("22500.00")
+    assert warehouse.sql(
+        "select file_sha256, financial_year_id from analytics.dim_financial_years"
+    ).fetchall() == [("acme-2024-dec", 7)]
+
+
+def test_same_generation_date_prefers_the_latest_load(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    add_acme_2024(warehouse)
+    warehouse.execute("update fortnox.sie_files set loaded_at = now() - interval 1 day")
+    add_sie_file(
+        warehouse,
+        file_sha256="acme-2024-reloaded",
+        year=YEAR_2024,
+        generated_on=date(2024, 12, 31),
+        vouchers=[("A", 1, date(2024, 1, 2), [(1930, "5"), (2099, "-5")])],
+        balances=[("IB", 0, 1930, "10000"), ("UB", 0, 1930, "10005")],
+    )
+    build_models(warehouse, as_of=AS_OF)
+    assert warehouse.sql(
+        "select distinct file_sha256 from analytics.fct_gl_transactions"
+    ).fetchall() == [("acme-2024-reloaded",)]
+
+
+def test_trial_balance_check_fails_naming_the_accounts(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    wrong_closing = [
+        ("UB", 0, 1930, "22000") if balance[:3] == ("UB", 0, 1930) else balance
+        for balance in ACME_2024_BALANCES
+    ]
+    wrong_closing = [balance for balance in wrong_closing if balance[2] != 4010]  # RES missing
+    add_acme_2024(warehouse, balances=wrong_closing)
+    report = build_models(warehouse, as_of=AS_OF)
+    check = report.check("trial_balance_matches_sie_closing")
+    assert check.status == "failed"
+    assert [
+        (row["account_number"], row["expected_closing"], row["trial_balance_closing"])
+        for row in check.sample
+    ] == [
+        (1930, Decimal("22000.00"), Decimal("22500.00")),
+        (4010, Decimal("0.00"), Decimal("4000.00")),
+    ]
+
+
+def test_unbalanced_voucher_is_reported(warehouse: duckdb.DuckDBPyConnection) -> None:
+    add_sie_file(
+        warehouse,
+        file_sha256="import-4i",
+        year=None,
+        generated_on=date(2024, 5, 2),
+        vouchers=[
+            ("", 1, date(2024, 5, 1), [(1930, "100"), (3001, "-100")]),
+            ("", 2, date(2024, 5, 2), [(1930, "100"), (3001, "-90")]),
+        ],
+    )
+    report = build_models(warehouse, as_of=AS_OF)
+    # A 4I file has no closing balances to compare: that check holds, the voucher one does not.
+    assert report.check("trial_balance_matches_sie_closing").status == "passed"
+    check = report.check("vouchers_balance")
+    assert check.status == "failed"
+    assert check.offending_rows == 1
+    assert check.sample[0]["voucher_number"] == 2
+    assert check.sample[0]["imbalance"] == Decimal("10.00")
+    # Its year spans its vouchers.
+    assert warehouse.sql(
+        "select financial_year_start, financial_year_end, financial_year"
+        " from analytics.dim_financial_years"
+    ).fetchall() == [(date(2024, 5, 1), date(2024, 5, 2), "2024/2024")]
+
+
+def test_income_statement_and_balance_sheet_signs_and_groups(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    add_acme_2024(warehouse)
+    build_models(warehouse, as_of=AS_OF)
+    income = dict(
+        warehouse.execute(
+            "select line_code, year_to_date_amount from analytics.fct_income_statement"
+            " where period = '2024-03'"
+        ).fetchall()
+    )
+    assert income == {"net_revenue": Decimal("11100.00"), "goods": Decimal("-4000.00")}
+    march_revenue = warehouse.sql(
+        "select period_amount from analytics.fct_income_statement"
+        " where period = '2024-03' and line_code = 'net_revenue'"
+    ).fetchone()
+    assert march_revenue == (Decimal("1100.00"),)
+    balance = dict(
+        warehouse.execute(
+            "select line_code, closing_balance from analytics.fct_balance_sheet"
+            " where period = '2024-03'"
+        ).fetchall()
+    )
+    assert balance == {
+        "trade_receivables": Decimal("1300.00"),
+        "cash_and_bank": Decimal("22500.00"),
+        "equity": Decimal("-10000.00"),
+        "calculated_result": Decimal("-7100.00"),
+        "current_liabilities": Decimal("-6700.00"),
+    }
+    assert sum(balance.values()) == 0
+
+
+def test_bas_groups_put_each_account_in_the_right_line(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    add_acme_2024(
+        warehouse, accounts=[*ACME_ACCOUNTS, (1630, "Skattekonto"), (1790, "Förutbetalt")]
+    )
+    build_models(warehouse, as_of=AS_OF)
+    lines = dict(
+        warehouse.execute(
+            "select account_number, coalesce(balance_sheet_line, income_statement_line)"
+            " from analytics.dim_accounts"
+        ).fetchall()
+    )
+    assert lines[1510] == "trade_receivables"
+    assert lines[1630] == "other_current_receivables"
+    assert lines[1790] == "prepaid_expenses"
+    assert lines[1930] == "cash_and_bank"
+    assert lines[2440] == "current_liabilities"
+    assert lines[6110] == "other_external_costs"
+
+
+def test_vat_summary_leaves_out_the_settlement(warehouse: duckdb.DuckDBPyConnection) -> None:
+    settlement = ("A", 2, date(2024, 4, 12), [(2611, "2700"), (2641, "-1000"), (2650, "-1700")])
+    add_acme_2024(warehouse, vouchers=[*ACME_2024_VOUCHERS, settlement], balances=[])
+    build_models(warehouse, as_of=AS_OF)
+    rows = warehouse.execute(
+        "select period, output_vat_25, input_vat, net_vat_payable, note"
+        " from analytics.fct_vat_summary where period in ('2024-01', '2024-03', '2024-04')"
+        " order by period"
+    ).fetchall()
+    assert [row[:4] for row in rows] == [
+        ("2024-01", Decimal("2500.00"), Decimal("0.00"), Decimal("2500.00")),
+        ("2024-03", Decimal("200.00"), Decimal("1000.00"), Decimal("-800.00")),
+        ("2024-04", Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
+    ]
+    assert "not a filed VAT declaration" in rows[0][4]
+
+
+def test_final_and_provisional_follow_the_latest_locked_period(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    add_acme_2024(warehouse)
+    add_acme_api_tables(warehouse)
+    build_models(warehouse, as_of=AS_OF)
+    assert warehouse.sql(
+        "select company_id, locked_through, observations from analytics.dim_locked_period"
+    ).fetchall() == [("acme", date(2024, 2, 29), 2)]
+    final_periods = warehouse.sql(
+        "select distinct period from analytics.fct_trial_balance where is_final order by 1"
+    ).fetchall()
+    assert final_periods == [("2024-01",), ("2024-02",)]
+    assert warehouse.sql(
+        "select voucher_series || voucher_number, is_final from analytics.fct_gl_transactions"
+        " where account_number = 1510 order by voucher_date"
+    ).fetchall() == [("C1", True), ("D1", True), ("C2", False), ("A1", False)]
