@@ -14,8 +14,9 @@ ASCII = "ascii"
 
 # Swedish letters in ISO-8859-15/Latin-1 sit in 0xC0-0xFF; in CP437 they sit in 0x80-0x9F
 # (å 0x86, ä 0x84, ö 0x94, Å 0x8F, Ä 0x8E, Ö 0x99).
-_LATIN1_LETTERS = re.compile(rb"[\xc0-\xff]")
-_CP437_LETTERS = re.compile(rb"[\x80-\x9f]")
+_ALL_BYTES = bytes(range(256))
+_NOT_LATIN1_LETTERS = bytes(b for b in range(256) if b < 0xC0)
+_NOT_CP437_LETTERS = bytes(b for b in range(256) if not 0x80 <= b <= 0x9F)
 # UTF-8 read as CP1252/Latin-1 ("Ã¥" for "å") or CP437 read as Latin-1 look like this.
 _MOJIBAKE = re.compile("Ã[\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u017d\u017e\u0178]")
 
@@ -57,7 +58,10 @@ def detect_encoding(data: bytes) -> str:
         pass
     else:
         return UTF8
-    if len(_LATIN1_LETTERS.findall(data)) > len(_CP437_LETTERS.findall(data)):
+    # bytes.translate with a delete set counts a byte range at C speed.
+    latin1_letters = len(data.translate(_ALL_BYTES, _NOT_LATIN1_LETTERS))
+    cp437_letters = len(data.translate(_ALL_BYTES, _NOT_CP437_LETTERS))
+    if latin1_letters > cp437_letters:
         return ISO_8859_15
     return CP437
 

@@ -1,0 +1,185 @@
+"""Load parsed SIE files into a warehouse through dlt: one merge resource per SIE table.
+
+Each resource yields Arrow tables (never per-row dicts) with write disposition merge and the
+delete-insert strategy on a merge key, so loading a file again replaces its rows instead of
+adding to them. Files are parsed completely before the pipeline starts: a structurally broken
+file raises `SieError` and the warehouse is not touched.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.extract import DltResource
+
+from sources.fortnox.archive import archive_sie_file
+from sources.fortnox.sie import SieFile, normalise_org_number, read_sie
+from sources.fortnox.sie_tables import TABLE_NAMES
+
+PIPELINE_NAME = "fortnox_sie"
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """What one file contributed to a load."""
+
+    file_name: str
+    file_sha256: str
+    company_id: str
+    voucher_count: int
+    trans_rows: int
+    rtrans_rows: int
+    btrans_rows: int
+    checksum_status: str
+    findings: int
+    archived_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    """The result of `load_sie_files`: per-file counts, rows per table and timings."""
+
+    files: list[FileSummary]
+    table_rows: dict[str, int]
+    parse_seconds: float
+    load_seconds: float
+    load_ids: list[str] = field(default_factory=list)
+
+
+def sie_resources(
+    files: Iterable[SieFile],
+    *,
+    extra_columns: Mapping[str, Any] | None = None,
+    merge_key: Sequence[str] = ("file_sha256",),
+) -> list[DltResource]:
+    """One dlt resource per SIE table, yielding each file's rows as Arrow tables.
+
+    Args:
+        files: parsed files; a file repeated (same sha256) is loaded once.
+        extra_columns: constant columns added to (or replacing) every table's columns, e.g.
+            `{"company_id": "556677-8899", "financial_year_id": 9}` from the Fortnox source.
+        merge_key: the columns whose values identify what a load replaces; the default
+            replaces a file as a unit, `("company_id", "financial_year_id")` a Fortnox year.
+
+    Returns:
+        Resources named after the tables in `sie_tables.TABLE_NAMES`. A table that is empty in
+        this load deletes nothing: replacing a unit only removes rows the new data also has.
+    """
+    unique: dict[str, SieFile] = {}
+    for sie_file in files:
+        unique.setdefault(sie_file.file_sha256, sie_file)
+    tables_per_file = [sie_file.tables() for sie_file in unique.values()]
+    extras = dict(extra_columns or {})
+
+    def table_batches(table_name: str) -> Iterator[pa.Table]:
+        for tables in tables_per_file:
+            table = _with_extra_columns(tables[table_name], extras)
+            for batch in table.to_batches():
+                if batch.num_rows:
+                    yield pa.Table.from_batches([batch])
+
+    return [
+        dlt.resource(
+            table_batches(table_name),
+            name=table_name,
+            write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+            merge_key=list(merge_key),
+        )
+        for table_name in TABLE_NAMES
+    ]
+
+
+def load_sie_files(
+    paths: Sequence[Path],
+    *,
+    duckdb_path: Path,
+    dataset: str = "fortnox",
+    archive_dir: Path | None = None,
+) -> LoadSummary:
+    """Parse SIE files, archive them, and load them into DuckDB as one dlt run.
+
+    Every file is parsed before anything is written, so one broken file leaves the warehouse
+    and the archive exactly as they were.
+
+    Args:
+        paths: SIE files to load.
+        duckdb_path: the DuckDB database file (created when missing).
+        dataset: the schema (dlt dataset) the tables go to.
+        archive_dir: when given, each raw file is stored there content-addressed first.
+
+    Returns:
+        Per-file and per-table counts and the parse and load times.
+
+    Raises:
+        SieError: a file is structurally broken (message names the file and line).
+    """
+    started = time.perf_counter()
+    parsed = [(path, path.read_bytes()) for path in paths]
+    sie_files = [read_sie(data, path.name) for path, data in parsed]
+    parse_seconds = time.perf_counter() - started
+
+    archived: dict[str, Path] = {}
+    if archive_dir is not None:
+        for (path, data), sie_file in zip(parsed, sie_files, strict=True):
+            year = sie_file.year_start.year if sie_file.year_start else None
+            entry = archive_sie_file(
+                data,
+                archive_dir=archive_dir,
+                org_number=normalise_org_number(sie_file.org_number),
+                year=year,
+                source=f"file:{path.resolve()}",
+                file_name=path.name,
+            )
+            archived[sie_file.file_sha256] = entry.path
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="fortnox-sie-dlt-") as pipelines_dir:
+        pipeline = dlt.pipeline(
+            pipeline_name=PIPELINE_NAME,
+            pipelines_dir=pipelines_dir,
+            destination=dlt.destinations.duckdb(str(duckdb_path)),
+            dataset_name=dataset,
+        )
+        info = pipeline.run(sie_resources(sie_files))
+        table_rows = dict(pipeline.last_trace.last_normalize_info.row_counts)
+    load_seconds = time.perf_counter() - started
+
+    summaries = [
+        FileSummary(
+            file_name=f.file_name,
+            file_sha256=f.file_sha256,
+            company_id=f.company_id,
+            voucher_count=f.voucher_count,
+            trans_rows=f.trans_rows,
+            rtrans_rows=f.rtrans_rows,
+            btrans_rows=f.btrans_rows,
+            checksum_status=f.checksum_status,
+            findings=len(f.findings),
+            archived_path=archived.get(f.file_sha256),
+        )
+        for f in sie_files
+    ]
+    return LoadSummary(
+        files=summaries,
+        table_rows={k: v for k, v in table_rows.items() if not k.startswith("_dlt")},
+        parse_seconds=parse_seconds,
+        load_seconds=load_seconds,
+        load_ids=list(info.loads_ids),
+    )
+
+
+def _with_extra_columns(table: pa.Table, extras: Mapping[str, Any]) -> pa.Table:
+    for name, value in extras.items():
+        column = pa.array([value] * table.num_rows, type=pa.scalar(value).type)
+        if name in table.column_names:
+            table = table.set_column(table.column_names.index(name), name, column)
+        else:
+            table = table.append_column(name, column)
+    return table
