@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import sys
 from typing import Any
@@ -34,6 +35,15 @@ def parse_rate_limit(value: str) -> tuple[int, float] | None:
     return parsed
 
 
+class _QuietDroppedConnections(logging.Filter):
+    """Keep uvicorn from logging a traceback for every connection the fault model drops."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from sources.fortnox_sandbox.faults import SimulatedDisconnect
+
+        return not (record.exc_info and isinstance(record.exc_info[1], SimulatedDisconnect))
+
+
 def _announcing_server(config: Any, host: str, port: int) -> Any:
     """A uvicorn server that prints the one ready line once its socket accepts connections."""
     import uvicorn
@@ -43,6 +53,14 @@ def _announcing_server(config: Any, host: str, port: int) -> Any:
             await super().startup(sockets=sockets)
             if self.started:
                 print(f"sandbox listening on http://{host}:{port}", flush=True)
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            # uvicorn re-raises the signal after its graceful shutdown (a KeyboardInterrupt
+            # traceback on Ctrl-C, status -15 on SIGTERM); stopping the sandbox is a normal exit.
+            captured = getattr(self, "_captured_signals", None)
+            if isinstance(captured, list):
+                captured.clear()
 
     return AnnouncingServer(config)
 
@@ -87,9 +105,15 @@ def serve_sandbox(
         raise typer.Exit(ExitCode.ERROR) from None
     bound_port = listener.getsockname()[1]
     server_config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=3
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        server_header=False,  # the app sends Fortnox's own `Server: Fortnox`
+        timeout_graceful_shutdown=3,
     )
     server = _announcing_server(server_config, host, bound_port)
+    logging.getLogger("uvicorn.error").addFilter(_QuietDroppedConnections())
     # uvicorn installs SIGINT/SIGTERM handlers and shuts down gracefully on either.
     asyncio.run(server.serve(sockets=[listener]))
 
