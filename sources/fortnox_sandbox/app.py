@@ -8,6 +8,7 @@ rate limit (429), injected faults, method (405), scope (403), then the resource 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -89,10 +90,10 @@ def _financial_year(api: ApiRequest) -> FinancialYear:
         raise bad_request("Kan inte hitta räkenskapsåret.", 2000091)
     day = date_param(api.query, "financialyeardate")
     if day is not None:
-        year = _year_containing(api.company, day)
-        if year is None:
+        containing = _year_containing(api.company, day)
+        if containing is None:
             raise bad_request("Kan inte hitta räkenskapsåret.", 2000091)
-        return year
+        return containing
     return _current_year(api.company)
 
 
@@ -101,12 +102,12 @@ def _closing_balances(api: ApiRequest, year_id: int) -> dict[int, int]:
     cache = api.state.cache(api.company.database_number)
     key = f"closing-{year_id}"
     if key not in cache:
-        balances = dict(api.company.opening_balances.get(year_id, {}))
+        closing = dict(api.company.opening_balances.get(year_id, {}))
         for voucher in api.company.vouchers.get(year_id, []):
             for row in voucher.rows:
                 if not row.removed:
-                    balances[row.account] = balances.get(row.account, 0) + row.debit - row.credit
-        cache[key] = balances
+                    closing[row.account] = closing.get(row.account, 0) + row.debit - row.credit
+        cache[key] = closing
     balances: dict[int, int] = cache[key]
     return balances
 
@@ -237,9 +238,8 @@ def list_accounts(api: ApiRequest) -> Response:
 def get_account(api: ApiRequest) -> Response:
     """`/3/accounts/{Number}?financialyear=`: adds the balance carried forward."""
     year = _financial_year(api)
-    account = (
-        api.company.accounts.get(int(api.path("Number"))) if api.path("Number").isdigit() else None
-    )
+    number = api.path("Number")
+    account = api.company.accounts.get(int(number)) if number.isdigit() else None
     if account is None:
         raise not_found("Kan inte hitta kontot.", 2000423)
     brought = api.company.opening_balances.get(year.id, {}).get(account.number, 0)
@@ -394,11 +394,8 @@ def list_invoices(api: ApiRequest) -> Response:
                 "currency": lambda i: i.currency,
                 "sent": lambda i: str(i.sent).lower(),
             }
-            invoices = [
-                i
-                for i in invoices
-                if field_of[name](i) == value.lower() or field_of[name](i) == value
-            ]
+            wanted = value.lower()
+            invoices = [i for i in invoices if field_of[name](i).lower() == wanted]
     invoices = _date_range(api, invoices, lambda i: i.invoice_date)
     invoices = _modified_since(api, invoices, lambda i: _since(i.last_modified, i.invoice_date))
     invoices.sort(key=lambda i: i.document_number)
@@ -757,9 +754,14 @@ async def _answer(
         base=str(request.base_url).rstrip("/") + "/3",
     )
     try:
-        result = handler(api)
-        if not isinstance(result, Response):
-            result = await result
+        if inspect.iscoroutinefunction(handler):
+            # Async handlers (SIE) take the lock themselves, off the event loop.
+            response: Response = await handler(api)
+            return response
+        # Sync handlers read the books under the lock so an `advance` never shows half-done.
+        with state.lock:
+            result = handler(api)
+        assert isinstance(result, Response)
         return result
     except ApiError as error:
         return error.response
