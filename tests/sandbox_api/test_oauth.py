@@ -258,3 +258,18 @@ def test_tenant_parameter_picks_the_company() -> None:
             },
         )
         assert unknown.status_code == 400
+
+
+def test_racing_refreshes_exactly_one_wins(app: Starlette) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sources.fortnox_sandbox.transport import sandbox_transport
+    from tests.sandbox_api.conftest import BASE_URL
+
+    refresh_token = app.state.sandbox.issue_tokens_for_tests()["refresh_token"]
+    with (
+        httpx.Client(transport=sandbox_transport(app), base_url=BASE_URL) as http,
+        ThreadPoolExecutor(max_workers=8) as pool,
+    ):
+        statuses = list(pool.map(lambda _: _refresh(http, refresh_token).status_code, range(8)))
+    assert sorted(statuses) == [200] + [400] * 7
