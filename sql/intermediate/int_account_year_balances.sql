@@ -1,6 +1,8 @@
 -- one row per company, financial year and account: opening, movement and closing, with SIE's own closing
--- Balance accounts (BAS 1xxx-2xxx) open at #IB of year 0 (or #UB of year -1 when a file has no
--- #IB); result accounts open at zero. The SIE closing is #UB (balance) or #RES (result) of year 0;
+-- Balance accounts open at #IB of year 0 (or #UB of year -1 when a file has no #IB); result
+-- accounts open at zero. An account is a balance account when the file says so (#KTYP T or S;
+-- K or I is a result account), else when BAS says so (1xxx-2xxx): real files do declare e.g.
+-- 3740 (öresutjämning) as an asset with #IB/#UB. The SIE closing is #UB (balance) or #RES (result) of year 0;
 -- a file that declares closing balances at all is expected to declare every non-zero one.
 with files as (
     select * from int_sie_files_chosen
@@ -41,6 +43,17 @@ sie_by_account as (
     group by company_id, file_sha256, account_number
 ),
 
+declared_types as (
+    select
+        company_id,
+        file_sha256,
+        account_number,
+        bool_or(upper(account_type) in ('T', 'S')) as declared_balance,
+        bool_or(upper(account_type) in ('K', 'I')) as declared_result
+    from stg_fortnox__sie_accounts
+    group by company_id, file_sha256, account_number
+),
+
 movements as (
     select
         company_id,
@@ -58,6 +71,21 @@ accounts as (
     select company_id, file_sha256, account_number from movements
 ),
 
+classified as (
+    select
+        accounts.*,
+        case
+            when declared_types.declared_balance then true
+            when declared_types.declared_result then false
+            else accounts.account_number < 3000
+        end as is_balance_account
+    from accounts
+    left join declared_types
+        on accounts.company_id = declared_types.company_id
+        and accounts.file_sha256 = declared_types.file_sha256
+        and accounts.account_number = declared_types.account_number
+),
+
 final as (
     select
         files.company_id,
@@ -68,9 +96,9 @@ final as (
         files.file_sha256,
         files.file_name,
         accounts.account_number,
-        accounts.account_number < 3000 as is_balance_account,
+        accounts.is_balance_account,
         case
-            when accounts.account_number >= 3000 then 0
+            when not accounts.is_balance_account then 0
             when coalesce(file_records.has_opening_balances, false)
                 then coalesce(sie_by_account.sie_opening, 0)
             else coalesce(sie_by_account.sie_previous_closing, 0)
@@ -78,13 +106,13 @@ final as (
         coalesce(movements.movement, 0)::decimal(18, 2) as movement,
         coalesce(movements.booked_rows, 0) as booked_rows,
         case
-            when accounts.account_number < 3000 and file_records.has_closing_balances
+            when accounts.is_balance_account and file_records.has_closing_balances
                 then coalesce(sie_by_account.sie_closing, 0)
-            when accounts.account_number >= 3000
+            when not accounts.is_balance_account
                 and (file_records.has_results or file_records.has_closing_balances)
                 then coalesce(sie_by_account.sie_result, 0)
         end::decimal(18, 2) as sie_closing_balance
-    from accounts
+    from classified as accounts
     inner join files
         on accounts.company_id = files.company_id
         and accounts.file_sha256 = files.file_sha256
