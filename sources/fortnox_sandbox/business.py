@@ -9,11 +9,14 @@ reconciliation differences. Payments are planned when an invoice is created and 
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
-from collections.abc import Callable
+from bisect import bisect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sources.fortnox_sandbox import chart
@@ -49,6 +52,10 @@ CORPORATE_TAX_RATE = 0.206
 INVOICE_LINE_COUNTS = (1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 15)
 SUPPLIER_LINE_COUNTS = (1, 2, 3, 3, 4, 5, 6, 8)
 SALES_COST_CENTERS = ("KONS", "KONS", "SÄLJ", "UTV", "PROD")
+PURCHASE_COST_CENTERS = ("ADM", "ADM", "SÄLJ", "KONS", "PROD", "UTV")
+DOMESTIC_WEIGHTS = tuple(itertools.accumulate(p.weight for p in DOMESTIC_PRODUCTS))
+EXPORT_WEIGHTS = tuple(itertools.accumulate(p.weight for p in EXPORT_PRODUCTS))
+T = TypeVar("T")
 
 # Planned events: (kind, document number, amount). Kinds: AR / AP payments, CREDIT notes.
 PlannedEvent = tuple[str, int, int]
@@ -143,6 +150,16 @@ def _group_invoice_rows(
     return net_by_key, net_by_rate
 
 
+def _between(random_value: float, low: int, high: int) -> int:
+    """An integer in [low, high] from one `random()` draw (several times cheaper than randint)."""
+    return low + int(random_value * (high - low + 1))
+
+
+def _pick(random_value: float, choices: Sequence[T]) -> T:
+    """One element of `choices` from one `random()` draw."""
+    return choices[int(random_value * len(choices))]
+
+
 def _vat(net: int, percent: int) -> int:
     """VAT on `net` öre at `percent`, rounded half away from zero to whole öre."""
     magnitude = (abs(net) * percent + 50) // 100
@@ -209,7 +226,7 @@ class BusinessDay:
         """The last-modified time of a record touched today (aware, Europe/Stockholm)."""
         if self.clock is not None:
             return self.clock()
-        minute = self.rng.randrange(7 * 60 + 30, 18 * 60)
+        minute = _between(self.rng.random(), 7 * 60 + 30, 18 * 60 - 1)
         return datetime.combine(self.day, time(minute // 60, minute % 60), STOCKHOLM)
 
     def voucher(
@@ -258,18 +275,18 @@ class BusinessDay:
         ]
         if not candidates:
             return
-        original = voucher.rows[rng.choice(candidates)]
+        original = voucher.rows[_pick(rng.random(), candidates)]
         original.removed = True
-        user = rng.choice(self.state.users)
+        user = _pick(rng.random(), self.state.users)
         original.changed_by = user
         cost_centers = list(self.company.cost_centers)
         if rng.random() < 0.5 or not cost_centers:
-            account = rng.choice(CORRECTION_ACCOUNTS[original.account])
+            account = _pick(rng.random(), CORRECTION_ACCOUNTS[original.account])
             cost_center = original.cost_center
         else:
             account = original.account
             choices = [code for code in cost_centers if code != original.cost_center]
-            cost_center = rng.choice(choices)
+            cost_center = _pick(rng.random(), choices)
         voucher.rows.append(
             VoucherRow(
                 account,
@@ -355,30 +372,35 @@ class BusinessDay:
         rng = self.rng
         state = self.state
         company = self.company
-        customer_number = rng.choices(
-            state.customer_numbers, cum_weights=state.customer_cum_weights
-        )[0]
+        weights = state.customer_cum_weights
+        customer_number = state.customer_numbers[bisect(weights, rng.random() * weights[-1])]
         customer = company.customers[customer_number]
         export = customer.currency != "SEK"
         products: tuple[Product, ...] = EXPORT_PRODUCTS if export else DOMESTIC_PRODUCTS
-        line_count = rng.choice(INVOICE_LINE_COUNTS)
-        lines = rng.choices(products, weights=[p.weight for p in products], k=line_count)
-        cost_center = rng.choice(SALES_COST_CENTERS)
-        project = rng.choice(state.project_numbers) if rng.random() < 0.4 else ""
+        random_value = rng.random
+        line_count = _pick(random_value(), INVOICE_LINE_COUNTS)
+        product_weights = EXPORT_WEIGHTS if export else DOMESTIC_WEIGHTS
+        lines = rng.choices(products, cum_weights=product_weights, k=line_count)
+        cost_center = _pick(random_value(), SALES_COST_CENTERS)
+        projects = state.project_numbers
+        project = _pick(random_value(), projects) if random_value() < 0.4 else ""
         rows: list[InvoiceRow] = []
         for product in lines:
             # Consultancies invoice several projects and departments on one invoice; Fortnox
             # books one voucher row per (account, cost centre, project), as grouped below.
-            line_cc = cost_center if rng.random() < 0.5 else rng.choice(SALES_COST_CENTERS)
+            line_cc = cost_center
+            if random_value() < 0.5:
+                line_cc = _pick(random_value(), SALES_COST_CENTERS)
             line_project = project
-            if project and rng.random() < 0.4:
-                line_project = rng.choice(state.project_numbers)
+            if project and random_value() < 0.4:
+                line_project = _pick(random_value(), projects)
             rows.append(
                 InvoiceRow(
                     product.description,
                     product.account,
-                    rng.randint(1, product.max_quantity),
-                    rng.randint(product.min_price // 100, product.max_price // 100) * 100,
+                    _between(random_value(), 1, product.max_quantity),
+                    _between(random_value(), product.min_price // 100, product.max_price // 100)
+                    * 100,
                     product.vat_percent,
                     line_cc,
                     line_project,
@@ -477,21 +499,21 @@ class BusinessDay:
         if roll < 0.04:
             return  # never paid: stays open and becomes overdue
         if invoice.currency != "SEK":
-            self._plan(due + timedelta(days=rng.randint(-6, 20)), ("AR", number, total))
+            self._plan(due + timedelta(days=_between(rng.random(), -6, 20)), ("AR", number, total))
             return
         if roll < 0.12:
-            first = (total * rng.randint(30, 70) // 100) // 100 * 100
-            first_date = due + timedelta(days=rng.randint(-3, 10))
+            first = (total * _between(rng.random(), 30, 70) // 100) // 100 * 100
+            first_date = due + timedelta(days=_between(rng.random(), -3, 10))
             self._plan(first_date, ("AR", number, first))
             if rng.random() < 0.85:
-                last_date = first_date + timedelta(days=rng.randint(12, 60))
+                last_date = first_date + timedelta(days=_between(rng.random(), 12, 60))
                 self._plan(last_date, ("AR", number, total - first))
                 self._maybe_plan_credit(number, last_date)
             return
         if roll < 0.25:
-            paid = due + timedelta(days=rng.randint(8, 70))
+            paid = due + timedelta(days=_between(rng.random(), 8, 70))
         else:
-            paid = due + timedelta(days=rng.randint(-10, 4))
+            paid = due + timedelta(days=_between(rng.random(), -10, 4))
         paid = max(paid, invoice.invoice_date + timedelta(days=1))
         self._plan(paid, ("AR", number, total))
         self._maybe_plan_credit(number, paid)
@@ -499,7 +521,9 @@ class BusinessDay:
     def _maybe_plan_credit(self, number: int, paid: date) -> None:
         """Some fully paid invoices are later credited (a complaint, a price adjustment)."""
         if self.rng.random() < 0.035:
-            self._plan(paid + timedelta(days=self.rng.randint(5, 45)), ("CREDIT", number, 0))
+            self._plan(
+                paid + timedelta(days=_between(self.rng.random(), 5, 45)), ("CREDIT", number, 0)
+            )
 
     def customer_payment(self, document_number: int, amount: int) -> InvoicePayment | None:
         """Book a payment (or a refund, when negative) of an invoice in series D."""
@@ -613,7 +637,7 @@ class BusinessDay:
         original.last_modified = stamp
         self.modified_invoices.add(original_number)
         if self.rng.random() < 0.75:
-            refund_day = self.day + timedelta(days=self.rng.randint(5, 30))
+            refund_day = self.day + timedelta(days=_between(self.rng.random(), 5, 30))
             self._plan(refund_day, ("AR", number, credit.total))
         return credit
 
@@ -624,23 +648,26 @@ class BusinessDay:
         rng = self.rng
         state = self.state
         if supplier_number is None:
-            supplier_number = rng.choice(state.supplier_numbers)
+            supplier_number = _pick(rng.random(), state.supplier_numbers)
         supplier = self.company.suppliers[supplier_number]
         items = state.supplier_items[supplier_number]
-        line_count = 1 if amount else rng.choice(SUPPLIER_LINE_COUNTS)
+        random_value = rng.random
+        line_count = 1 if amount else _pick(random_value(), SUPPLIER_LINE_COUNTS)
         cost_rows: list[SupplierInvoiceRow] = []
         vat = 0
-        cost_center = rng.choice(("ADM", "ADM", "SÄLJ", "KONS", "PROD", "UTV"))
-        project = rng.choice(state.project_numbers) if rng.random() < 0.2 else ""
+        cost_center = _pick(random_value(), PURCHASE_COST_CENTERS)
+        project = _pick(random_value(), state.project_numbers) if random_value() < 0.2 else ""
         factor = state.supplier_amount_factor
         for _ in range(line_count):
-            item = items[0] if amount else rng.choice(items)
+            item = items[0] if amount else _pick(random_value(), items)
             if amount:
                 net = amount
             else:
-                raw = rng.randint(item.min_net // 100, item.max_net // 100) * 100
+                raw = _between(random_value(), item.min_net // 100, item.max_net // 100) * 100
                 net = max(100, int(raw * factor) // 100 * 100)
-            line_cc = cost_center if rng.random() < 0.6 else rng.choice(("ADM", "KONS", "UTV"))
+            line_cc = cost_center
+            if random_value() >= 0.6:
+                line_cc = _pick(random_value(), PURCHASE_COST_CENTERS)
             cost_rows.append(
                 SupplierInvoiceRow(item.account, net, 0, item.description, line_cc, project)
             )
@@ -657,7 +684,7 @@ class BusinessDay:
             given_number=given,
             supplier_number=supplier.number,
             supplier_name=supplier.name,
-            invoice_number=str(rng.randint(10_000, 999_999)),
+            invoice_number=str(_between(rng.random(), 10_000, 999_999)),
             invoice_date=self.day,
             due_date=self.day + timedelta(days=supplier.terms_of_payment),
             currency="SEK",
@@ -666,7 +693,7 @@ class BusinessDay:
             total=total,
             vat=vat,
             balance=total,
-            ocr=ocr_reference(rng.randint(100_000, 9_999_999)),
+            ocr=ocr_reference(_between(rng.random(), 100_000, 9_999_999)),
             cost_center=cost_center,
             project=project,
             last_modified=self.stamp(),
@@ -686,7 +713,7 @@ class BusinessDay:
             "SUPPLIERINVOICE",
             str(given),
             voucher_rows,
-            registration_date=self.day + timedelta(days=rng.randint(0, 4)),
+            registration_date=self.day + timedelta(days=_between(rng.random(), 0, 4)),
         )
         self.maybe_correct(voucher)
         invoice.voucher_series = voucher.series
@@ -704,13 +731,13 @@ class BusinessDay:
         if roll < 0.08:
             first = invoice.total // 2 // 100 * 100
             self._plan(due, ("AP", invoice.given_number, first))
-            later = due + timedelta(days=rng.randint(10, 40))
+            later = due + timedelta(days=_between(rng.random(), 10, 40))
             self._plan(later, ("AP", invoice.given_number, invoice.total - first))
             return
         paid = (
-            due + timedelta(days=rng.randint(5, 30))
+            due + timedelta(days=_between(rng.random(), 5, 30))
             if roll < 0.15
-            else due - timedelta(days=rng.randint(0, 2))
+            else due - timedelta(days=_between(rng.random(), 0, 2))
         )
         self._plan(max(paid, invoice.invoice_date), ("AP", invoice.given_number, invoice.total))
 
@@ -798,7 +825,7 @@ class BusinessDay:
         rng = self.rng
         state = self.state
         month = f"{self.day:%Y-%m}"
-        fee = rng.randint(150, 450) * 100
+        fee = _between(rng.random(), 150, 450) * 100
         self.voucher(
             "A",
             f"Bankavgifter {month}",

@@ -39,12 +39,13 @@ STREETS: Final = (
     "Storgatan", "Drottninggatan", "Kungsgatan", "Järnvägsgatan", "Skolvägen", "Åsgatan",
     "Södra Vägen", "Björkvägen", "Hamngatan", "Östra Långgatan", "Kyrkogatan", "Ängsvägen",
 )  # fmt: skip
+_LUHN_DOUBLED: Final = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)  # digit * 2, digits summed
 EU_COMPANIES: Final = (
     ("Nordlicht Software GmbH", "Hamburg", "20095", "DE"),
     ("Van der Berg Logistiek B.V.", "Rotterdam", "3011", "NL"),
     ("Helsingin Tekniikka Oy", "Helsinki", "00100", "FI"),
     ("Société Lumière SARL", "Lyon", "69002", "FR"),
-    ("Kowalski Systemy Sp. z o.o.", "Gdańsk", "80-001", "PL"),
+    ("Kowalski Systemy Sp. z o.o.", "Gdansk", "80-001", "PL"),
     ("Aarhus Design ApS", "Aarhus", "8000", "DK"),
 )
 
@@ -55,10 +56,12 @@ def luhn_check_digit(digits: str) -> int:
     Swedish organisation numbers, personal identity numbers and OCR references all use it.
     """
     total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if position % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return (10 - total % 10) % 10
+    doubled = True  # the digit next to the check digit is doubled
+    for char in reversed(digits):
+        digit = ord(char) - 48
+        total += _LUHN_DOUBLED[digit] if doubled else digit
+        doubled = not doubled
+    return -total % 10
 
 
 def is_valid_luhn(number: str) -> bool:

@@ -177,8 +177,9 @@ def write_sie(company: Company, financial_year_id: int, sie_type: int = 4) -> by
     if sie_type >= 3:
         for code in sorted(company.cost_centers):
             out.append(f"#OBJEKT 1 {quote(code)} {quote(company.cost_centers[code].description)}")
-        for number in sorted(company.projects):
-            out.append(f"#OBJEKT 6 {quote(number)} {quote(company.projects[number].description)}")
+        for project_number in sorted(company.projects):
+            project = company.projects[project_number]
+            out.append(f"#OBJEKT 6 {quote(project_number)} {quote(project.description)}")
     _balance_lines(company, financial_year, 0, out)
     if previous is not None:
         _balance_lines(company, previous, -1, out)
