@@ -55,6 +55,7 @@ SALES_COST_CENTERS = ("KONS", "KONS", "SÄLJ", "UTV", "PROD")
 PURCHASE_COST_CENTERS = ("ADM", "ADM", "SÄLJ", "KONS", "PROD", "UTV")
 DOMESTIC_WEIGHTS = tuple(itertools.accumulate(p.weight for p in DOMESTIC_PRODUCTS))
 EXPORT_WEIGHTS = tuple(itertools.accumulate(p.weight for p in EXPORT_PRODUCTS))
+RECLASSIFIABLE_ACCOUNTS = tuple(a for a in CORRECTION_ACCOUNTS if 4000 <= a < 7000)
 T = TypeVar("T")
 
 # Planned events: (kind, document number, amount). Kinds: AR / AP payments, CREDIT notes.
@@ -327,6 +328,8 @@ class BusinessDay:
             self.voucher("A", text, "MANUAL", "", [_row(a, x) for a, x in amounts if x])
         for planned_difference in state.differences.pop(day, []):
             self.deliberate_difference(*planned_difference)
+        if day.day == 15 and day.month % 3 == 0:
+            self.reclassification()
         if day.day == 25:
             self.payroll()
         if day == month_end(day):
@@ -818,6 +821,24 @@ class BusinessDay:
                     (chart.BANK, -(tax + social_total)),
                 ),
             )
+        )
+
+    def reclassification(self) -> None:
+        """A quarterly manual correction: a cost booked on the wrong account is moved (omföring).
+
+        Only cost accounts take part, so the subledgers and the VAT settlement are untouched.
+        """
+        rng = self.rng
+        wrong = _pick(rng.random(), RECLASSIFIABLE_ACCOUNTS)
+        right = _pick(rng.random(), CORRECTION_ACCOUNTS[wrong])
+        amount = _between(rng.random(), 500, 6_000) * 100
+        cost_center = _pick(rng.random(), PURCHASE_COST_CENTERS)
+        self.voucher(
+            "A",
+            f"Rättelse felkontering {wrong} till {right}",
+            "MANUAL",
+            "",
+            [_row(right, amount, cost_center), _row(wrong, -amount, cost_center)],
         )
 
     def month_end_closing(self) -> None:
