@@ -18,9 +18,11 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sources.fortnox_sandbox import serialize
 from sources.fortnox_sandbox.faults import Fault, fault_response
@@ -851,6 +853,20 @@ def jsonable(value: Any) -> Any:
 
 
 # -- the app --------------------------------------------------------------------------------
+class _TrailingSlashTolerant:
+    """`/3/invoices/` is `/3/invoices` (Fortnox's own docs write the slash), not a 404."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith("/3/") and path.endswith("/"):
+            trimmed = path.rstrip("/")
+            scope = {**scope, "path": trimmed, "raw_path": trimmed.encode("utf-8")}
+        await self.app(scope, receive, send)
+
+
 def build_companies(config: SandboxConfig) -> list[Company]:
     """Generate the configured books (deterministic from the seed)."""
     from sources.fortnox_sandbox.books import generate_books
@@ -887,7 +903,7 @@ def create_app(
         Route(path, _guarded(path, scope, handler), methods=ALL_METHODS)
         for path, scope, handler in API_ROUTES
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[Middleware(_TrailingSlashTolerant)])
     app.state.sandbox = SandboxState(
         config, companies if companies is not None else build_companies(config)
     )

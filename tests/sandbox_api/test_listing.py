@@ -218,6 +218,12 @@ def test_unknown_record_is_a_capitalised_404(client: httpx.Client) -> None:
         assert client.get(path).status_code == 404, path
 
 
+def test_trailing_slash_is_the_same_resource(client: httpx.Client) -> None:
+    body = client.get("/3/invoices/", params={"customernumber": "2"}).json()
+    assert [i["DocumentNumber"] for i in body["Invoices"]] == ["1", "4", "7"]
+    assert client.get("/3/invoices/2/").json()["Invoice"]["DocumentNumber"] == "2"
+
+
 def test_unknown_route_is_a_404(client: httpx.Client) -> None:
     response = client.get("/3/articles-that-do-not-exist/1")
     assert response.status_code == 404
