@@ -8,6 +8,7 @@ file raises `SieError` and the warehouse is not touched.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -17,6 +18,7 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
 from dlt.extract import DltResource
 
 from sources.fortnox.archive import archive_sie_file
@@ -140,7 +142,10 @@ def load_sie_files(
             archived[sie_file.file_sha256] = entry.path
 
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="fortnox-sie-dlt-") as pipelines_dir:
+    with (
+        tempfile.TemporaryDirectory(prefix="fortnox-sie-dlt-") as pipelines_dir,
+        duckdb_catalog_qualified(duckdb_path, dataset),
+    ):
         pipeline = dlt.pipeline(
             pipeline_name=PIPELINE_NAME,
             pipelines_dir=pipelines_dir,
@@ -173,6 +178,34 @@ def load_sie_files(
         load_seconds=load_seconds,
         load_ids=list(info.loads_ids),
     )
+
+
+@contextlib.contextmanager
+def duckdb_catalog_qualified(duckdb_path: Path, dataset: str) -> Iterator[None]:
+    """Let dlt load dataset `fortnox` into `fortnox.duckdb`, the project's default pair.
+
+    DuckDB names a database file's catalog after its stem, so in `fortnox.duckdb` the name
+    `fortnox.sie_files` is ambiguous (catalog `fortnox`, or schema `fortnox`) and dlt 1.31,
+    which qualifies tables with the schema only, fails with a Binder Error. While this context
+    is open and only when the stem equals the dataset, dlt's DuckDB client also names the
+    catalog, which makes every statement unambiguous. Other pairs are left untouched.
+    """
+    if duckdb_path.stem.casefold() != dataset.casefold():
+        yield
+        return
+    catalog = duckdb_path.stem
+    original = DuckDbSqlClient.catalog_name
+
+    def catalog_name(
+        self: DuckDbSqlClient, quote: bool = True, casefold: bool = True
+    ) -> str | None:
+        return self.capabilities.escape_identifier(catalog) if quote else catalog
+
+    DuckDbSqlClient.catalog_name = catalog_name  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DuckDbSqlClient.catalog_name = original  # type: ignore[method-assign]
 
 
 def _with_extra_columns(table: pa.Table, extras: Mapping[str, Any]) -> pa.Table:

@@ -1,0 +1,170 @@
+"""Loading through dlt into DuckDB: all samples, idempotent re-loads, broken files load nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dlt
+import duckdb
+import pytest
+
+from sources.fortnox.sie import SieError, read_sie
+from sources.fortnox.sie_load import LoadSummary, load_sie_files, sie_resources
+from tests.sie.conftest import SAMPLE_ROWS, SAMPLES, sample_bytes, warehouse_snapshot
+
+ALL_SAMPLES = [SAMPLES / row.file_name for row in SAMPLE_ROWS]
+
+
+@pytest.fixture(scope="module")
+def loaded_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LoadSummary]:
+    folder = tmp_path_factory.mktemp("warehouse")
+    duckdb_path = folder / "fortnox.duckdb"  # the default pair: catalog and dataset both "fortnox"
+    summary = load_sie_files(ALL_SAMPLES, duckdb_path=duckdb_path, archive_dir=folder / "archive")
+    return duckdb_path, summary
+
+
+def _without_ksumma_end(data: bytes) -> bytes:
+    return data[: data.rindex(b"#KSUMMA")]
+
+
+def _query(duckdb_path: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(duckdb_path), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_every_sample_loads_with_the_readme_counts(
+    loaded_warehouse: tuple[Path, LoadSummary],
+) -> None:
+    duckdb_path, summary = loaded_warehouse
+    assert len(summary.files) == 17
+    counts = {
+        name: (vouchers, trans, rtrans, btrans)
+        for name, vouchers, trans, rtrans, btrans in _query(
+            duckdb_path,
+            """
+            select f.file_name, f.voucher_count,
+                (select count(*) from fortnox.fortnox.sie_voucher_rows r
+                 where r.file_sha256 = f.file_sha256 and r.row_type = 'TRANS'),
+                (select count(*) from fortnox.fortnox.sie_voucher_rows r
+                 where r.file_sha256 = f.file_sha256 and r.row_type = 'RTRANS'),
+                (select count(*) from fortnox.fortnox.sie_voucher_rows r
+                 where r.file_sha256 = f.file_sha256 and r.row_type = 'BTRANS')
+            from fortnox.fortnox.sie_files f
+            """,
+        )
+    }
+    assert counts == {r.file_name: (r.vouchers, r.trans, r.rtrans, r.btrans) for r in SAMPLE_ROWS}
+
+
+def test_warehouse_types_follow_the_contract(loaded_warehouse: tuple[Path, LoadSummary]) -> None:
+    duckdb_path, _ = loaded_warehouse
+    types = dict(
+        _query(
+            duckdb_path,
+            "select table_name || '.' || column_name, data_type from information_schema.columns "
+            "where table_schema = 'fortnox'",
+        )
+    )
+    assert types["sie_voucher_rows.amount"] == "DECIMAL(18,2)"
+    assert types["sie_balances.amount"] == "DECIMAL(18,2)"
+    assert types["sie_findings.actual"] == "DECIMAL(18,2)"
+    assert types["sie_voucher_rows.transaction_date"] == "DATE"
+    assert types["sie_vouchers.voucher_date"] == "DATE"
+    assert types["sie_files.year_start"] == "DATE"
+    assert types["sie_voucher_rows.line_no"] == "BIGINT"
+    for table in ("sie_files", "sie_accounts", "sie_balances", "sie_vouchers", "sie_findings"):
+        assert types[f"{table}.file_sha256"] == "VARCHAR"
+        assert types[f"{table}.company_id"] == "VARCHAR"
+
+
+def test_sums_in_the_warehouse_are_exact(loaded_warehouse: tuple[Path, LoadSummary]) -> None:
+    duckdb_path, _ = loaded_warehouse
+    [(unbalanced,)] = _query(
+        duckdb_path,
+        """
+        select count(*) from (
+            select file_sha256, series, voucher_number, sum(amount) as total
+            from fortnox.fortnox.sie_voucher_rows where row_type = 'TRANS'
+            group by all having total <> 0)
+        """,
+    )
+    assert unbalanced == 1  # SoftOne voucher 1:1
+
+
+def test_archive_holds_each_file_once(loaded_warehouse: tuple[Path, LoadSummary]) -> None:
+    _, summary = loaded_warehouse
+    paths = [entry.archived_path for entry in summary.files]
+    assert all(path is not None and path.exists() for path in paths)
+    assert len(set(paths)) == 17
+    for entry in summary.files:
+        assert entry.archived_path is not None
+        assert entry.archived_path.read_bytes() == (SAMPLES / entry.file_name).read_bytes()
+
+
+def test_reloading_the_same_file_changes_nothing(tmp_path: Path) -> None:
+    duckdb_path = tmp_path / "w.duckdb"
+    files = [SAMPLES / "bl_admin_2011_typ4_rtrans_btrans.SE", SAMPLES / "e-conomic_typ4.se"]
+    load_sie_files(files, duckdb_path=duckdb_path)
+    before = warehouse_snapshot(duckdb_path)
+    load_sie_files(files[:1], duckdb_path=duckdb_path)
+    load_sie_files([files[0], files[0]], duckdb_path=duckdb_path)
+    after = warehouse_snapshot(duckdb_path)
+    assert after == before
+    assert len(after["sie_voucher_rows"]) == 414 + 160
+    assert len(after["sie_files"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("broken_name", "broken_bytes", "message"),
+    [
+        ("page.se", b"<html><body>404 Not Found</body></html>\n", r"page\.se line 1: not a SIE"),
+        (
+            "truncated.se",
+            sample_bytes("avendo_5.10_typ4_rtrans_btrans_tabs.SE")[:-200],
+            r"truncated\.se line \d+: the #VER block starting here never closes",
+        ),
+        (
+            "ksumma.se",
+            _without_ksumma_end(sample_bytes("visma_compact_6_typ4_ksumma.se")),
+            r"ksumma\.se line 2: #KSUMMA start marker without an end marker",
+        ),
+    ],
+)
+def test_a_broken_file_leaves_the_warehouse_and_archive_unchanged(
+    tmp_path: Path, broken_name: str, broken_bytes: bytes, message: str
+) -> None:
+    duckdb_path, archive = tmp_path / "w.duckdb", tmp_path / "archive"
+    load_sie_files([SAMPLES / "avendo_5.10_typ4_rtrans_btrans_tabs.SE"], duckdb_path=duckdb_path)
+    before = warehouse_snapshot(duckdb_path)
+    broken = tmp_path / broken_name
+    broken.write_bytes(broken_bytes)
+    good = SAMPLES / "mamut_14_typ4_tabs_quoted_format.SE"
+    with pytest.raises(SieError, match=message):
+        load_sie_files([good, broken], duckdb_path=duckdb_path, archive_dir=archive)
+    assert warehouse_snapshot(duckdb_path) == before
+    assert not archive.exists()
+
+
+def test_merge_key_replaces_a_fortnox_year_as_a_unit(tmp_path: Path) -> None:
+    """The dlt source's use: a new export of financial year 9 replaces the old one's rows."""
+    duckdb_path = tmp_path / "w.duckdb"
+    pipeline = dlt.pipeline(
+        pipeline_name="sie_merge_key_test",
+        pipelines_dir=str(tmp_path / "dlt"),
+        destination=dlt.destinations.duckdb(str(duckdb_path)),
+        dataset_name="fortnox",
+    )
+    extra = {"company_id": "556677-8899", "financial_year_id": 9}
+    key = ("company_id", "financial_year_id")
+    first = read_sie(sample_bytes("avendo_5.10_typ4_rtrans_btrans_tabs.SE"), "june.se")
+    second = read_sie(sample_bytes("briljant_09_typ4.SE"), "december.se")
+    pipeline.run(sie_resources([first], extra_columns=extra, merge_key=key))
+    pipeline.run(sie_resources([second], extra_columns=extra, merge_key=key))
+    rows = _query(
+        duckdb_path,
+        "select file_sha256, company_id, financial_year_id, count(*) "
+        "from fortnox.sie_voucher_rows group by all",
+    )
+    assert rows == [(second.file_sha256, "556677-8899", 9, second.trans_rows)]
+    [(files,)] = _query(duckdb_path, "select count(*) from fortnox.sie_files")
+    assert files == 1
