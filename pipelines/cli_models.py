@@ -1,9 +1,529 @@
-"""`fortnox-pipeline` commands: models (being built)."""
+"""`fortnox-pipeline models | reconcile | report`: build the SQL models and read what they say.
+
+`models` builds every model and runs the checks (exit `DATA_CHECK_FAILED` when a check fails);
+`run` and `demo` call `build_and_report` after loading. `reconcile` and `report` only read the
+warehouse (opened read-only, so analysts' sessions and these commands can share the file).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import duckdb
+import polars as pl
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.exit_codes import ExitCode
+from pipelines.models import (
+    DEFAULT_DATASET,
+    DEFAULT_MODELS_SCHEMA,
+    BuildReport,
+    ModelCycleError,
+    build_models,
+    query_model,
+)
+from pipelines.warehouse import WarehouseBusyError, WarehouseNotFoundError, open_warehouse
+
+DEFAULT_WAREHOUSE = Path("fortnox.duckdb")
+
+DuckdbOption = Annotated[Path, typer.Option("--duckdb", help="DuckDB warehouse file.")]
+DatasetOption = Annotated[
+    str, typer.Option("--dataset", help="Schema the raw tables were loaded into.")
+]
+SchemaOption = Annotated[
+    str, typer.Option("--models-schema", help="Schema the models are built into.")
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Treat this date (YYYY-MM-DD) as today; default: today."),
+]
+CompanyOption = Annotated[
+    str | None, typer.Option("--company", help="Company id (org number); needed when several.")
+]
+
+report_app = typer.Typer(
+    help="Financial statements from the models, as a table or CSV/Parquet.",
+    no_args_is_help=True,
+)
+
+
+class CommandError(Exception):
+    """A user-facing failure: a message for stderr and the exit code to leave with."""
+
+    def __init__(self, message: str, exit_code: ExitCode) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _fail(error: CommandError) -> typer.Exit:
+    typer.echo(f"Error: {error}", err=True)
+    return typer.Exit(int(error.exit_code))
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        message = f"{option} must be a date YYYY-MM-DD, not {value!r}"
+        raise CommandError(message, ExitCode.USAGE) from None
+
+
+def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return open_warehouse(path, read_only=read_only)
+    except WarehouseBusyError as error:
+        raise CommandError(str(error), ExitCode.WAREHOUSE_BUSY) from None
+    except WarehouseNotFoundError as error:
+        raise CommandError(str(error), ExitCode.NOT_FOUND) from None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}".replace(",", " ")
+    return str(value)
+
+
+def echo_build_report(report: BuildReport, console: Console | None = None) -> ExitCode:
+    """Print what a build did and return the exit code it deserves.
+
+    Args:
+        report: What `build_models` returned.
+        console: Where to print; a default console on stdout otherwise.
+
+    Returns:
+        `ERROR` when a model failed, `DATA_CHECK_FAILED` when a check failed, else `OK`.
+    """
+    console = console or Console()
+    built = [result for result in report.models if result.status == "built"]
+    skipped = [result for result in report.models if result.status == "skipped"]
+    console.print(
+        f"Models: {len(built)} built, {len(skipped)} skipped, "
+        f"{len(report.failed_models)} failed in {report.seconds:.2f} s"
+    )
+    reasons: dict[str, list[str]] = {}
+    for result in skipped:
+        reasons.setdefault(result.reason, []).append(result.name)
+    for reason, names in sorted(reasons.items()):
+        console.print(f"  skipped ({reason}): {', '.join(names)}")
+    for result in report.failed_models:
+        console.print(f"  [red]failed[/red] {result.name}: {result.reason}")
+    checks = Table(title="Checks")
+    for column in ("check", "status", "offending rows"):
+        checks.add_column(column)
+    for check in report.checks:
+        colour = {"passed": "green", "skipped": "yellow"}.get(check.status, "red")
+        checks.add_row(
+            check.name, f"[{colour}]{check.status}[/{colour}]", str(check.offending_rows)
+        )
+    console.print(checks)
+    for check in report.failed_checks:
+        console.print(f"[red]{check.name}[/red]: {check.reason or 'first offending rows:'}")
+        for row in check.sample:
+            console.print("  " + ", ".join(f"{key}={_text(value)}" for key, value in row.items()))
+    if report.failed_models:
+        return ExitCode.ERROR
+    if report.failed_checks:
+        return ExitCode.DATA_CHECK_FAILED
+    return ExitCode.OK
+
+
+def build_and_report(
+    duckdb_path: Path,
+    *,
+    dataset: str = DEFAULT_DATASET,
+    models_schema: str = DEFAULT_MODELS_SCHEMA,
+    as_of: date | None = None,
+    console: Console | None = None,
+) -> ExitCode:
+    """Open the warehouse, build every model, run the checks and print the outcome.
+
+    This is what `run` and `demo` call after loading.
+
+    Raises:
+        WarehouseBusyError: Another process holds the warehouse file.
+        ModelCycleError: The models' SQL depends on itself in a cycle.
+    """
+    connection = open_warehouse(duckdb_path)
+    try:
+        report = build_models(connection, dataset=dataset, models_schema=models_schema, as_of=as_of)
+    finally:
+        connection.close()
+    return echo_build_report(report, console)
+
+
+def models(
+    duckdb: DuckdbOption = DEFAULT_WAREHOUSE,
+    dataset: DatasetOption = DEFAULT_DATASET,
+    models_schema: SchemaOption = DEFAULT_MODELS_SCHEMA,
+    as_of: AsOfOption = None,
+) -> None:
+    """Build the SQL models in dependency order, then run the data checks."""
+    try:
+        as_of_date = _parse_date(as_of, "--as-of")
+        exit_code = build_and_report(
+            duckdb, dataset=dataset, models_schema=models_schema, as_of=as_of_date
+        )
+    except CommandError as error:
+        raise _fail(error) from None
+    except WarehouseBusyError as error:
+        raise _fail(CommandError(str(error), ExitCode.WAREHOUSE_BUSY)) from None
+    except ModelCycleError as error:
+        raise _fail(CommandError(str(error), ExitCode.ERROR)) from None
+    raise typer.Exit(int(exit_code))
+
+
+def _company_for_profile(connection: duckdb.DuckDBPyConnection, dataset: str, profile: str) -> str:
+    """The company a profile loads, from the pipeline's run records (a table with both columns)."""
+    tables = connection.execute(
+        "select table_name from information_schema.columns"
+        " where table_schema = ? and column_name in ('profile', 'company_id')"
+        " group by table_name having count(*) = 2",
+        [dataset],
+    ).fetchall()
+    database = connection.execute("select current_database()").fetchone()[0]  # type: ignore[index]
+    for (table,) in tables:
+        found = connection.execute(
+            f'select company_id from "{database}"."{dataset}"."{table}" where profile = ?'
+            " and company_id is not null limit 1",
+            [profile],
+        ).fetchone()
+        if found:
+            return str(found[0])
+    raise CommandError(
+        f"no run of profile {profile!r} is recorded in the warehouse", ExitCode.NOT_FOUND
+    )
+
+
+@dataclass(frozen=True)
+class _Reconciliation:
+    subledger: str
+    rows: pl.DataFrame
+
+
+def _reconciliations(
+    connection: duckdb.DuckDBPyConnection,
+    *,
+    dataset: str,
+    models_schema: str,
+    as_of: date | None,
+    company: str | None,
+) -> list[_Reconciliation]:
+    results: list[_Reconciliation] = []
+    for subledger in ("ar", "ap"):
+        try:
+            rows = query_model(
+                connection,
+                f"fct_{subledger}_reconciliation",
+                dataset=dataset,
+                models_schema=models_schema,
+                as_of=as_of,
+            )
+        except LookupError as error:
+            raise CommandError(
+                f"cannot reconcile: {error}. Load the Fortnox API tables and run "
+                "`fortnox-pipeline models` first.",
+                ExitCode.NOT_FOUND,
+            ) from None
+        if company is not None:
+            rows = rows.filter(pl.col("company_id") == company)
+        results.append(
+            _Reconciliation(subledger.upper(), rows.sort(["company_id", "reconciliation_date"]))
+        )
+    return results
+
+
+def reconcile(
+    duckdb: DuckdbOption = DEFAULT_WAREHOUSE,
+    dataset: DatasetOption = DEFAULT_DATASET,
+    models_schema: SchemaOption = DEFAULT_MODELS_SCHEMA,
+    as_of: AsOfOption = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Only the company this profile loads.")
+    ] = None,
+    company: CompanyOption = None,
+    fail_on_difference: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-difference",
+            help="Exit with DATA_CHECK_FAILED when a final (locked) date has a difference.",
+        ),
+    ] = False,
+) -> None:
+    """AR and AP subledgers against the general ledger at every month end and the as-of date."""
+    console = Console()
+    try:
+        as_of_date = _parse_date(as_of, "--as-of")
+        connection = _open(duckdb, read_only=True)
+        try:
+            if profile is not None:
+                company = _company_for_profile(connection, dataset, profile)
+            reconciliations = _reconciliations(
+                connection,
+                dataset=dataset,
+                models_schema=models_schema,
+                as_of=as_of_date,
+                company=company,
+            )
+        finally:
+            connection.close()
+    except CommandError as error:
+        raise _fail(error) from None
+    if company is not None and all(item.rows.is_empty() for item in reconciliations):
+        raise _fail(
+            CommandError(f"no reconciliation rows for company {company!r}", ExitCode.NOT_FOUND)
+        )
+    final_differences = 0
+    for reconciliation in reconciliations:
+        final_differences += _echo_reconciliation(console, reconciliation)
+    if fail_on_difference and final_differences:
+        typer.echo(
+            f"{final_differences} final (locked) date(s) have a difference between a subledger "
+            "and the ledger.",
+            err=True,
+        )
+        raise typer.Exit(int(ExitCode.DATA_CHECK_FAILED))
+
+
+def _echo_reconciliation(console: Console, reconciliation: _Reconciliation) -> int:
+    """Print one subledger's reconciliation; return how many final dates show a difference."""
+    table = Table(title=f"{reconciliation.subledger} against the ledger (SIE sign: debit +)")
+    table.add_column("company", no_wrap=True)
+    table.add_column("date", no_wrap=True)
+    for column in ("ledger", "subledger", "difference"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True, min_width=11)
+    final_differences = 0
+    for row in reconciliation.rows.iter_rows(named=True):
+        final_differences += row["status"] == "final" and row["difference"] != 0
+        marker = " as of" if row["is_as_of"] and not row["is_month_end"] else ""
+        difference = _text(row["difference"])
+        table.add_row(
+            row["company_id"],
+            f"{row['reconciliation_date']}{marker}",
+            _text(row["ledger_balance"]),
+            _text(row["subledger_balance"]),
+            f"[red]{difference}[/red]" if row["difference"] else difference,
+            row["status"],
+        )
+    console.print(table)
+    # The explanation is cumulative: the latest date of each company says it all.
+    latest = reconciliation.rows.group_by("company_id").agg(
+        pl.all().sort_by("reconciliation_date").last()
+    )
+    for row in latest.sort("company_id").iter_rows(named=True):
+        if not row["difference"]:
+            continue
+        console.print(
+            f"{row['company_id']} {reconciliation.subledger} at {row['reconciliation_date']}: "
+            f"difference {_text(row['difference'])}, of which rows with no document behind them "
+            f"{_text(row['explained_amount'])} ({row['explaining_vouchers'] or 'none'}), "
+            f"unexplained {_text(row['unexplained_difference'])}",
+            soft_wrap=True,
+        )
+    return final_differences
+
+
+def _statement_rows(
+    connection: duckdb.DuckDBPyConnection,
+    model: str,
+    *,
+    models_schema: str,
+    company: str | None,
+    year: int | None,
+    period: str | None,
+) -> pl.DataFrame:
+    database = connection.execute("select current_database()").fetchone()[0]  # type: ignore[index]
+    table = f'"{database}"."{models_schema}"."{model}"'
+    try:
+        companies = [
+            row[0]
+            for row in connection.execute(
+                f"select distinct company_id from {table} order by 1"
+            ).fetchall()
+        ]
+    except duckdb.CatalogException:
+        raise CommandError(
+            f"{model} is not built: run `fortnox-pipeline models` first", ExitCode.NOT_FOUND
+        ) from None
+    if company is None:
+        if len(companies) != 1:
+            raise CommandError(
+                "the warehouse holds several companies; choose one with --company: "
+                + ", ".join(companies),
+                ExitCode.BAD_INPUT,
+            )
+        company = companies[0]
+    elif company not in companies:
+        raise CommandError(f"no company {company!r} in {model}", ExitCode.NOT_FOUND)
+    filters = ["company_id = ?"]
+    parameters: list[Any] = [company]
+    if year is not None:
+        filters.append("year(financial_year_start) = ?")
+        parameters.append(year)
+    if period is not None:
+        filters.append("period = ?")
+        parameters.append(period)
+    where = " and ".join(filters)
+    chosen = connection.execute(
+        f"select financial_year_start, period from {table} where {where}"
+        " order by (period_end <= current_date) desc, financial_year_start desc,"
+        " period_end desc limit 1",
+        parameters,
+    ).fetchone()
+    if chosen is None:
+        raise CommandError(
+            f"no {model} rows for company {company!r}"
+            + (f", year {year}" if year is not None else "")
+            + (f", period {period}" if period is not None else ""),
+            ExitCode.NOT_FOUND,
+        )
+    return connection.execute(
+        f"select * from {table} where company_id = ? and financial_year_start = ?"
+        " and period = ? order by sort_order",
+        [company, chosen[0], chosen[1]],
+    ).pl()
+
+
+def _write_outputs(rows: pl.DataFrame, csv: Path | None, parquet: Path | None) -> None:
+    if csv is not None:
+        rows.write_csv(csv)
+        typer.echo(f"Wrote {rows.height} rows to {csv}")
+    if parquet is not None:
+        rows.write_parquet(parquet)
+        typer.echo(f"Wrote {rows.height} rows to {parquet}")
+
+
+YearOption = Annotated[
+    int | None,
+    typer.Option("--year", help="Financial year by the year it starts in; default: the latest."),
+]
+PeriodOption = Annotated[
+    str | None,
+    typer.Option(
+        "--period", help="Month YYYY-MM; default: the year's latest month that has ended."
+    ),
+]
+CsvOption = Annotated[Path | None, typer.Option("--csv", help="Also write the rows as CSV.")]
+ParquetOption = Annotated[
+    Path | None, typer.Option("--parquet", help="Also write the rows as Parquet.")
+]
+
+
+@report_app.command("income-statement")
+def income_statement(
+    duckdb: DuckdbOption = DEFAULT_WAREHOUSE,
+    models_schema: SchemaOption = DEFAULT_MODELS_SCHEMA,
+    company: CompanyOption = None,
+    year: YearOption = None,
+    period: PeriodOption = None,
+    csv: CsvOption = None,
+    parquet: ParquetOption = None,
+) -> None:
+    """Income statement by BAS group: the period and the year to date (income positive)."""
+    try:
+        connection = _open(duckdb, read_only=True)
+        try:
+            rows = _statement_rows(
+                connection,
+                "fct_income_statement",
+                models_schema=models_schema,
+                company=company,
+                year=year,
+                period=period,
+            )
+        finally:
+            connection.close()
+    except CommandError as error:
+        raise _fail(error) from None
+    first = rows.row(0, named=True)
+    status = "final" if first["is_final"] else "provisional"
+    table = Table(
+        title=f"Income statement {first['company_id']}, {first['period']} "
+        f"(financial year {first['financial_year']}), {status}"
+    )
+    table.add_column("line")
+    table.add_column("period", justify="right")
+    table.add_column("year to date", justify="right")
+    for row in rows.iter_rows(named=True):
+        table.add_row(
+            row["line_name"], _text(row["period_amount"]), _text(row["year_to_date_amount"])
+        )
+    table.add_row(
+        "[bold]Result[/bold]",
+        _text(sum(rows["period_amount"].to_list(), Decimal(0))),
+        _text(sum(rows["year_to_date_amount"].to_list(), Decimal(0))),
+    )
+    Console().print(table)
+    _write_outputs(rows, csv, parquet)
+
+
+@report_app.command("balance-sheet")
+def balance_sheet(
+    duckdb: DuckdbOption = DEFAULT_WAREHOUSE,
+    models_schema: SchemaOption = DEFAULT_MODELS_SCHEMA,
+    company: CompanyOption = None,
+    year: YearOption = None,
+    period: PeriodOption = None,
+    csv: CsvOption = None,
+    parquet: ParquetOption = None,
+) -> None:
+    """Balance sheet by BAS group at a period end (SIE signs: assets positive)."""
+    try:
+        connection = _open(duckdb, read_only=True)
+        try:
+            rows = _statement_rows(
+                connection,
+                "fct_balance_sheet",
+                models_schema=models_schema,
+                company=company,
+                year=year,
+                period=period,
+            )
+        finally:
+            connection.close()
+    except CommandError as error:
+        raise _fail(error) from None
+    first = rows.row(0, named=True)
+    status = "final" if first["is_final"] else "provisional"
+    table = Table(
+        title=f"Balance sheet {first['company_id']} at {first['period_end']} "
+        f"(financial year {first['financial_year']}), {status}"
+    )
+    table.add_column("section")
+    table.add_column("line")
+    table.add_column("year opening", justify="right")
+    table.add_column("closing", justify="right")
+    for section in ("assets", "equity_and_liabilities"):
+        section_rows = rows.filter(pl.col("section") == section)
+        for row in section_rows.iter_rows(named=True):
+            table.add_row(
+                section,
+                row["line_name"],
+                _text(row["year_opening_balance"]),
+                _text(row["closing_balance"]),
+            )
+        table.add_row(
+            "",
+            f"[bold]Total {section.replace('_', ' ')}[/bold]",
+            _text(sum(section_rows["year_opening_balance"].to_list(), Decimal(0))),
+            _text(sum(section_rows["closing_balance"].to_list(), Decimal(0))),
+        )
+    Console().print(table)
+    _write_outputs(rows, csv, parquet)
 
 
 def register(app: typer.Typer) -> None:
     """Attach this module's commands to the main app."""
+    app.command("models")(models)
+    app.command("reconcile")(reconcile)
+    app.add_typer(report_app, name="report")

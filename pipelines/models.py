@@ -258,6 +258,11 @@ def _existing_tables(connection: duckdb.DuckDBPyConnection, schema: str) -> set[
     return {row[0] for row in rows}
 
 
+def _current_database(connection: duckdb.DuckDBPyConnection) -> str:
+    row = connection.execute("select current_database()").fetchone()
+    return str(row[0]) if row else "memory"
+
+
 def _stand_ins_schema(models_schema: str) -> str:
     return f"{models_schema}_empty_inputs"
 
@@ -275,20 +280,24 @@ class _Session:
         self.connection = connection
         self.dataset = dataset
         self.models_schema = models_schema
-        self.stand_ins = _stand_ins_schema(models_schema)
-        connection.execute(f"create schema if not exists {_quote(models_schema)}")
-        connection.execute(f"drop schema if exists {_quote(self.stand_ins)} cascade")
-        connection.execute(f"create schema {_quote(self.stand_ins)}")
+        self.database = _current_database(connection)
+        # Qualified with the catalog: a file named like the dataset (fortnox.duckdb holding the
+        # schema fortnox) would otherwise make every bare `fortnox` ambiguous.
+        self.models = f"{_quote(self.database)}.{_quote(models_schema)}"
+        self.stand_ins = f"{_quote(self.database)}.{_quote(_stand_ins_schema(models_schema))}"
+        connection.execute(f"create schema if not exists {self.models}")
+        connection.execute(f"drop schema if exists {self.stand_ins} cascade")
+        connection.execute(f"create schema {self.stand_ins}")
         dataset_exists = connection.execute(
             "select count(*) from duckdb_schemas() "
             "where database_name = current_database() and schema_name = ?",
             [dataset],
         ).fetchone()
         # An empty warehouse has no dataset schema yet: every raw input is then missing.
-        path = [models_schema, dataset, self.stand_ins]
+        path = [self.models, f"{_quote(self.database)}.{_quote(dataset)}", self.stand_ins]
         if not (dataset_exists and dataset_exists[0]):
-            path.remove(dataset)
-        connection.execute(f"set search_path = '{','.join(path)}'")
+            del path[1]
+        connection.execute("set search_path = ?", [",".join(path)])
         _set_as_of(connection, as_of)
         self.raw_tables = _existing_tables(connection, dataset)
 
@@ -302,17 +311,17 @@ class _Session:
             columns = sorted(unit.referenced_columns | {"company_id"})
             column_list = ", ".join(f"{_quote(column)} varchar" for column in columns)
             self.connection.execute(
-                f"create or replace table {_quote(self.stand_ins)}.{_quote(table)} ({column_list})"
+                f"create or replace table {self.stand_ins}.{_quote(table)} ({column_list})"
             )
 
     def close(self) -> None:
         """Remove the stand-ins so that analysts never see them."""
         self.connection.execute("set search_path = ''")
-        self.connection.execute(f"drop schema if exists {_quote(self.stand_ins)} cascade")
+        self.connection.execute(f"drop schema if exists {self.stand_ins} cascade")
 
 
 def _build_one(session: _Session, model: SqlUnit) -> ModelResult:
-    target = f"{_quote(session.models_schema)}.{_quote(model.name)}"
+    target = f"{session.models}.{_quote(model.name)}"
     started = time.perf_counter()
     session.stand_in_for_optional(model)
     try:
@@ -387,9 +396,7 @@ def build_models(
             reason = _unavailable_reason(session, model, unavailable)
             if reason:
                 unavailable[model.name] = reason
-                connection.execute(
-                    f"drop table if exists {_quote(models_schema)}.{_quote(model.name)}"
-                )
+                connection.execute(f"drop table if exists {session.models}.{_quote(model.name)}")
                 report.models.append(ModelResult(model.name, "skipped", reason=reason))
                 continue
             result = _build_one(session, model)
@@ -482,12 +489,9 @@ def query_model(
     missing = sorted(upstream - built - {model.name for model in evaluated})
     if missing:
         raise LookupError(f"{name} needs models that are not built ({', '.join(missing)})")
-    database_row = connection.execute("select current_database()").fetchone()
-    database = _quote(str(database_row[0])) if database_row else "memory"
-    # Once `temp` is on the path DuckDB reads bare names as catalogs: qualify the schemas.
-    connection.execute(
-        f"set search_path = 'temp.main,{database}.{models_schema},{database}.{dataset}'"
-    )
+    database = _quote(_current_database(connection))
+    search_path = f"temp.main,{database}.{_quote(models_schema)},{database}.{_quote(dataset)}"
+    connection.execute("set search_path = ?", [search_path])
     _set_as_of(connection, as_of)
     try:
         for model in evaluated:

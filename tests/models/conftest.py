@@ -46,11 +46,19 @@ _RAW_TABLES: dict[str, str] = {
 }
 
 
+def raw(connection: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The raw table's name qualified with the catalog (a `fortnox.duckdb` file is a catalog
+    named like the dataset, so a bare `fortnox.<table>` would be ambiguous)."""
+    row = connection.execute("select current_database()").fetchone()
+    assert row is not None
+    return f'"{row[0]}".{DATASET}.{table}'
+
+
 def create_sie_tables(connection: duckdb.DuckDBPyConnection) -> None:
     """Create the empty `sie_*` raw tables in the dataset schema."""
-    connection.execute(f"create schema if not exists {DATASET}")
+    connection.execute(f"create schema if not exists {raw(connection, '')[:-1]}")
     for table, columns in _RAW_TABLES.items():
-        connection.execute(f"create table if not exists {DATASET}.{table} ({columns})")
+        connection.execute(f"create table if not exists {raw(connection, table)} ({columns})")
 
 
 def add_sie_file(
@@ -82,8 +90,8 @@ def add_sie_file(
     create_sie_tables(connection)
     year_start, year_end = year if year else (None, None)
     connection.execute(
-        f"insert into {DATASET}.sie_files (company_id, file_sha256, financial_year_id, file_name,"
-        " program, generated_on, year_start, year_end, loaded_at)"
+        f"insert into {raw(connection, 'sie_files')} (company_id, file_sha256, financial_year_id,"
+        " file_name, program, generated_on, year_start, year_end, loaded_at)"
         " values (?, ?, ?, ?, 'test', ?, ?, ?, now())",
         [
             company_id,
@@ -97,19 +105,19 @@ def add_sie_file(
     )
     for account, name in accounts:
         connection.execute(
-            f"insert into {DATASET}.sie_accounts (company_id, file_sha256, account_number,"
-            " account_name) values (?, ?, ?, ?)",
+            f"insert into {raw(connection, 'sie_accounts')} (company_id, file_sha256,"
+            " account_number, account_name) values (?, ?, ?, ?)",
             [company_id, file_sha256, account, name],
         )
     for record, year_index, account, amount in balances:
         connection.execute(
-            f"insert into {DATASET}.sie_balances (company_id, file_sha256, record, year_index,"
-            " account_number, amount) values (?, ?, ?, ?, ?, ?)",
+            f"insert into {raw(connection, 'sie_balances')} (company_id, file_sha256, record,"
+            " year_index, account_number, amount) values (?, ?, ?, ?, ?, ?)",
             [company_id, file_sha256, record, year_index, account, Decimal(amount)],
         )
     for series, number, voucher_date, rows in vouchers:
         connection.execute(
-            f"insert into {DATASET}.sie_vouchers (company_id, file_sha256, series,"
+            f"insert into {raw(connection, 'sie_vouchers')} (company_id, file_sha256, series,"
             " voucher_number, voucher_date, text) values (?, ?, ?, ?, ?, ?)",
             [company_id, file_sha256, series, number, voucher_date, f"{series}{number}"],
         )
@@ -117,9 +125,9 @@ def add_sie_file(
             account, amount = row[0], row[1]
             row_type = row[2] if len(row) > 2 else "TRANS"
             connection.execute(
-                f"insert into {DATASET}.sie_voucher_rows (company_id, file_sha256, series,"
-                " voucher_number, row_no, row_type, account_number, amount, transaction_date)"
-                " values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"insert into {raw(connection, 'sie_voucher_rows')} (company_id, file_sha256,"
+                " series, voucher_number, row_no, row_type, account_number, amount,"
+                " transaction_date) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     company_id,
                     file_sha256,
@@ -231,11 +239,11 @@ def add_acme_api_tables(
     Supplier invoice 1 (5 000, due 2024-04-04) is open. Locked period: through 2024-02-29 (seen
     last; an earlier observation said 2024-01-31).
     """
-    connection.execute(f"create schema if not exists {DATASET}")
+    connection.execute(f"create schema if not exists {raw(connection, '')[:-1]}")
     for table, columns in _API_TABLES.items():
-        connection.execute(f"create table if not exists {DATASET}.{table} ({columns})")
+        connection.execute(f"create table if not exists {raw(connection, table)} ({columns})")
     connection.execute(
-        f"create table if not exists {DATASET}.locked_period"
+        f"create table if not exists {raw(connection, 'locked_period')}"
         " (company_id varchar, end_date varchar, seen_at timestamptz)"
     )
     rows = [
@@ -366,7 +374,7 @@ def add_acme_api_tables(
         for value in values:
             placeholders = ", ".join("?" for _ in value)
             connection.execute(
-                f"insert into {DATASET}.{table} values ({placeholders})", list(value)
+                f"insert into {raw(connection, table)} values ({placeholders})", list(value)
             )
 
 

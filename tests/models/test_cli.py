@@ -1,0 +1,156 @@
+"""The models, reconcile and report commands on a small warehouse file: output, exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.exit_codes import ExitCode
+from tests.models.conftest import ACME_2024_BALANCES, add_acme_2024, add_acme_api_tables
+
+runner = CliRunner()
+
+
+def _warehouse(tmp_path: Path, *, locked_through: str = "2024-02-29", **overrides: object) -> Path:
+    path = tmp_path / "fortnox.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        add_acme_2024(connection, **overrides)
+        add_acme_api_tables(connection, locked_through=[(locked_through, "2024-04-01 08:00:00+00")])
+    return path
+
+
+def _invoke(*arguments: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(arguments))
+    return result.exit_code, result.output
+
+
+def test_models_builds_and_exits_ok(tmp_path: Path) -> None:
+    path = _warehouse(tmp_path)
+    exit_code, output = _invoke("models", "--duckdb", str(path), "--as-of", "2024-04-15")
+    assert exit_code == ExitCode.OK, output
+    assert "37 built, 1 skipped, 0 failed" in output
+    assert "trial_balance_matches_sie_closing" in output
+
+
+def test_models_exits_data_check_failed_naming_the_account(tmp_path: Path) -> None:
+    balances = [
+        ("UB", 0, 1930, "1") if balance[:3] == ("UB", 0, 1930) else balance
+        for balance in ACME_2024_BALANCES
+    ]
+    path = _warehouse(tmp_path, balances=balances)
+    exit_code, output = _invoke("models", "--duckdb", str(path))
+    assert exit_code == ExitCode.DATA_CHECK_FAILED
+    assert "account_number=1930" in output
+    assert "expected_closing=1.00" in output
+
+
+def test_models_on_a_busy_warehouse_says_so(tmp_path: Path) -> None:
+    path = _warehouse(tmp_path)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); "
+            "print('held', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        exit_code, output = _invoke("models", "--duckdb", str(path))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert exit_code == ExitCode.WAREHOUSE_BUSY
+    assert f"in use by process {holder.pid}" in output
+
+
+def test_reconcile_fails_on_a_difference_inside_the_locked_period(tmp_path: Path) -> None:
+    path = _warehouse(tmp_path, locked_through="2024-03-31")
+    _invoke("models", "--duckdb", str(path), "--as-of", "2024-04-15")
+    exit_code, output = _invoke(
+        "reconcile", "--duckdb", str(path), "--as-of", "2024-04-15", "--fail-on-difference"
+    )
+    assert exit_code == ExitCode.DATA_CHECK_FAILED, output
+    assert "1 final (locked) date(s) have a difference" in output
+    assert "A1 2024-03-31 300.00" in output
+
+
+def test_reconcile_passes_when_differences_are_only_provisional(tmp_path: Path) -> None:
+    path = _warehouse(tmp_path)
+    _invoke("models", "--duckdb", str(path), "--as-of", "2024-04-15")
+    exit_code, output = _invoke(
+        "reconcile", "--duckdb", str(path), "--as-of", "2024-03-15", "--fail-on-difference"
+    )
+    assert exit_code == ExitCode.OK, output
+    assert "2024-03-15 as of" in output
+    assert "2024-03-31" not in output
+
+
+def test_reconcile_before_models_asks_for_them(tmp_path: Path) -> None:
+    exit_code, output = _invoke("reconcile", "--duckdb", str(_warehouse(tmp_path)))
+    assert exit_code == ExitCode.NOT_FOUND
+    assert "fortnox-pipeline models" in output
+
+
+@pytest.mark.parametrize("statement", ["income-statement", "balance-sheet"])
+def test_report_writes_csv_and_parquet(tmp_path: Path, statement: str) -> None:
+    path = _warehouse(tmp_path)
+    _invoke("models", "--duckdb", str(path), "--as-of", "2024-04-15")
+    csv, parquet = tmp_path / "out.csv", tmp_path / "out.parquet"
+    exit_code, output = _invoke(
+        "report",
+        statement,
+        "--duckdb",
+        str(path),
+        "--year",
+        "2024",
+        "--period",
+        "2024-03",
+        "--csv",
+        str(csv),
+        "--parquet",
+        str(parquet),
+    )
+    assert exit_code == ExitCode.OK, output
+    from_csv = pl.read_csv(csv)
+    from_parquet = pl.read_parquet(parquet)
+    assert from_csv.height == from_parquet.height
+    if statement == "income-statement":
+        assert dict(zip(from_csv["line_code"], from_csv["year_to_date_amount"], strict=True)) == {
+            "net_revenue": 11100.0,
+            "goods": -4000.0,
+        }
+        assert "7 100.00" in output  # the result
+    else:
+        assert sum(from_parquet["closing_balance"].to_list()) == 0
+        assert "Total assets" in output
+
+
+def test_report_unknown_period_is_not_found(tmp_path: Path) -> None:
+    path = _warehouse(tmp_path)
+    _invoke("models", "--duckdb", str(path))
+    exit_code, output = _invoke(
+        "report", "balance-sheet", "--duckdb", str(path), "--period", "1999-01"
+    )
+    assert exit_code == ExitCode.NOT_FOUND
+    assert "period 1999-01" in output
+
+
+def test_tables_stay_readable_while_reconcile_reads(tmp_path: Path) -> None:
+    # reconcile opens the file read-only: an analyst's read-only session is not disturbed.
+    path = _warehouse(tmp_path)
+    _invoke("models", "--duckdb", str(path), "--as-of", "2024-04-15")
+    started = time.perf_counter()
+    exit_code, _ = _invoke("reconcile", "--duckdb", str(path), "--as-of", "2024-04-15")
+    assert exit_code == ExitCode.OK
+    assert time.perf_counter() - started < 10
