@@ -1,0 +1,100 @@
+"""The raw-file archive (content-addressed, write-once) and the `sie check | load` commands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.exit_codes import ExitCode
+from sources.fortnox.archive import archive_sie_file, read_manifest
+from tests.sie.conftest import SAMPLES, warehouse_snapshot
+
+runner = CliRunner()
+
+
+def test_identical_bytes_are_archived_once(tmp_path: Path) -> None:
+    data = b"#FLAGGA 0\r\n#SIETYP 4\r\n"
+    first = archive_sie_file(
+        data,
+        archive_dir=tmp_path,
+        org_number="556677-8899",
+        year=2025,
+        source="file:/in/a.se",
+        file_name="a.se",
+    )
+    second = archive_sie_file(
+        data, archive_dir=tmp_path, org_number="556677-8899", year=2025, source="x", file_name="b"
+    )
+    assert first.stored and not second.stored
+    assert first.path == second.path == tmp_path / "556677-8899" / "2025" / f"{first.sha256}.se"
+    assert first.path.read_bytes() == data
+    [entry] = read_manifest(tmp_path)
+    assert entry["sha256"] == first.sha256
+    assert (entry["size"], entry["source"], entry["file_name"]) == (
+        len(data),
+        "file:/in/a.se",
+        "a.se",
+    )
+    assert entry["path"] == f"556677-8899/2025/{first.sha256}.se"
+    assert [p.name for p in first.path.parent.iterdir()] == [f"{first.sha256}.se"]  # no temp left
+
+
+def test_an_archived_file_is_never_rewritten(tmp_path: Path) -> None:
+    data = b"#FLAGGA 0\n"
+    stored = archive_sie_file(
+        data, archive_dir=tmp_path, org_number=None, year=None, source="s", file_name="f"
+    )
+    assert stored.path.parent == tmp_path / "unknown" / "unknown"
+    stat_before = os.stat(stored.path)
+    again = archive_sie_file(
+        data, archive_dir=tmp_path, org_number=None, year=None, source="s", file_name="f"
+    )
+    assert os.stat(again.path).st_mtime_ns == stat_before.st_mtime_ns
+    assert len(read_manifest(tmp_path)) == 1
+
+
+def test_check_prints_findings_and_exits_0_for_a_sound_file() -> None:
+    result = runner.invoke(
+        app, ["sie", "check", str(SAMPLES / "softone_xe_typ4_unbalanced_voucher.SE")]
+    )
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "voucher_balance" in result.output
+    assert "1:1" in result.output
+    assert "65 vouchers" in result.output
+
+
+def test_check_exits_bad_input_for_html(tmp_path: Path) -> None:
+    page = tmp_path / "export.se"
+    page.write_bytes(b"<!DOCTYPE html>\n<html></html>\n")
+    result = runner.invoke(app, ["sie", "check", str(page)])
+    assert result.exit_code == ExitCode.BAD_INPUT
+    assert "export.se line 1" in result.output
+
+
+def test_load_command_loads_archives_and_rejects_broken_files(tmp_path: Path) -> None:
+    duckdb_path, archive = tmp_path / "books.duckdb", tmp_path / "archive"
+    sample = SAMPLES / "avendo_5.10_typ4_rtrans_btrans_tabs.SE"
+    arguments = [
+        "sie",
+        "load",
+        str(sample),
+        "--duckdb",
+        str(duckdb_path),
+        "--archive",
+        str(archive),
+    ]
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == ExitCode.OK, result.output
+    snapshot = warehouse_snapshot(duckdb_path)
+    assert len(snapshot["sie_vouchers"]) == 20
+    assert len(read_manifest(archive)) == 1
+
+    broken = tmp_path / "broken.se"
+    broken.write_bytes(sample.read_bytes()[:-100])
+    result = runner.invoke(app, ["sie", "load", str(broken), "--duckdb", str(duckdb_path)])
+    assert result.exit_code == ExitCode.BAD_INPUT
+    assert "broken.se line" in result.output
+    assert warehouse_snapshot(duckdb_path) == snapshot
