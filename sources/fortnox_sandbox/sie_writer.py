@@ -104,21 +104,33 @@ def _voucher_lines(company: Company, financial_year: FinancialYear, out: list[st
     )
     append = out.append
     amount_text = format_sie_amount
+    objects_cache: dict[tuple[str, str], str] = {}
+    dates: dict[date, str] = {}
     for voucher in vouchers:
+        transaction_date = dates.get(voucher.transaction_date)
+        if transaction_date is None:
+            transaction_date = dates[voucher.transaction_date] = _ymd(voucher.transaction_date)
+        registration_date = dates.get(voucher.registration_date)
+        if registration_date is None:
+            registration_date = dates[voucher.registration_date] = _ymd(voucher.registration_date)
         append(
-            f"#VER {voucher.series} {voucher.number} {_ymd(voucher.transaction_date)} "
-            f"{quote(voucher.description)} {_ymd(voucher.registration_date)}"
+            f"#VER {voucher.series} {voucher.number} {transaction_date} "
+            f"{quote(voucher.description)} {registration_date}\r\n{{"
         )
-        append("{")
         for row in voucher.rows:
-            objects = _objects(row.cost_center, row.project)
+            if row.cost_center or row.project:
+                key = (row.cost_center, row.project)
+                objects = objects_cache.get(key)
+                if objects is None:
+                    objects = objects_cache[key] = _objects(*key)
+            else:
+                objects = "{}"
             text = quote(row.description) if row.description else '""'
             body = f'{row.account} {objects} {amount_text(row.debit - row.credit)} "" {text} 0'
             if row.removed:
                 append(f"#BTRANS {body} {quote(row.changed_by)}")
             elif row.added_later:
-                append(f"#RTRANS {body} {quote(row.changed_by)}")
-                append(f"#TRANS {body}")
+                append(f"#RTRANS {body} {quote(row.changed_by)}\r\n#TRANS {body}")
             else:
                 append(f"#TRANS {body}")
         append("}")
