@@ -62,8 +62,6 @@ TokenDirOption = Annotated[
     ),
 ]
 
-_CALLBACK_PATH = "/callback"
-
 
 def register(app: typer.Typer) -> None:
     """Attach this module's commands to the main app."""
@@ -115,7 +113,13 @@ def login(
             help="Consent as a service account; later tokens come from client credentials.",
         ),
     ] = False,
-    port: Annotated[int, typer.Option(help="Callback port on 127.0.0.1; 0 picks a free one.")] = 0,
+    port: Annotated[
+        int,
+        typer.Option(
+            help="Callback port on 127.0.0.1 (register http://127.0.0.1:PORT/callback as the "
+            "integration's redirect URI); 0 picks a free one."
+        ),
+    ] = settings.LOGIN_CALLBACK_PORT,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the consent.")] = 300.0,
     tenant: Annotated[int | None, typer.Option(hidden=True, help="Sandbox only: tenant.")] = None,
 ) -> None:
@@ -225,7 +229,7 @@ class _CallbackServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                if parts.path != _CALLBACK_PATH:
+                if parts.path != settings.LOGIN_CALLBACK_PATH:
                     self.send_error(404)
                     return
                 query = {key: values[0] for key, values in parse_qs(parts.query).items()}
@@ -243,8 +247,16 @@ class _CallbackServer:
                 # The default logs the request line, which carries the authorization code.
                 return
 
-        self._http = HTTPServer(("127.0.0.1", port), Handler)
-        self.redirect_uri = f"http://127.0.0.1:{self._http.server_port}{_CALLBACK_PATH}"
+        try:
+            self._http = HTTPServer(("127.0.0.1", port), Handler)
+        except OSError as error:
+            raise ConfigurationError(
+                f"cannot listen on 127.0.0.1:{port} for the consent callback ({error.strerror}); "
+                "choose another port with --port"
+            ) from None
+        self.redirect_uri = (
+            f"http://127.0.0.1:{self._http.server_port}{settings.LOGIN_CALLBACK_PATH}"
+        )
         self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
         self._thread.start()
 

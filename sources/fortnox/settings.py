@@ -31,6 +31,10 @@ DEFAULT_SCOPES: Final[tuple[str, ...]] = (
     "settings",
 )
 DEFAULT_PROFILE: Final = "default"
+# `auth login` receives the consent on http://127.0.0.1:<port>/callback; Fortnox only redirects
+# to URIs registered for the integration, so the default port is fixed (register that URI).
+LOGIN_CALLBACK_PORT: Final = 48721
+LOGIN_CALLBACK_PATH: Final = "/callback"
 # An access token is treated as expired this long before its real expiry, so that a request
 # never leaves with a token that dies in flight; capped at a quarter of the token's lifetime so
 # that short-lived tokens (the sandbox's `--access-token-ttl 1`) are still used at all.

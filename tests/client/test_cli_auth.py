@@ -114,3 +114,23 @@ def test_login_without_client_credentials_exits_7(
 )
 def test_every_error_has_its_exit_code(error: Exception, code: ExitCode) -> None:
     assert exit_code_for(error) == code
+
+
+def test_login_on_a_busy_callback_port_exits_7(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCES__FORTNOX__CLIENT_ID", "id")
+    monkeypatch.setenv("SOURCES__FORTNOX__CLIENT_SECRET", "secret")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = runner.invoke(
+            app,
+            ["auth", "login", "--no-browser", "--port", str(port), "--token-dir", str(tmp_path)],
+        )
+    assert result.exit_code == ExitCode.BAD_INPUT
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output

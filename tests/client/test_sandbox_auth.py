@@ -41,7 +41,7 @@ def test_login_end_to_end_then_ten_calls_rotate_the_refresh_token(tmp_path: Path
     store = TokenStore(token_dir)
     with loopback(app) as base_url:
         login = subprocess.Popen(
-            [*cli(), "auth", "login", "--no-browser", "--profile", "e2e"],
+            [*cli(), "auth", "login", "--no-browser", "--profile", "e2e", "--port", "0"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
