@@ -187,3 +187,7 @@ def test_dimensions_and_last_modified(small_company: Company) -> None:
         assert record.last_modified.tzinfo is not None
         assert str(record.last_modified.tzinfo) == "Europe/Stockholm"
         assert record.last_modified.date() <= BUSINESS_DATE
+    for invoice in small_company.invoices.values():
+        assert invoice.last_modified.date() >= invoice.invoice_date
+        if invoice.final_pay_date is not None:
+            assert invoice.last_modified.date() >= invoice.final_pay_date

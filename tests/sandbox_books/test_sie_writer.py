@@ -53,6 +53,7 @@ def parse(content: bytes) -> dict:
     vouchers: list[dict] = []
     labels: Counter[str] = Counter()
     previous_label = ""
+    previous_fields: list[str] = []
     current: dict | None = None
     for line in text.split("\r\n"):
         if not line:
@@ -79,7 +80,8 @@ def parse(content: bytes) -> dict:
             current["trans"].append((int(fields[1]), fields[2], Decimal(fields[3])))
         if previous_label == "#RTRANS":
             assert label == "#TRANS", "an #RTRANS must be followed by its #TRANS twin"
-        previous_label = label
+            assert fields[1:] == previous_fields[1:-1], "the twin repeats the row, minus sign"
+        previous_label, previous_fields = label, fields
     return {"balances": balances, "vouchers": vouchers, "labels": labels, "text": text}
 
 
