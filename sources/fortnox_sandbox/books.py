@@ -245,7 +245,6 @@ def _new_company(seed: int, index: int, vouchers_per_year: int, taken: set[objec
         supplier_numbers=[number for number in suppliers if number != landlord],
         supplier_items=supplier_items,
         landlord=landlord,
-        project_numbers=list(projects),
         users=[person_name(rng) for _ in range(4)],
         correction_rate=0.15,
         draft_after=business_date - timedelta(days=6),

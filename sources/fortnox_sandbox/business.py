@@ -97,7 +97,6 @@ class SimulationState:
     supplier_numbers: list[str]
     supplier_items: dict[str, tuple[CostItem, ...]]
     landlord: str
-    project_numbers: list[str]
     users: list[str]
     correction_rate: float
     draft_after: date | None = None
@@ -196,12 +195,27 @@ class BusinessDay:
         self.clock = clock
         self.horizon = registration_horizon or day
         self.ensure_activity = ensure_activity
+        self._active_projects: list[str] | None = None
         self.summary = AdvanceSummary(business_date=day)
         self.modified_invoices: set[int] = set()
         self.modified_supplier_invoices: set[int] = set()
         self.financial_year = self._financial_year_for(day)
 
     # -- infrastructure ---------------------------------------------------------------------
+
+    @property
+    def active_projects(self) -> list[str]:
+        """Projects running today (started, not ended, not waiting to start), for row tags."""
+        if self._active_projects is None:
+            day = self.day
+            self._active_projects = [
+                number
+                for number, project in self.company.projects.items()
+                if project.status != "NOTSTARTED"
+                and (project.start_date is None or project.start_date <= day)
+                and (project.end_date is None or day <= project.end_date)
+            ] or list(self.company.projects)
+        return self._active_projects
 
     def _financial_year_for(self, day: date) -> FinancialYear:
         """The year containing `day`, opening a new calendar-length one after the last."""
@@ -385,7 +399,7 @@ class BusinessDay:
         product_weights = EXPORT_WEIGHTS if export else DOMESTIC_WEIGHTS
         lines = rng.choices(products, cum_weights=product_weights, k=line_count)
         cost_center = _pick(random_value(), SALES_COST_CENTERS)
-        projects = state.project_numbers
+        projects = self.active_projects
         project = _pick(random_value(), projects) if random_value() < 0.4 else ""
         rows: list[InvoiceRow] = []
         for product in lines:
@@ -659,7 +673,7 @@ class BusinessDay:
         cost_rows: list[SupplierInvoiceRow] = []
         vat = 0
         cost_center = _pick(random_value(), PURCHASE_COST_CENTERS)
-        project = _pick(random_value(), state.project_numbers) if random_value() < 0.2 else ""
+        project = _pick(random_value(), self.active_projects) if random_value() < 0.2 else ""
         factor = state.supplier_amount_factor
         for _ in range(line_count):
             item = items[0] if amount else _pick(random_value(), items)

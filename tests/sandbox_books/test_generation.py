@@ -191,3 +191,24 @@ def test_dimensions_and_last_modified(small_company: Company) -> None:
         assert invoice.last_modified.date() >= invoice.invoice_date
         if invoice.final_pay_date is not None:
             assert invoice.last_modified.date() >= invoice.final_pay_date
+
+
+def test_rows_are_tagged_only_with_running_projects(small_company: Company) -> None:
+    projects = small_company.projects
+
+    def running(number: str, day: date) -> bool:
+        project = projects[number]
+        return project.status != "NOTSTARTED" and project.start_date <= day <= project.end_date
+
+    tagged = 0
+    for vouchers in small_company.vouchers.values():
+        for voucher in vouchers:
+            day = voucher.transaction_date
+            for row in voucher.rows:
+                credit_note = voucher.description.startswith("Kreditfaktura")  # copies its original
+                if row.project and voucher.series in "BC" and not credit_note:
+                    tagged += 1
+                    assert running(row.project, day) or not any(
+                        running(number, day) for number in projects
+                    ), (voucher.series, voucher.number, row.project)
+    assert tagged > 20
