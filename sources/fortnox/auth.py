@@ -118,8 +118,9 @@ class FortnoxAuth:
             update_token=self._persist_rotated,
             transport=guarded,
             timeout=timeout,
-            trust_env=False,
         )
+        for hook in ("access_token_response", "refresh_token_response"):
+            self._oauth.register_compliance_hook(hook, _refuse_non_token_answers)
 
     def __repr__(self) -> str:
         return f"FortnoxAuth(profile={self.profile!r}, auth_base_url={self.auth_base_url!r})"
@@ -430,6 +431,24 @@ class _ProfileLock:
 
     def __exit__(self, *_: object) -> None:
         self._lock.release()
+
+
+def _refuse_non_token_answers(response: httpx.Response) -> httpx.Response:
+    """authlib takes any JSON object without `error` for a token, even a 429's `{"message"}`.
+
+    Such an answer becomes an HTTP error here, so it is retried or reported, never stored.
+    """
+    if response.is_error and "error" not in _json_keys(response):
+        response.raise_for_status()
+    return response
+
+
+def _json_keys(response: httpx.Response) -> set[str]:
+    try:
+        document = response.json()
+    except ValueError:
+        return set()
+    return set(document) if isinstance(document, dict) else set()
 
 
 def tenant_from_token(access_token: str) -> int | None:

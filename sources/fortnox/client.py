@@ -249,7 +249,8 @@ class FortnoxClient:
             path: relative to `/3/`, e.g. `"sie/4"`.
             params: query parameters, e.g. `{"financialyear": 3}`.
         """
-        return self._get(path, params).content
+        # SIE is not JSON: accept whatever Fortnox streams (errors still come back as JSON).
+        return self._get(path, params, accept="*/*").content
 
     def close(self) -> None:
         """Close the HTTP connections (and the auth client, if this client created it)."""
@@ -270,7 +271,9 @@ class FortnoxClient:
 
     # --- one GET with pacing and retries -----------------------------------------------------
 
-    def _get(self, path: str, params: Mapping[str, Any] | None) -> httpx.Response:
+    def _get(
+        self, path: str, params: Mapping[str, Any] | None, accept: str = "application/json"
+    ) -> httpx.Response:
         template = endpoint_template(path)
         label = f"GET /3/{template}"
         relative = path.lstrip("/")
@@ -286,7 +289,9 @@ class FortnoxClient:
             sent = time.monotonic()
             try:
                 response = self._http.get(
-                    relative, params=params, headers={"Authorization": f"Bearer {token}"}
+                    relative,
+                    params=params,
+                    headers={"Authorization": f"Bearer {token}", "Accept": accept},
                 )
             except httpx.TransportError as error:
                 failure = type(error).__name__

@@ -210,3 +210,25 @@ def test_tenant_is_read_from_the_jwt_claims() -> None:
     assert tenant_from_token(jwt_with_tenant(1234, 1)) == 1234
     assert tenant_from_token("opaque-token") is None
     assert tenant_from_token("a.!!!.c") is None
+
+
+def test_a_throttled_token_endpoint_is_retried_and_nothing_bogus_is_stored(
+    fake: FakeFortnox, token_dir: Path
+) -> None:
+    old = seed_login(token_dir, fake, expired=True)
+    answers = iter([httpx.Response(429, json={"message": "Too many requests"})])
+
+    def throttle_once(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth-v1/token":
+            answer = next(answers, None)
+            if answer is not None:
+                fake.seen.append(request)
+                return answer
+        return fake.handle(request)
+
+    auth = make_auth(fake, token_dir, transport=httpx.MockTransport(throttle_once))
+    token = auth.access_token()
+    assert token == fake.access_tokens[-1] != old.access_token
+    assert auth.token_requests == 2
+    stored = TokenStore(token_dir).load("default")
+    assert stored is not None and stored.access_token == token
