@@ -356,9 +356,10 @@ class FortnoxClient:
                 return AuthenticationRequired(
                     self.auth.profile, f"the API refused the login ({info.describe()})"
                 )
-            resource = endpoint_template(path).split("/", 1)[0]
-            scope = settings.SCOPE_BY_RESOURCE.get(resource, resource)
-            return ScopeMissing(label, status, scope, info)
+            if info.code in settings.ERROR_CODES_SCOPE_MISSING:
+                resource = endpoint_template(path).split("/", 1)[0]
+                scope = settings.SCOPE_BY_RESOURCE.get(resource, resource)
+                return ScopeMissing(label, status, scope, info)
         if status == 404:
             return NotFound(label, status, info)
         return ApiError(label, status, info)

@@ -131,6 +131,10 @@ def test_final_answers_become_typed_errors_without_retry(
             },
         ),
     }
+    answers["/3/settings/company"] = httpx.Response(
+        403,
+        json={"ErrorInformation": {"error": 1, "message": "Saknar licens", "code": 2001103}},
+    )
     logged_in.api = lambda request: answers[request.url.path]
     client = make_client(logged_in, make_auth(logged_in, token_dir))
     with pytest.raises(NotFound) as not_found:
@@ -142,7 +146,10 @@ def test_final_answers_become_typed_errors_without_retry(
     with pytest.raises(ApiError) as bad:
         client.get_json("invoices", {"filter": "nonsense"})
     assert bad.value.status == 400 and bad.value.code == 2000587
-    assert len(logged_in.api_requests()) == 3  # none of them was retried
+    with pytest.raises(ApiError) as forbidden:
+        client.get_json("settings/company")
+    assert type(forbidden.value) is ApiError and forbidden.value.code == 2001103
+    assert len(logged_in.api_requests()) == 4  # none of them was retried
 
 
 def test_a_401_refreshes_once_then_succeeds(logged_in: FakeFortnox, token_dir: Path) -> None:
