@@ -325,11 +325,13 @@ def _build_one(session: _Session, model: SqlUnit) -> ModelResult:
     started = time.perf_counter()
     session.stand_in_for_optional(model)
     try:
-        session.connection.execute(f"create or replace table {target} as\n{model.sql}")
+        # DuckDB answers CREATE TABLE AS with the number of rows it wrote.
+        row_count = session.connection.execute(
+            f"create or replace table {target} as\n{model.sql}"
+        ).fetchone()
     except duckdb.Error as error:
         session.connection.execute(f"drop table if exists {target}")
         return ModelResult(model.name, "failed", time.perf_counter() - started, reason=str(error))
-    row_count = session.connection.execute(f"select count(*) from {target}").fetchone()
     return ModelResult(
         model.name,
         "built",

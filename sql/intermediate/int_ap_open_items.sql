@@ -26,23 +26,54 @@ payments as (
     where payments.is_booked
 ),
 
-paid_to_date as (
+settled as (
+    -- The date from which an invoice stays fully paid (its last payment, when the payments add
+    -- up to the total): no date from then on needs it, which keeps the date x invoice pairs few.
+    select
+        payments.company_id,
+        payments.given_number,
+        max(payments.payment_date) as settled_on
+    from payments
+    inner join invoices
+        on payments.company_id = invoices.company_id
+        and payments.given_number = invoices.given_number
+    group by payments.company_id, payments.given_number, invoices.total
+    having sum(payments.amount_in_invoice_currency) = invoices.total
+),
+
+candidates as (
     select
         dates.company_id,
         dates.reconciliation_date,
-        payments.given_number,
-        sum(payments.amount_in_invoice_currency) as paid_amount
+        invoices.* exclude (company_id)
     from dates
+    inner join invoices
+        on dates.company_id = invoices.company_id
+        and invoices.invoice_date <= dates.reconciliation_date
+    left join settled
+        on invoices.company_id = settled.company_id
+        and invoices.given_number = settled.given_number
+    where settled.settled_on is null or dates.reconciliation_date < settled.settled_on
+),
+
+paid_to_date as (
+    select
+        candidates.company_id,
+        candidates.reconciliation_date,
+        candidates.given_number,
+        sum(payments.amount_in_invoice_currency) as paid_amount
+    from candidates
     inner join payments
-        on dates.company_id = payments.company_id
-        and payments.payment_date <= dates.reconciliation_date
+        on candidates.company_id = payments.company_id
+        and candidates.given_number = payments.given_number
+        and payments.payment_date <= candidates.reconciliation_date
     group by all
 ),
 
 open_amounts as (
     select
-        dates.company_id,
-        dates.reconciliation_date,
+        invoices.company_id,
+        invoices.reconciliation_date,
         invoices.given_number,
         invoices.supplier_number,
         invoices.supplier_name,
@@ -53,13 +84,10 @@ open_amounts as (
         invoices.currency_rate,
         invoices.total,
         (invoices.total - coalesce(paid_to_date.paid_amount, 0))::decimal(18, 2) as open_amount
-    from dates
-    inner join invoices
-        on dates.company_id = invoices.company_id
-        and invoices.invoice_date <= dates.reconciliation_date
+    from candidates as invoices
     left join paid_to_date
-        on dates.company_id = paid_to_date.company_id
-        and dates.reconciliation_date = paid_to_date.reconciliation_date
+        on invoices.company_id = paid_to_date.company_id
+        and invoices.reconciliation_date = paid_to_date.reconciliation_date
         and invoices.given_number = paid_to_date.given_number
 )
 
