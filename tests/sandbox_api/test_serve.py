@@ -66,6 +66,8 @@ def served() -> Iterator[tuple[subprocess.Popen[str], str]]:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def test_serve_on_loopback(served: tuple[subprocess.Popen[str], str]) -> None:
