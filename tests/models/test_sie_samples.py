@@ -102,3 +102,28 @@ def test_unbalanced_softone_voucher_is_named() -> None:
     check = report.check("vouchers_balance")
     assert check.offending_rows == 1
     assert (check.sample[0]["voucher_series"], check.sample[0]["voucher_number"]) == ("1", 1)
+
+
+def test_through_sie_load_into_fortnox_duckdb(tmp_path: Path) -> None:
+    """The real loader (dlt) into the default file name: a holding and a failing file together.
+
+    Both land in one warehouse as two companies; the check fails for e-conomic's accounts only.
+    """
+    from sources.fortnox.sie_load import load_sie_files
+
+    path = tmp_path / "fortnox.duckdb"
+    load_sie_files(
+        [SAMPLES / "bl_admin_2011_typ4_rtrans_btrans.SE", SAMPLES / "e-conomic_typ4.se"],
+        duckdb_path=path,
+    )
+    with duckdb.connect(str(path)) as connection:
+        report = build_models(connection)
+        companies = connection.sql(
+            "select count(distinct company_id) from analytics.fct_trial_balance"
+        ).fetchone()
+    assert not report.failed_models
+    assert companies == (2,)
+    check = report.check("trial_balance_matches_sie_closing")
+    assert check.status == "failed"
+    assert check.offending_rows == 8
+    assert {row["file_name"] for row in check.sample} == {"e-conomic_typ4.se"}
