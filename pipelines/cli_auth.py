@@ -195,7 +195,12 @@ def _describe(profile: str, stored: StoredToken) -> str:
     """Profile, tenant, scopes and expiry, in the words of `auth status` (no token values)."""
     expires = datetime.fromtimestamp(stored.expires_at, UTC)
     remaining = stored.expires_at - time.time()
-    validity = f"valid for {remaining / 60:.0f} min" if remaining > 0 else "expired"
+    if remaining <= 0:
+        validity = "expired; renewed on next use"
+    elif remaining < 120:
+        validity = f"valid for {remaining:.0f} s"
+    else:
+        validity = f"valid for {remaining / 60:.0f} min"
     renewal = (
         "client credentials (service account)"
         if stored.service_account

@@ -98,7 +98,9 @@ class TokenStore:
             timeout: seconds to wait for another process's refresh before giving up.
         """
         self._ensure_directory()
-        return filelock.FileLock(self.directory / f"{_checked(profile)}.lock", timeout=timeout)
+        return filelock.FileLock(
+            self.directory / f"{_checked(profile)}.lock", timeout=timeout, mode=0o600
+        )
 
     def load(self, profile: str) -> StoredToken | None:
         """The stored token of a profile, or None if it never logged in (or logged out).

@@ -38,6 +38,9 @@ def test_files_are_private_and_no_temp_file_is_left(tmp_path: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(store.directory.stat().st_mode) == 0o700
     assert sorted(p.name for p in store.directory.iterdir()) == ["acme.json"]
+    with store.lock("acme"):
+        pass
+    assert stat.S_IMODE((store.directory / "acme.lock").stat().st_mode) == 0o600
     assert json.loads(path.read_text())["refresh_token"] == "refresh-4"
 
 
