@@ -73,6 +73,33 @@ _ROW_PATTERN = (
 _VER_PATTERN = (
     rf"^[ \t]*#[Vv][Ee][Rr][ \t]+{_FIELD}[ \t]+{_FIELD}[ \t]+{_FIELD}{_optional_fields(3)}$"
 )
+_OBJECT_LIST = rf"[ \t]*\{{[ \t]*((?:{_MEMBER}[ \t]*)*)\}}[ \t]*"
+
+
+def _label(*names: str) -> str:
+    """A capture group matching any of `names` case-insensitively with plain classes."""
+    spelled = ["".join(f"[{c.upper()}{c.lower()}]" for c in name) for name in names]
+    return f"#({'|'.join(spelled)})"
+
+
+# Balance records: #PSALDO/#PBUDGET (year, period, account, {objects}, amount, quantity),
+# #OIB/#OUB (year, account, {objects}, amount, quantity), #IB/#UB/#RES (year, account, amount,
+# quantity). Only the spec's layout is claimed; anything else goes to the tokenizer.
+_PERIOD_BALANCE_PATTERN = (
+    rf"^[ \t]*{_label('PSALDO', 'PBUDGET')}[ \t]+{_FIELD}[ \t]+{_FIELD}[ \t]+{_FIELD}"
+    rf"{_OBJECT_LIST}{_FIELD}{_optional_fields(1)}$"
+)
+_OBJECT_BALANCE_PATTERN = (
+    rf"^[ \t]*{_label('OIB', 'OUB')}[ \t]+{_FIELD}[ \t]+{_FIELD}"
+    rf"{_OBJECT_LIST}{_FIELD}{_optional_fields(1)}$"
+)
+_PLAIN_BALANCE_PATTERN = (
+    rf"^[ \t]*{_label('IB', 'UB', 'RES')}[ \t]+{_FIELD}[ \t]+{_FIELD}[ \t]+{_FIELD}"
+    rf"{_optional_fields(1)}$"
+)
+_BALANCE_FIELDS = ("record", "year_index", "period", "account", "objects_raw", "amount", "quantity")
+_PERIOD_RE = r"^\d{4}(0[1-9]|1[0-2])$"
+
 # A label ends at whitespace, a quote or a brace (as in the tokenizer); only the head is examined.
 _ROW_HEAD = r'^#[RB]?TRANS([ \t"{]|$)'
 _VER_HEAD = r'^#VER([ \t"{]|$)'
@@ -422,20 +449,51 @@ class _SieReader:
         """Read the #TRANS-family and #VER lines the strict patterns claim, all at once."""
         row_lines = lines.filter(pl.col("kind") == "row").select("line_no", "line")
         ver_lines = lines.filter(pl.col("kind") == "ver").select("line_no", "line")
+        record_lines = lines.filter(pl.col("kind") == "record").select("line_no", "line")
+        self.fast_balances = _empty_frame(("line_no", *_BALANCE_FIELDS))
         if not self.fast_path:
-            self._unclaimed = pl.concat([row_lines, ver_lines])
+            self._unclaimed = pl.concat([row_lines, ver_lines, record_lines])
             return _empty_frame(("line_no", *_ROW_FIELDS)), _empty_frame(("line_no", *_VER_FIELDS))
-        extracted_rows, extracted_vouchers = pl.collect_all(
-            [
-                _extract(row_lines, _ROW_PATTERN, _ROW_FIELDS),
-                _extract(ver_lines, _VER_PATTERN, _VER_FIELDS),
-            ],
-            engine="streaming",
+        extracted_rows, extracted_vouchers, period_balances, object_balances, plain_balances = (
+            pl.collect_all(
+                [
+                    _extract(row_lines, _ROW_PATTERN, _ROW_FIELDS),
+                    _extract(ver_lines, _VER_PATTERN, _VER_FIELDS),
+                    _extract(record_lines, _PERIOD_BALANCE_PATTERN, _BALANCE_FIELDS),
+                    _extract(
+                        record_lines,
+                        _OBJECT_BALANCE_PATTERN,
+                        tuple(c for c in _BALANCE_FIELDS if c != "period"),
+                    ),
+                    _extract(
+                        record_lines,
+                        _PLAIN_BALANCE_PATTERN,
+                        tuple(c for c in _BALANCE_FIELDS if c not in ("period", "objects_raw")),
+                    ),
+                ],
+                engine="streaming",
+            )
         )
+        balances = pl.concat(
+            [
+                frame.filter(pl.col("record").is_not_null())
+                for frame in (period_balances, object_balances, plain_balances)
+            ],
+            how="diagonal",
+        )
+        self.fast_balances = balances.select(
+            "line_no",
+            pl.col("record").str.to_uppercase(),
+            *[_unquote(c) for c in ("year_index", "period", "account")],
+            "objects_raw",
+            *[_unquote(c) for c in ("amount", "quantity")],
+        )
+        claimed_records = balances.get_column("line_no")
         self._unclaimed = pl.concat(
             [
                 extracted_rows.filter(pl.col("row_type").is_null()).select("line_no", "line"),
                 extracted_vouchers.filter(pl.col("series").is_null()).select("line_no", "line"),
+                record_lines.filter(~pl.col("line_no").is_in(claimed_records.implode())),
             ]
         )
         rows = (
@@ -459,9 +517,7 @@ class _SieReader:
     # ---- careful path -------------------------------------------------------------------
     def _read_records(self, lines: pl.DataFrame) -> None:
         """Tokenize every other record and hand it to its label's handler."""
-        careful = pl.concat(
-            [lines.filter(pl.col("kind") == "record").select("line_no", "line"), self._unclaimed]
-        ).sort("line_no")
+        careful = self._unclaimed.sort("line_no")
         handlers: dict[str, Callable[[int, Record], None]] = {
             "#TRANS": self._row,
             "#RTRANS": self._row,
@@ -495,13 +551,13 @@ class _SieReader:
                 self.unknown[record.label] = self.unknown.get(record.label, 0) + 1
 
     def _row(self, line_no: int, record: Record) -> None:
-        objects = record.objects(1)
+        pairs = self._object_pairs(line_no, record.objects(1) or [])
         self.slow_rows.append(
             {
                 "line_no": line_no,
                 "row_type": record.label[1:],
                 "account": record.text(0),
-                "objects_key": json.dumps(objects if objects is not None else []),
+                **_object_columns(pairs),
                 "amount": record.text(2),
                 "transdat": record.text(3),
                 "text": record.text(4),
@@ -712,16 +768,22 @@ class _SieReader:
     def _rows(
         self, fast: pl.DataFrame, voucher_seq: pl.DataFrame, vouchers: pl.DataFrame
     ) -> pl.DataFrame:
-        columns = ("line_no", "row_type", "account", "objects_key", *_ROW_FIELDS[3:])
+        columns = ("line_no", "row_type", "account", *_OBJECT_COLUMNS, *_ROW_FIELDS[3:])
         slow = pl.DataFrame(self.slow_rows, schema=dict.fromkeys(columns, pl.String)).with_columns(
             pl.col("line_no").cast(pl.Int64)
         )
-        fast = fast.with_columns(objects_key=self._objects_keys(fast))
-        combined = pl.concat([fast.select(columns).cast(slow.schema), slow]).sort("line_no")
-        objects = self._objects_lookup(combined)
+        lookup = pl.DataFrame(
+            [
+                {"objects_raw": body, **_object_columns(pairs)}
+                for body, pairs in self._object_bodies(fast, "objects_raw").items()
+            ],
+            schema=dict.fromkeys(("objects_raw", *_OBJECT_COLUMNS), pl.String),
+        )
+        fast = fast.join(lookup, on="objects_raw", how="left")
         combined = (
-            combined.join(voucher_seq, on="line_no", how="left")
-            .join(objects, on="objects_key", how="left")
+            pl.concat([fast.select(columns).cast(slow.schema), slow])
+            .sort("line_no")
+            .join(voucher_seq, on="line_no", how="left")
             .join(
                 vouchers.select("voucher_seq", "series", "voucher_number", "voucher_date"),
                 on="voucher_seq",
@@ -750,48 +812,6 @@ class _SieReader:
             signature=_empty_to_null("sign"),
         )
 
-    def _objects_keys(self, fast: pl.DataFrame) -> pl.Series:
-        """Map each distinct fast-path `{...}` body to the tokenizer's member list (as JSON)."""
-        raw = fast.get_column("objects_raw")
-        keys = {
-            body: json.dumps(
-                [
-                    m.group(1) if m.group(1) is not None else m.group(3)
-                    for m in _TOKEN.finditer(body)
-                ]
-            )
-            for body in raw.unique().to_list()
-        }
-        return raw.replace_strict(keys, return_dtype=pl.String)
-
-    def _objects_lookup(self, rows: pl.DataFrame) -> pl.DataFrame:
-        """Object lists, cost centre (dimension 1) and project (dimension 6) per distinct key."""
-        records = []
-        for key, line_no in rows.group_by("objects_key").agg(pl.col("line_no").min()).iter_rows():
-            pairs = self._object_pairs(line_no, json.loads(key))
-            by_dimension = dict(reversed(pairs))
-            records.append(
-                {
-                    "objects_key": key,
-                    "objects_json": json.dumps(
-                        [{"dimension": d, "object_id": o} for d, o in pairs], ensure_ascii=False
-                    )
-                    if pairs
-                    else None,
-                    "cost_center": by_dimension.get(COST_CENTER_DIMENSION),
-                    "project": by_dimension.get(PROJECT_DIMENSION),
-                }
-            )
-        return pl.DataFrame(
-            records,
-            schema={
-                "objects_key": pl.String,
-                "objects_json": pl.String,
-                "cost_center": pl.String,
-                "project": pl.String,
-            },
-        )
-
     def _balances(self) -> pl.DataFrame:
         columns = ("line_no", "record", "year_index", "period", "account", "dimension")
         schema = {
@@ -802,7 +822,9 @@ class _SieReader:
             "amount": pl.String,
             "quantity": pl.String,
         }
-        frame = pl.DataFrame(self.balance_records, schema=schema)
+        frame = pl.concat(
+            [self._fast_balance_frame(), pl.DataFrame(self.balance_records, schema=schema)]
+        )
         years = pl.DataFrame(
             [
                 {"year_index": k, "year_start": v[0], "year_end": v[1]}
@@ -825,6 +847,54 @@ class _SieReader:
             quantity=typed.decimal("quantity", "quantity", QUANTITY, required=False),
         )
         return balances.join(years, on="year_index", how="left").sort("line_no")
+
+    def _object_bodies(self, frame: pl.DataFrame, column: str) -> dict[str, list[tuple[int, str]]]:
+        """Parse each distinct fast-path `{...}` body once into (dimension, object) pairs."""
+        parsed = {}
+        for body in frame.get_column(column).drop_nulls().unique().to_list():
+            members = [
+                m.group(1) if m.group(1) is not None else m.group(3) for m in _TOKEN.finditer(body)
+            ]
+            try:
+                parsed[body] = self._object_pairs(0, members)
+            except SieError as error:
+                line_no = frame.filter(pl.col(column) == body).item(0, "line_no")
+                raise self.error(line_no, error.problem) from None
+        return parsed
+
+    def _fast_balance_frame(self) -> pl.DataFrame:
+        """Fast-path balances in the careful path's shape: first object, period swap fixed."""
+        fast = self.fast_balances
+        objects = self._object_bodies(fast, "objects_raw")
+        first = {body: pairs[0] for body, pairs in objects.items() if pairs}
+        several = [body for body, pairs in objects.items() if len(pairs) > 1]
+        self.multi_object_balances += fast.filter(pl.col("objects_raw").is_in(several)).height
+        period_record = pl.col("record").is_in(["PSALDO", "PBUDGET"])
+        swap = (
+            period_record
+            & ~pl.col("period").fill_null("").str.contains(_PERIOD_RE)
+            & pl.col("account").fill_null("").str.contains(_PERIOD_RE)
+        )
+        self.swapped_periods += fast.filter(swap).height
+        raw = pl.col("objects_raw")
+        return fast.select(
+            "line_no",
+            "record",
+            "year_index",
+            period=pl.when(swap).then(pl.col("account")).otherwise(pl.col("period")),
+            account=pl.when(swap).then(pl.col("period")).otherwise(pl.col("account")),
+            dimension=raw.replace_strict(
+                {b: d for b, (d, _) in first.items()}, default=None, return_dtype=pl.Int32
+            ),
+            object_id=raw.replace_strict(
+                {b: o for b, (_, o) in first.items()}, default=None, return_dtype=pl.String
+            ),
+            amount="amount",
+            quantity="quantity",
+        ).with_columns(
+            pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("period", "account")
+        )
 
     def _accounts(self, rows: pl.DataFrame, balances: pl.DataFrame) -> pa.Table:
         """Declared accounts plus every account used but never declared (`declared` false)."""
@@ -959,6 +1029,26 @@ def _split_lines(text: str) -> pl.DataFrame:
         .select(pl.col("line_no").cast(pl.Int64), line.alias("line"), kind.alias("kind"))
         .collect(engine="streaming")
     )
+
+
+_OBJECT_COLUMNS = ("objects_json", "cost_center", "project")
+
+
+def _object_columns(pairs: list[tuple[int, str]]) -> dict[str, str | None]:
+    """A row's object list as JSON, plus its cost centre (dimension 1) and project (dimension 6).
+
+    When a dimension appears twice, the first object wins.
+    """
+    by_dimension = dict(reversed(pairs))
+    return {
+        "objects_json": json.dumps(
+            [{"dimension": d, "object_id": o} for d, o in pairs], ensure_ascii=False
+        )
+        if pairs
+        else None,
+        "cost_center": by_dimension.get(COST_CENTER_DIMENSION),
+        "project": by_dimension.get(PROJECT_DIMENSION),
+    }
 
 
 def _is_period(value: str | None) -> bool:
