@@ -11,6 +11,7 @@ from datetime import date
 
 from sources.fortnox_sandbox import chart
 from sources.fortnox_sandbox.business import closing_balances, year_movements
+from sources.fortnox_sandbox.collector import collector_paused
 from sources.fortnox_sandbox.model import Company, FinancialYear
 from sources.fortnox_sandbox.money import format_sie_amount
 
@@ -154,6 +155,12 @@ def write_sie(company: Company, financial_year_id: int, sie_type: int = 4) -> by
     """
     if sie_type not in (1, 2, 3, 4):
         raise ValueError(f"SIE type must be 1-4, got {sie_type}")
+    with collector_paused():
+        return _write(company, financial_year_id, sie_type)
+
+
+def _write(company: Company, financial_year_id: int, sie_type: int) -> bytes:
+    """`write_sie` without the argument check."""
     by_id = {year.id: year for year in company.financial_years}
     financial_year = by_id[financial_year_id]
     previous = _previous_year(company, financial_year)
