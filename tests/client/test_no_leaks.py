@@ -159,3 +159,25 @@ def test_no_secret_reaches_logs_or_exceptions(
     for closing in (client, narrow_client, failing):
         closing.close()
     transport.close()
+
+
+def test_dlt_traces_keep_the_client_secret_masked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dlt.common.configuration import is_secret_hint
+    from dlt.common.configuration.utils import get_resolved_traces
+
+    from sources.fortnox.client import auth_from_config
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCES__FORTNOX__CLIENT_ID", "trace-client")
+    monkeypatch.setenv("SOURCES__FORTNOX__CLIENT_SECRET", "trace-secret-value")
+    auth_from_config("default", token_dir=tmp_path)
+    traced = {
+        trace.key: trace
+        for trace in get_resolved_traces().resolved_traces
+        if trace.sections == ["sources", "fortnox"]
+    }
+    # A pipeline trace stores `None` instead of the value of every secret-hinted entry.
+    assert is_secret_hint(traced["client_secret"].hint)
+    assert is_secret_hint(traced["client_id"].hint)
