@@ -10,7 +10,6 @@ reconciliation differences. Payments are planned when an invoice is created and 
 from __future__ import annotations
 
 import itertools
-import math
 import random
 from bisect import bisect
 from collections.abc import Callable, Sequence
@@ -117,10 +116,15 @@ def day_random(seed: int, company: Company, day: date) -> random.Random:
 
 
 def euro_rate(day: date) -> str:
-    """A smooth, deterministic EUR/SEK rate for `day`, written with four decimals like Fortnox."""
+    """A deterministic EUR/SEK rate for `day` (about 11.0-11.7), four decimals like Fortnox.
+
+    Integer triangle waves, not floating-point trigonometry, so every platform agrees.
+    """
     ordinal = day.toordinal()
-    rate = 11.35 + 0.30 * math.sin(ordinal / 47.0) + 0.04 * math.sin(ordinal / 3.1)
-    return f"{rate:.4f}"
+    slow = abs(ordinal % 290 - 145) - 72  # -72 .. 73 over about ten months
+    fast = abs(ordinal % 19 - 9) - 4  # -4 .. 5 over a few weeks
+    rate = 113_500 + slow * 40 + fast * 90  # in 1/10000 SEK
+    return f"{rate // 10_000}.{rate % 10_000:04d}"
 
 
 def month_end(day: date) -> date:
