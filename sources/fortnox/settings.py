@@ -82,3 +82,54 @@ SCOPE_BY_RESOURCE: Final[dict[str, str]] = {
     "settings": "settings",
     "predefinedaccounts": "settings",
 }
+
+# --- the dlt source's endpoints ----------------------------------------------------------------
+# Resource (table) name -> (path under /3/, envelope key of the list). Envelope keys are as
+# Fortnox spells them, irregular ones included (PreDefinedAccounts, VoucherSeriesCollection).
+ENDPOINTS: Final[dict[str, tuple[str, str]]] = {
+    "company_information": ("companyinformation", "CompanyInformation"),
+    "financial_years": ("financialyears", "FinancialYears"),
+    "locked_period": ("settings/lockedperiod", "LockedPeriod"),
+    "sie": ("sie", ""),
+    "accounts": ("accounts", "Accounts"),
+    "voucher_series": ("voucherseries", "VoucherSeriesCollection"),
+    "predefined_accounts": ("predefinedaccounts", "PreDefinedAccounts"),
+    "cost_centers": ("costcenters", "CostCenters"),
+    "projects": ("projects", "Projects"),
+    "suppliers": ("suppliers", "Suppliers"),
+    "customers": ("customers", "Customers"),
+    "invoices": ("invoices", "Invoices"),
+    "invoice_payments": ("invoicepayments", "InvoicePayments"),
+    "supplier_invoices": ("supplierinvoices", "SupplierInvoices"),
+    "supplier_invoice_payments": ("supplierinvoicepayments", "SupplierInvoicePayments"),
+}
+SIE_EXPORT_TYPE: Final = 4  # type 4 = chart, balances and every voucher row of the year
+# Company information (name, organisation number) rarely changes: a nightly run refreshes it,
+# a run straight after another does not spend a request on it.
+COMPANY_INFORMATION_REFRESH_HOURS: Final = 20
+# Fields of a supplier-invoice list item (SPEC fortnox_SupplierInvoiceListItem): a detail record
+# fetched for a settled invoice is cut down to these, so list and detail rows look alike.
+SUPPLIER_INVOICE_LIST_FIELDS: Final[tuple[str, ...]] = (
+    "AuthorizerName",
+    "Balance",
+    "Booked",
+    "Cancel",
+    "CostCenter",
+    "Credit",
+    "Currency",
+    "CurrencyRate",
+    "CurrencyUnit",
+    "DueDate",
+    "ExternalInvoiceNumber",
+    "ExternalInvoiceSeries",
+    "FinalPayDate",
+    "GivenNumber",
+    "InvoiceDate",
+    "InvoiceNumber",
+    "Project",
+    "SupplierName",
+    "SupplierNumber",
+    "Total",
+    "Vouchers",
+)
+DEFAULT_OVERLAP_MINUTES: Final = 10
