@@ -133,6 +133,21 @@ def month_end(day: date) -> date:
     return first_next - timedelta(days=1)
 
 
+def next_banking_day(day: date) -> date:
+    """`day`, or the Monday after it when it falls on a weekend (banks book on weekdays)."""
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def salary_day(day: date) -> date:
+    """The month's pay day: the 25th, or the last weekday before it, as Swedish payrolls do."""
+    payday = day.replace(day=25)
+    while payday.weekday() >= 5:
+        payday -= timedelta(days=1)
+    return payday
+
+
 def _row(account: int, amount: int, cost_center: str = "", project: str = "") -> VoucherRow:
     """A voucher row from a debit-positive amount (the sign picks the debit or credit column)."""
     if amount >= 0:
@@ -348,7 +363,7 @@ class BusinessDay:
             self.deliberate_difference(*planned_difference)
         if day.day == 15 and day.month % 3 == 0:
             self.reclassification()
-        if day.day == 25:
+        if day == salary_day(day):
             self.payroll()
         if day == month_end(day):
             self.month_end_closing()
@@ -382,9 +397,7 @@ class BusinessDay:
 
     def _plan(self, when: date, event: PlannedEvent) -> None:
         """Schedule a payment or credit note; weekends roll forward to Monday like a bank."""
-        while when.weekday() >= 5:
-            when += timedelta(days=1)
-        self.state.planned.setdefault(when, []).append(event)
+        self.state.planned.setdefault(next_banking_day(when), []).append(event)
 
     # -- customer side ------------------------------------------------------------------------
 
@@ -829,7 +842,7 @@ class BusinessDay:
         month = f"{self.day:%Y-%m}"
         voucher = self.voucher("A", f"Löner {month}", "MANUAL", "", rows)
         self.maybe_correct(voucher)
-        pay_day = month_end(self.day) + timedelta(days=12)
+        pay_day = next_banking_day(month_end(self.day) + timedelta(days=12))
         self.state.manual.setdefault(pay_day, []).append(
             (
                 f"Skatter och avgifter {month}",
@@ -907,7 +920,7 @@ class BusinessDay:
             settlement = sum(state.vat_month.get(account, 0) for account in vat_accounts)
             rows.append(_row(chart.VAT_SETTLEMENT, settlement))
             self.voucher("A", f"Momsredovisning {month}", "MANUAL", "", rows)
-            pay_day = month_end(self.day) + timedelta(days=26)
+            pay_day = next_banking_day(month_end(self.day) + timedelta(days=26))
             state.manual.setdefault(pay_day, []).append(
                 (
                     f"Moms {month}",
@@ -977,7 +990,7 @@ class BusinessDay:
             for account, amount in closing.items()
             if chart.is_balance_account(account) and amount
         }
-        meeting = next_start.replace(month=5, day=6)
+        meeting = next_banking_day(next_start.replace(month=5, day=6))
         if result:
             self.state.manual.setdefault(meeting, []).append(
                 (
@@ -986,7 +999,8 @@ class BusinessDay:
                 )
             )
         if tax:
-            self.state.manual.setdefault(meeting + timedelta(days=6), []).append(
+            tax_day = next_banking_day(next_start.replace(month=5, day=12))
+            self.state.manual.setdefault(tax_day, []).append(
                 ("Slutlig skatt", ((chart.INCOME_TAX_LIABILITY, tax), (chart.BANK, -tax)))
             )
 

@@ -134,3 +134,14 @@ def test_medium_books_hold_the_invariants() -> None:
     [company] = generate_books(seed=5, scale="medium")
     assert 4_000 <= len(company.vouchers[8]) <= 6_500
     assert_books_consistent(company)
+
+
+def test_bank_bookings_fall_on_weekdays_and_payroll_is_monthly(small_company: Company) -> None:
+    for year_id in (7, 8):
+        vouchers = small_company.vouchers[year_id]
+        payrolls = [v for v in vouchers if v.description.startswith("Löner ")]
+        assert len(payrolls) == 12
+        assert all(v.transaction_date.day in (23, 24, 25) for v in payrolls)
+        for voucher in vouchers:
+            if voucher.series in "DE" or voucher.description.startswith(("Moms ", "Skatter")):
+                assert voucher.transaction_date.weekday() < 5, voucher.description
