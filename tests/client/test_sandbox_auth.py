@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import stat
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -138,11 +140,22 @@ def test_login_end_to_end_then_ten_calls_rotate_the_refresh_token(tmp_path: Path
         assert "auth login --profile e2e" in gone.stderr and "Traceback" not in gone.stderr
 
 
+def _slow_token_endpoint(app: Any, delay_seconds: float) -> Any:
+    """The app with a slow `/oauth-v1/token`, so that two refreshes would surely overlap."""
+
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/oauth-v1/token":
+            await asyncio.sleep(delay_seconds)
+        await app(scope, receive, send)
+
+    return wrapped
+
+
 def test_two_processes_after_expiry_both_succeed_with_exactly_one_refresh(tmp_path: Path) -> None:
     app = create_app(SandboxConfig(rate_limit=None))
     token_dir = tmp_path / "tokens"
     store = TokenStore(token_dir)
-    with loopback(app) as base_url:
+    with loopback(_slow_token_endpoint(app, 1.0)) as base_url:
         auth = sandbox_auth(base_url, token_dir)
         login_without_browser(auth)
         auth.close()
