@@ -3,15 +3,7 @@
 -- never hard-coded. Balance = the year's opening (#IB) plus booked rows up to the date, in SIE
 -- sign (debit positive: receivables positive, payables negative).
 with control_accounts as (
-    select distinct
-        company_id,
-        case predefined_name
-            when 'CUSTOMERRECEIVABLES' then 'AR'
-            when 'SUPPLIERDEBT' then 'AP'
-        end as subledger,
-        account_number
-    from stg_fortnox__predefined_accounts
-    where predefined_name in ('CUSTOMERRECEIVABLES', 'SUPPLIERDEBT')
+    select * from int_control_accounts
 ),
 
 dates as (

@@ -6,7 +6,8 @@ with source as (
         null::varchar as voucher_series,
         null::bigint as voucher_number,
         null::bigint as voucher_year,
-        null::date as final_pay_date
+        null::date as final_pay_date,
+        null::varchar as _dlt_id
     where false
 ),
 
@@ -29,7 +30,9 @@ renamed as (
         coalesce(cast(credit as boolean), false) as is_credit,
         nullif(cast(voucher_series as varchar), '') as voucher_series,
         cast(voucher_number as bigint) as voucher_number,
-        cast(voucher_year as bigint) as voucher_year
+        cast(voucher_year as bigint) as voucher_year,
+        -- dlt's row id: the key of the nested `Vouchers` list (stg_fortnox__supplier_invoice_vouchers)
+        cast(_dlt_id as varchar) as dlt_row_id
     from source
 )
 

@@ -1,0 +1,131 @@
+"""The models against the sandbox's ground truth: trial balance, AR/AP per month end, differences.
+
+Acceptance of issue 6: the reconciliation differences equal exactly the deliberate differences,
+month by month, and nothing else; the trial balance equals the ground truth.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import pytest
+
+from pipelines.models import build_models
+from sources.fortnox_sandbox.books import generate_books, ground_truth
+from tests.models.sandbox_tables import load_sandbox_company
+
+
+@pytest.fixture(scope="module", params=["payment details", "payment list items"])
+def sandbox(
+    request: pytest.FixtureRequest,
+) -> tuple[duckdb.DuckDBPyConnection, dict[str, Any], str]:
+    """Books of seed 3, with payments as detail records or (no voucher reference) list items."""
+    company = generate_books(seed=3, scale="small")[0]
+    connection = duckdb.connect(":memory:")
+    company_id = load_sandbox_company(
+        connection, company, payment_details=request.param == "payment details"
+    )
+    report = build_models(connection, as_of=company.business_date)
+    assert report.ok, (report.failed_models, report.failed_checks)
+    return connection, ground_truth(company), company_id
+
+
+def _by_date(connection: duckdb.DuckDBPyConnection, side: str, column: str) -> dict[str, Decimal]:
+    rows = connection.execute(
+        f"select reconciliation_date, {column} from analytics.fct_{side}_reconciliation"
+    ).fetchall()
+    return {day.isoformat(): amount for day, amount in rows}
+
+
+def _decimals(values: dict[str, str], sign: int = 1) -> dict[str, Decimal]:
+    return {key: sign * Decimal(value) for key, value in values.items()}
+
+
+def test_trial_balance_equals_ground_truth(sandbox: tuple[Any, dict[str, Any], str]) -> None:
+    connection, truth, _ = sandbox
+    for year in truth["financial_years"]:
+        rows = connection.execute(
+            "select account_number, closing_balance from analytics.fct_trial_balance"
+            " where financial_year_id = ? and is_year_end",
+            [year["id"]],
+        ).fetchall()
+        closing = {str(account): amount for account, amount in rows if amount}
+        expected = {
+            key: value for key, value in _decimals(year["closing_balances"]).items() if value
+        }
+        assert closing == expected, year["id"]
+
+
+def test_ar_subledger_and_ledger_equal_ground_truth_month_by_month(
+    sandbox: tuple[Any, dict[str, Any], str],
+) -> None:
+    connection, truth, _ = sandbox
+    assert _by_date(connection, "ar", "subledger_balance") == _decimals(
+        truth["open_ar_by_month_end"]
+    )
+    assert _by_date(connection, "ar", "ledger_balance") == _decimals(
+        truth["ledger_ar_by_month_end"]
+    )
+
+
+def test_ap_subledger_and_ledger_equal_ground_truth_in_sie_sign(
+    sandbox: tuple[Any, dict[str, Any], str],
+) -> None:
+    connection, truth, _ = sandbox
+    # The truth states AP as liabilities (credit positive); the models keep SIE sign.
+    assert _by_date(connection, "ap", "subledger_balance") == _decimals(
+        truth["open_ap_by_month_end"], -1
+    )
+    assert _by_date(connection, "ap", "ledger_balance") == _decimals(
+        truth["ledger_ap_by_month_end"], -1
+    )
+
+
+@pytest.mark.parametrize("side", ["ar", "ap"])
+def test_differences_are_exactly_the_deliberate_ones(
+    sandbox: tuple[Any, dict[str, Any], str], side: str
+) -> None:
+    connection, truth, _ = sandbox
+    deliberate = [
+        difference
+        for difference in truth["deliberate_differences"]
+        if difference["ledger"] == side.upper()
+    ]
+    assert deliberate, "the sandbox plants differences on both sides"
+    differences = _by_date(connection, side, "difference")
+    for day, difference in differences.items():
+        expected = sum(
+            (Decimal(item["amount"]) for item in deliberate if item["voucher_date"] <= day),
+            Decimal("0.00"),
+        )
+        assert difference == expected, day
+    # ... and the rows that explain them are exactly the deliberate vouchers.
+    last_day = max(differences)
+    explained = connection.execute(
+        "select explaining_vouchers, unexplained_difference"
+        f" from analytics.fct_{side}_reconciliation where reconciliation_date = ?",
+        [date.fromisoformat(last_day)],
+    ).fetchone()
+    assert explained is not None
+    assert explained[1] == 0
+    assert sorted(explained[0].split("; ")) == sorted(
+        f"{item['voucher_series']}{item['voucher_number']} {item['voucher_date']} "
+        f"{Decimal(item['amount'])}"
+        for item in deliberate
+    )
+
+
+def test_final_and_provisional_follow_the_sandbox_lock(
+    sandbox: tuple[Any, dict[str, Any], str],
+) -> None:
+    connection, truth, _ = sandbox
+    statuses = connection.execute(
+        "select reconciliation_date, status from analytics.fct_ar_reconciliation"
+    ).fetchall()
+    locked = date.fromisoformat(truth["locked_through"])
+    assert statuses
+    for day, status in statuses:
+        assert status == ("final" if day <= locked else "provisional")
