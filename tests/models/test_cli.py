@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.exit_codes import ExitCode
+from pipelines.models import SQL_DIR, load_project
 from tests.models.conftest import ACME_2024_BALANCES, add_acme_2024, add_acme_api_tables
 
 runner = CliRunner()
@@ -36,7 +37,10 @@ def test_models_builds_and_exits_ok(tmp_path: Path) -> None:
     path = _warehouse(tmp_path)
     exit_code, output = _invoke("models", "--duckdb", str(path), "--as-of", "2024-04-15")
     assert exit_code == ExitCode.OK, output
-    assert "37 built, 1 skipped, 0 failed" in output
+    models, _ = load_project(SQL_DIR)
+    # Only stg_fortnox__financial_years lacks its raw table in this warehouse.
+    assert f"{len(models) - 1} built, 1 skipped, 0 failed" in output
+    assert "raw tables not loaded: financial_years" in output
     assert "trial_balance_matches_sie_closing" in output
 
 
