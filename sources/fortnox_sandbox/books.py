@@ -249,7 +249,7 @@ def _new_company(seed: int, index: int, vouchers_per_year: int, taken: set[objec
         supplier_items=supplier_items,
         landlord=landlord,
         users=[person_name(rng) for _ in range(4)],
-        correction_rate=0.15,
+        correction_rate=0.22,
         draft_after=business_date - timedelta(days=6),
     )
     simulation.differences = _planned_differences(financial_years, locked_through, business_date)

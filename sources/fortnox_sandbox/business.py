@@ -355,6 +355,8 @@ class BusinessDay:
                 self.customer_invoice()
             for _ in range(self._draw(state.supplier_invoices_per_weekday)):
                 self.supplier_invoice()
+        if state.draft_after is not None and day == self.horizon:
+            self.customer_invoice(draft=True)  # the generated books end with a draft open
         if self.ensure_activity:
             self._ensure_activity()
         for text, amounts in state.manual.pop(day, []):
@@ -401,8 +403,12 @@ class BusinessDay:
 
     # -- customer side ------------------------------------------------------------------------
 
-    def customer_invoice(self) -> Invoice:
-        """Create, book (series C) and plan the payment of one customer invoice."""
+    def customer_invoice(self, draft: bool = False) -> Invoice:
+        """Create, book (series C) and plan the payment of one customer invoice.
+
+        Args:
+            draft: leave it unbooked and unsent (a draft someone is still working on).
+        """
         rng = self.rng
         state = self.state
         company = self.company
@@ -468,12 +474,13 @@ class BusinessDay:
         )
         company.invoices[number] = invoice
         self.summary.new_invoices += 1
-        if rng.random() < 0.02:
+        if rng.random() < 0.02 and not draft:
             invoice.cancelled = True
             invoice.booked = False
             invoice.sent = False
             return invoice
-        if state.draft_after is not None and self.day > state.draft_after and rng.random() < 0.3:
+        recent = state.draft_after is not None and self.day > state.draft_after
+        if draft or (recent and rng.random() < 0.3):
             invoice.booked = False
             invoice.sent = False
             return invoice

@@ -119,6 +119,8 @@ def test_invoices_are_booked_like_fortnox(small_company: Company) -> None:
     credits = [i for i in invoices if i.credit]
     euro = [i for i in invoices if i.currency == "EUR"]
     assert cancelled and all(not i.booked for i in cancelled)
+    drafts = [i for i in invoices if not i.booked and not i.cancelled]
+    assert drafts and all(not i.sent and i.balance == i.total for i in drafts)
     assert credits and euro
     assert any(i.booked and i.balance > 0 and i.due_date < BUSINESS_DATE for i in invoices)
 
