@@ -1,1 +1,440 @@
-"""The Fortnox dlt source (being built): see settings.py, client.py, auth.py and sie.py."""
+"""Fortnox as a dlt source: every table a Fortnox company gives the warehouse, and how.
+
+How each table is read (chosen to read a whole company in a handful of requests) and written:
+- `sie_*`: one `sie/4` export per financial year, final years only once; replaced per company
+  and year. Voucher rows never come from one detail request per voucher.
+- `invoices`, `invoice_payments`, `customers`: `lastmodified` since the previous run's start,
+  minus an overlap; merged on the document key.
+- `supplier_invoices`: new ones by offset, open ones by `filter=unpaid`, newly settled ones by
+  detail (Fortnox has no `lastmodified` there); merged on the document key.
+- `supplier_invoice_payments`: new ones by offset (payments are not edited); merged on number.
+- `accounts`, `voucher_series`: per open financial year (final years once); replaced per
+  company and year.
+- `predefined_accounts`, `cost_centers`, `projects`, `suppliers`, `financial_years`: the whole
+  list every run (a page or two); replaced per company.
+- `locked_period`: every run, appended: the history of what was locked when.
+- `company_information`: first run, then at most daily; replaced per company.
+- `invoice_rows` (opt-in): one detail request per new or changed invoice.
+
+Every row carries `company_id` (Fortnox's DatabaseNumber, the tenant id), so several companies
+share one warehouse; each company has its own pipeline state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.sources import DltResource
+
+from sources.fortnox.archive import archive_sie_file
+from sources.fortnox.client import FortnoxClient
+from sources.fortnox.records import (
+    STOCKHOLM,
+    column_hints,
+    fortnox_timestamp,
+    shape_page,
+    shape_record,
+)
+from sources.fortnox.settings import (
+    COMPANY_INFORMATION_REFRESH_HOURS,
+    DEFAULT_OVERLAP_MINUTES,
+    ENDPOINTS,
+    SIE_EXPORT_TYPE,
+    SUPPLIER_INVOICE_LIST_FIELDS,
+)
+from sources.fortnox.sie import normalise_org_number, read_sie
+from sources.fortnox.years import FinancialYear, YearPlan, plan_years
+
+PER_COMPANY = {"disposition": "merge", "strategy": "delete-insert"}
+"""Write disposition of tables replaced as a whole for one company (or company and year)."""
+
+
+def _now() -> datetime:
+    return datetime.now(STOCKHOLM)
+
+
+class CompanyCalendar:
+    """The company's financial years and locked period, read once per run (two requests).
+
+    Every resource that works per financial year plans from this, and `run --plan` shows it.
+    """
+
+    def __init__(self, client: FortnoxClient) -> None:
+        self.financial_year_records = [
+            record for page in client.paginate(*ENDPOINTS["financial_years"]) for record in page
+        ]
+        self.financial_years = [
+            FinancialYear.from_api(record) for record in self.financial_year_records
+        ]
+        locked = client.get_json(ENDPOINTS["locked_period"][0]).get("LockedPeriod") or {}
+        end_date = locked.get("EndDate") or None
+        self.locked_through: date | None = date.fromisoformat(end_date) if end_date else None
+
+    def plan(self, loaded: dict[str, Any], *, full_refresh: bool = False) -> list[YearPlan]:
+        """The SIE year plan for this run, given what earlier runs loaded."""
+        return plan_years(
+            self.financial_years, self.locked_through, loaded, full_refresh=full_refresh
+        )
+
+    def open_years(self) -> list[FinancialYear]:
+        """Years not (yet) inside the locked period."""
+        return [
+            year
+            for year in self.financial_years
+            if year.to_date > (self.locked_through or date.min)
+        ]
+
+
+@dlt.source(name="fortnox", max_table_nesting=1)
+def fortnox_source(
+    client: FortnoxClient,
+    company_id: str,
+    start_date: str | None = None,
+    overlap_minutes: int = DEFAULT_OVERLAP_MINUTES,
+    invoice_rows: bool = False,
+    full_refresh: bool = False,
+    archive_dir: Path | None = None,
+    now: Callable[[], datetime] = _now,
+) -> Sequence[DltResource]:
+    """All Fortnox tables of one company.
+
+    Args:
+        client: an authenticated, paced, read-only Fortnox client for this company.
+        company_id: the company's DatabaseNumber (tenant id), stamped on every row.
+        start_date: the first load reads invoices from this date on (`YYYY-MM-DD`); None = all.
+        overlap_minutes: how far before the previous run's start `lastmodified` reads again,
+            so that clock skew between us and Fortnox cannot lose a change.
+        invoice_rows: also fetch each new or changed invoice's rows (one request per document).
+        full_refresh: ignore state: fetch every year and every document again.
+        archive_dir: where raw SIE exports are kept byte for byte; None = not archived.
+        now: the clock (Stockholm time); injectable for tests.
+    """
+    run_started = now()
+    overlap = timedelta(minutes=overlap_minutes)
+    calendar = CompanyCalendar(client)
+
+    def rows(name: str, params: dict[str, Any] | None = None, **stamp: Any) -> Iterator[list]:
+        path, envelope_key = ENDPOINTS[name]
+        for page in client.paginate(path, envelope_key, params):
+            yield shape_page(page, company_id, **stamp)
+
+    def since(cursor: dlt.sources.incremental[datetime]) -> str | None:
+        if full_refresh or cursor.start_value is None:
+            return None
+        return fortnox_timestamp(cursor.start_value - overlap)
+
+    @dlt.resource(
+        write_disposition=PER_COMPANY,
+        merge_key="company_id",
+        columns=column_hints("organization_number"),
+    )
+    def company_information() -> Iterator[dict[str, Any]]:
+        """The company's name, organisation number and DatabaseNumber; refreshed daily."""
+        state = dlt.current.resource_state()
+        fetched = state.get("fetched_at")
+        if (
+            not full_refresh
+            and fetched
+            and run_started - datetime.fromisoformat(fetched)
+            < timedelta(hours=COMPANY_INFORMATION_REFRESH_HOURS)
+        ):
+            return
+        record = client.get_json(ENDPOINTS["company_information"][0])["CompanyInformation"]
+        state["fetched_at"] = run_started.isoformat()
+        yield shape_record(record, company_id)
+
+    @dlt.resource(
+        write_disposition=PER_COMPANY,
+        merge_key="company_id",
+        primary_key=("company_id", "id"),
+        columns=column_hints(),
+    )
+    def financial_years() -> Iterator[list[dict[str, Any]]]:
+        """Financial years with their Fortnox ids (the `financialyear` parameter)."""
+        yield shape_page(calendar.financial_year_records, company_id)
+
+    @dlt.resource(write_disposition="append", columns=column_hints())
+    def locked_period() -> Iterator[dict[str, Any]]:
+        """The locked-period end date as seen by this run: a history, so reports can say
+        which figures were final when."""
+        yield {
+            "company_id": company_id,
+            "end_date": calendar.locked_through,
+            "seen_at": run_started,
+        }
+
+    @dlt.resource(
+        write_disposition=PER_COMPANY,
+        merge_key=("company_id", "financial_year_id"),
+        columns={
+            "company_id": {"data_type": "text", "nullable": False},
+            "financial_year_id": {"data_type": "bigint", "nullable": False},
+        },
+    )
+    def sie() -> Iterator[Any]:
+        """Every voucher row of every financial year, from one SIE 4 export per year.
+
+        Dispatches to the `sie_*` tables. A final year already loaded is not fetched again; an
+        open year whose export has not changed (same sha256) is fetched but not re-loaded.
+        """
+        loaded: dict[str, Any] = dlt.current.resource_state().setdefault("years", {})
+        for plan in calendar.plan(loaded, full_refresh=full_refresh):
+            year = plan.financial_year
+            if not plan.fetch:
+                continue
+            path = f"{ENDPOINTS['sie'][0]}/{SIE_EXPORT_TYPE}"
+            content = client.get_bytes(path, {"financialyear": year.id})
+            sha256 = hashlib.sha256(content).hexdigest()
+            unchanged = sha256 == plan.loaded_sha256 and not full_refresh
+            loaded[str(year.id)] = {"sha256": sha256, "final": plan.final}
+            if unchanged:
+                continue
+            file_name = f"fortnox_{company_id}_{year.id}.se"
+            sie_file = read_sie(content, file_name)
+            if archive_dir is not None:
+                archive_sie_file(
+                    content,
+                    archive_dir=archive_dir,
+                    org_number=normalise_org_number(sie_file.org_number),
+                    year=year.from_date.year,
+                    source=f"fortnox:{company_id}:/3/{path}?financialyear={year.id}",
+                    file_name=file_name,
+                )
+            for table_name, table in sie_file.tables().items():
+                yield dlt.mark.with_table_name(
+                    _stamp_company_year(table, company_id, year.id), table_name
+                )
+
+    @dlt.resource(
+        write_disposition=PER_COMPANY,
+        merge_key=("company_id", "year"),
+        primary_key=("company_id", "year", "number"),
+        columns=column_hints(),
+    )
+    def accounts() -> Iterator[list[dict[str, Any]]]:
+        """The chart of accounts per financial year (final years once)."""
+        done: dict[str, bool] = dlt.current.resource_state().setdefault("final_years", {})
+        for plan in calendar.plan({}, full_refresh=True):
+            year = plan.financial_year
+            if done.get(str(year.id)) and not full_refresh:
+                continue
+            for page in rows("accounts", {"financialyear": year.id}):
+                yield [{**row, "year": row.get("Year", year.id)} for row in page]
+            if plan.final:
+                done[str(year.id)] = True
+
+    @dlt.resource(
+        write_disposition=PER_COMPANY,
+        merge_key=("company_id", "year"),
+        primary_key=("company_id", "year", "code"),
+        columns=column_hints(),
+    )
+    def voucher_series() -> Iterator[list[dict[str, Any]]]:
+        """Voucher series (A manual, B supplier invoices, ...) of each open financial year."""
+        for year in calendar.open_years() or calendar.financial_years[-1:]:
+            for page in rows("voucher_series", {"financialyear": year.id}):
+                yield [{**row, "year": row.get("Year", year.id)} for row in page]
+
+    def _reference(name: str, key: str) -> DltResource:
+        def read() -> Iterator[list[dict[str, Any]]]:
+            yield from rows(name)
+
+        read.__doc__ = f"Fortnox {name}, read whole and replaced per company every run."
+        return dlt.resource(
+            read,
+            name=name,
+            write_disposition=PER_COMPANY,
+            merge_key="company_id",
+            primary_key=("company_id", key),
+            columns=column_hints(key),
+        )
+
+    @dlt.resource(
+        write_disposition="merge",
+        primary_key=("company_id", "customer_number"),
+        columns=column_hints("customer_number", "organisation_number", "zip_code"),
+    )
+    def customers(
+        seen_at: dlt.sources.incremental[datetime] = dlt.sources.incremental(  # noqa: B008
+            "seen_at", primary_key=()
+        ),
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Customers changed since the last run (all on the first run)."""
+        modified = since(seen_at)
+        yield from rows(
+            "customers", {"lastmodified": modified} if modified else None, seen_at=run_started
+        )
+
+    @dlt.resource(
+        write_disposition="merge",
+        primary_key=("company_id", "document_number"),
+        columns=column_hints("customer_number", "ocr"),
+    )
+    def invoices(
+        seen_at: dlt.sources.incremental[datetime] = dlt.sources.incremental(  # noqa: B008
+            "seen_at", primary_key=()
+        ),
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Customer invoices: from `start_date` on the first run, then by `lastmodified`."""
+        modified = since(seen_at)
+        params: dict[str, Any] = {}
+        if modified:
+            params["lastmodified"] = modified
+        elif start_date:
+            params["fromdate"] = start_date
+        for page in rows("invoices", params, seen_at=run_started):
+            if start_date:
+                page = [row for row in page if (row.get("InvoiceDate") or "") >= start_date]
+            yield page
+
+    @dlt.resource(
+        write_disposition="merge",
+        primary_key=("company_id", "number"),
+        columns=column_hints("number"),
+    )
+    def invoice_payments(
+        seen_at: dlt.sources.incremental[datetime] = dlt.sources.incremental(  # noqa: B008
+            "seen_at", primary_key=()
+        ),
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Customer payments, by `lastmodified` after the first run."""
+        modified = since(seen_at)
+        yield from rows(
+            "invoice_payments",
+            {"lastmodified": modified} if modified else None,
+            seen_at=run_started,
+        )
+
+    @dlt.resource(
+        write_disposition="merge",
+        primary_key=("company_id", "given_number"),
+        columns=column_hints("supplier_number", "invoice_number", "ocr"),
+    )
+    def supplier_invoices() -> Iterator[list[dict[str, Any]]]:
+        """Supplier invoices. Fortnox offers no `lastmodified` here, so a run reads only what can
+        have changed: invoices added since the last run (by offset: the list is in creation
+        order), every open one (`filter=unpaid`, usually one page), the unbooked ones when the
+        last run saw any, and the detail of each invoice that was open or unbooked last run and
+        is in none of those lists any more (paid or cancelled since). Paid and cancelled
+        invoices do not change."""
+        state = dlt.current.resource_state()
+        known = 0 if full_refresh else int(state.get("known", 0))
+        tracked: set[str] = set() if full_refresh else set(state.get("tracked", ()))
+        had_unbooked = bool(state.get("had_unbooked")) and not full_refresh
+        seen: dict[str, dict[str, Any]] = {}  # by GivenNumber (a string in Fortnox)
+        for page in client.paginate(
+            *ENDPOINTS["supplier_invoices"], {"offset": known} if known else None
+        ):
+            seen.update((str(record["GivenNumber"]), record) for record in page)
+        new_count = len(seen)
+        if known:
+            filters = ["unpaid", "unbooked"] if had_unbooked else ["unpaid"]
+            for status in filters:
+                for page in client.paginate(*ENDPOINTS["supplier_invoices"], {"filter": status}):
+                    seen.update((str(record["GivenNumber"]), record) for record in page)
+            path, _ = ENDPOINTS["supplier_invoices"]
+            for given_number in sorted(tracked - set(seen), key=_document_order):
+                detail = client.get_json(f"{path}/{given_number}")["SupplierInvoice"]
+                seen[given_number] = {key: detail.get(key) for key in SUPPLIER_INVOICE_LIST_FIELDS}
+        state["known"] = known + new_count
+        state["tracked"] = sorted(
+            (number for number, record in seen.items() if _may_change(record)), key=_document_order
+        )
+        state["had_unbooked"] = any(not record.get("Booked") for record in seen.values())
+        if seen:
+            yield shape_page(seen.values(), company_id)
+
+    @dlt.resource(
+        write_disposition="merge",
+        primary_key=("company_id", "number"),
+        columns=column_hints("invoice_number"),
+    )
+    def supplier_invoice_payments() -> Iterator[list[dict[str, Any]]]:
+        """Supplier payments. No `lastmodified` and no filter exist here, and payments are not
+        edited, so a run reads only those added since the last run (by offset)."""
+        state = dlt.current.resource_state()
+        known = 0 if full_refresh else int(state.get("known", 0))
+        count = 0
+        for page in rows("supplier_invoice_payments", {"offset": known} if known else None):
+            count += len(page)
+            yield page
+        state["known"] = known + count
+
+    resources: list[DltResource] = [
+        company_information,
+        financial_years,
+        locked_period,
+        sie,
+        accounts,
+        voucher_series,
+        _reference("predefined_accounts", "name"),
+        _reference("cost_centers", "code"),
+        _reference("projects", "project_number"),
+        _reference("suppliers", "supplier_number"),
+        customers,
+        invoices,
+        invoice_payments,
+        supplier_invoices,
+        supplier_invoice_payments,
+    ]
+    if invoice_rows:
+        resources.append(invoices | _invoice_rows(client, company_id))
+    return resources
+
+
+def _invoice_rows(client: FortnoxClient, company_id: str) -> DltResource:
+    """Rows of each new or changed invoice: one detail request per document, hence opt-in."""
+
+    @dlt.transformer(
+        name="invoice_rows",
+        write_disposition=PER_COMPANY,
+        merge_key=("company_id", "document_number"),
+        columns=column_hints(),
+    )
+    def invoice_rows(invoices: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+        path, _ = ENDPOINTS["invoices"]
+        for invoice in invoices:
+            number = invoice["DocumentNumber"]
+            detail = client.get_json(f"{path}/{number}")["Invoice"]
+            yield [
+                {"company_id": company_id, "document_number": number, "row_no": index, **row}
+                for index, row in enumerate(shape_record(detail, company_id).get("InvoiceRows", []))
+            ]
+
+    return invoice_rows
+
+
+def _document_order(number: str) -> tuple[int, str]:
+    """Numeric order for Fortnox's document numbers, which the API sends as strings."""
+    return (int(number), "") if number.isdigit() else (0, number)
+
+
+def _may_change(supplier_invoice: dict[str, Any]) -> bool:
+    """Whether a supplier invoice can still change: unbooked, or booked and not settled."""
+    if supplier_invoice.get("Cancel"):
+        return False
+    if not supplier_invoice.get("Booked"):
+        return True
+    balance = supplier_invoice.get("Balance")
+    return balance not in (None, "", 0, "0", "0.00") and float(balance) != 0.0
+
+
+def _stamp_company_year(table: pa.Table, company_id: str, financial_year_id: int) -> pa.Table:
+    """Put the Fortnox company and financial-year id on an SIE table (the replace unit)."""
+    rows = table.num_rows
+    company = pa.array([company_id] * rows, pa.string())
+    year = pa.array([financial_year_id] * rows, pa.int64())
+    for name, column in (("company_id", company), ("financial_year_id", year)):
+        index = table.schema.get_field_index(name)
+        table = (
+            table.set_column(index, name, column)
+            if index >= 0
+            else table.append_column(name, column)
+        )
+    return table

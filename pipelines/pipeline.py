@@ -1,0 +1,346 @@
+"""Running the Fortnox source for one company into the warehouse, and recording what each run did.
+
+One dlt pipeline per company (`fortnox_<DatabaseNumber>`): its state (cursors, which years are
+final and loaded) belongs to that company alone, while every company's rows share one dataset.
+Each run, failed or not, leaves a row in `load_runs`: the audit trail of what was loaded when.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import dlt
+import pyarrow as pa
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from pipelines.warehouse import open_warehouse
+from sources.fortnox import fortnox_source
+from sources.fortnox.client import FortnoxClient
+from sources.fortnox.records import STOCKHOLM
+from sources.fortnox.settings import ENDPOINTS
+from sources.fortnox.sie_load import duckdb_catalog_qualified
+from sources.fortnox.sie_tables import TABLE_NAMES as SIE_TABLES
+
+DEFAULT_DATASET = "fortnox"
+
+LOAD_RUNS_COLUMNS: dict[str, Any] = {
+    "run_id": {"data_type": "text", "nullable": False},
+    "profile": {"data_type": "text"},
+    "company_id": {"data_type": "text", "nullable": False},
+    "started_at": {"data_type": "timestamp", "timezone": True},
+    "ended_at": {"data_type": "timestamp", "timezone": True},
+    "outcome": {"data_type": "text"},
+    "error": {"data_type": "text"},
+    "requests": {"data_type": "bigint"},
+    "rows": {"data_type": "bigint"},
+    "resources": {"data_type": "text"},
+    "sie_files": {"data_type": "text"},
+}
+"""The audit trail of runs: one row per run and company, failed runs included."""
+
+
+@dataclass
+class ResourceMetrics:
+    """What one resource cost and produced in one run."""
+
+    requests: int = 0
+    throttled: int = 0
+    retries: int = 0
+    rows: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class RunSummary:
+    """One run of one company, as recorded in `load_runs` and printed to the user."""
+
+    run_id: str
+    profile: str
+    company_id: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    outcome: str = "running"
+    error: str | None = None
+    resources: dict[str, ResourceMetrics] = field(default_factory=dict)
+    sie_files: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def requests(self) -> int:
+        """Requests sent to Fortnox by this run, all resources together."""
+        return sum(metrics.requests for metrics in self.resources.values())
+
+    @property
+    def rows(self) -> int:
+        """Rows loaded by this run."""
+        return sum(metrics.rows for metrics in self.resources.values())
+
+    def as_metrics_json(self) -> dict[str, Any]:
+        """The `--metrics-json` document."""
+        return {
+            "run_id": self.run_id,
+            "company_id": self.company_id,
+            "outcome": self.outcome,
+            "started_at": self.started_at.isoformat(),
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "requests": self.requests,
+            "rows": self.rows,
+            "resources": {name: asdict(metrics) for name, metrics in self.resources.items()},
+            "sie_files": self.sie_files,
+        }
+
+
+@dataclass
+class WarehouseTarget:
+    """Where a run loads: a DuckDB file by default, any dlt destination by config."""
+
+    duckdb_path: Path | None
+    dataset: str = DEFAULT_DATASET
+    destination: str | None = None  # a dlt destination name configured in .dlt/, e.g. "postgres"
+    pipelines_dir: Path | None = None
+
+    def dlt_destination(self) -> Any:
+        """The dlt destination object or name."""
+        if self.destination:
+            return self.destination
+        assert self.duckdb_path is not None
+        return dlt.destinations.duckdb(str(self.duckdb_path))
+
+
+def company_pipeline(company_id: str, target: WarehouseTarget) -> dlt.Pipeline:
+    """The dlt pipeline of one company: own state, shared dataset."""
+    pipeline = dlt.pipeline(
+        pipeline_name=f"fortnox_{company_id}",
+        destination=target.dlt_destination(),
+        dataset_name=target.dataset,
+        pipelines_dir=str(target.pipelines_dir) if target.pipelines_dir else None,
+    )
+    if target.duckdb_path is not None and not target.duckdb_path.exists():
+        # Local state of a warehouse file that is gone would make the run skip years and
+        # documents the new file does not have: start clean instead.
+        pipeline = pipeline.drop()
+    return pipeline
+
+
+class _RowCounter:
+    """Counts rows per resource as they are extracted (lists, dicts and Arrow tables)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, int] = defaultdict(int)
+        self.listeners: list[Callable[[str, int], None]] = []
+
+    def counting(self, resource_name: str) -> Callable[[Any], Any]:
+        def count(item: Any) -> Any:
+            added = item.num_rows if isinstance(item, pa.Table) else 1
+            self.rows[resource_name] += added
+            for listener in self.listeners:
+                listener(resource_name, self.rows[resource_name])
+            return item
+
+        return count
+
+
+def resource_of_endpoint(path: str) -> str:
+    """Which resource a request path belongs to, for per-resource request counts."""
+    path = path.strip("/")
+    if path.startswith("3/"):
+        path = path[2:]
+    for name, (endpoint, _) in sorted(ENDPOINTS.items(), key=lambda item: -len(item[1][0])):
+        if path == endpoint or path.startswith(endpoint + "/"):
+            return name
+    return path.split("/", 1)[0]
+
+
+def run_company(
+    client: FortnoxClient,
+    *,
+    company_id: str,
+    profile: str,
+    target: WarehouseTarget,
+    resources: Sequence[str] | None = None,
+    full_refresh: bool = False,
+    start_date: str | None = None,
+    invoice_rows: bool = False,
+    archive_dir: Path | None = None,
+    on_rows: Callable[[str, int], None] | None = None,
+) -> RunSummary:
+    """Load one company into the warehouse and record the run.
+
+    The warehouse is checked for a lock before anything is fetched, so a file held open by an
+    analyst fails fast. A failure during extraction loads nothing (dlt loads only after a
+    complete extract); the failed run is still recorded in `load_runs`.
+    """
+    if target.duckdb_path is not None:
+        open_warehouse(target.duckdb_path).close()
+    summary = RunSummary(
+        run_id=uuid.uuid4().hex,
+        profile=profile,
+        company_id=company_id,
+        started_at=datetime.now(STOCKHOLM),
+    )
+    pipeline = company_pipeline(company_id, target)
+    counter = _RowCounter()
+    if on_rows is not None:
+        counter.listeners.append(on_rows)
+    requests_before = _endpoint_counts(client)
+    with _qualified(target):
+        try:
+            _drop_superseded_sie_rows(pipeline)
+            source = fortnox_source(
+                client,
+                company_id,
+                start_date=start_date,
+                invoice_rows=invoice_rows,
+                full_refresh=full_refresh,
+                archive_dir=archive_dir,
+            )
+            if resources:
+                source = source.with_resources(*resources)
+            for name, resource in source.selected_resources.items():
+                resource.add_map(counter.counting(name))
+            load_info = pipeline.run(source)
+            load_info.raise_on_failed_jobs()
+            _drop_superseded_sie_rows(pipeline)
+            summary.outcome = "completed"
+            summary.sie_files = _loaded_sie_files(pipeline)
+        except BaseException as error:
+            summary.outcome = "failed"
+            summary.error = _describe(error)
+            raise
+        finally:
+            summary.ended_at = datetime.now(STOCKHOLM)
+            _fill_metrics(summary, client, requests_before, counter)
+            _record_run(pipeline, summary)
+    return summary
+
+
+def _qualified(target: WarehouseTarget) -> Any:
+    if target.duckdb_path is None:
+        return contextlib.nullcontext()
+    return duckdb_catalog_qualified(target.duckdb_path, target.dataset)
+
+
+def _drop_superseded_sie_rows(pipeline: dlt.Pipeline) -> None:
+    """Remove SIE rows of a company-year that a newer export of that year replaced.
+
+    A year is replaced as a unit by merge key, but dlt deletes only where the new load has
+    rows: a table that is empty in the new export (no findings this time) would keep the old
+    file's rows. `sie_files` always has the year's current file, so every other table keeps
+    only the rows of that file.
+    """
+    with pipeline.sql_client() as sql:
+        if not sql.has_dataset():
+            return
+        existing = {
+            row[0]
+            for row in sql.execute_sql(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                pipeline.dataset_name,
+            )
+        }
+        if "sie_files" not in existing:
+            return
+        files = sql.make_qualified_table_name("sie_files")
+        for table_name in SIE_TABLES:
+            if table_name == "sie_files" or table_name not in existing:
+                continue
+            table = sql.make_qualified_table_name(table_name)
+            sql.execute_sql(
+                f"DELETE FROM {table} WHERE financial_year_id IS NOT NULL"
+                f" AND EXISTS (SELECT 1 FROM {files} f WHERE f.company_id = {table}.company_id"
+                f" AND f.financial_year_id = {table}.financial_year_id)"
+                f" AND file_sha256 NOT IN (SELECT f.file_sha256 FROM {files} f"
+                f" WHERE f.company_id = {table}.company_id"
+                f" AND f.financial_year_id = {table}.financial_year_id)"
+            )
+
+
+def _loaded_sie_files(pipeline: dlt.Pipeline) -> list[dict[str, Any]]:
+    years = pipeline.state.get("sources", {}).get("fortnox", {}).get("resources", {})
+    loaded = years.get("sie", {}).get("years", {})
+    return [
+        {"financial_year_id": int(year_id), "sha256": entry["sha256"], "final": entry["final"]}
+        for year_id, entry in sorted(loaded.items(), key=lambda item: int(item[0]))
+    ]
+
+
+def _endpoint_counts(client: FortnoxClient) -> dict[str, dict[str, int | float]]:
+    return client.stats.as_dict()
+
+
+def _fill_metrics(
+    summary: RunSummary,
+    client: FortnoxClient,
+    before: dict[str, dict[str, int | float]],
+    counter: _RowCounter,
+) -> None:
+    """Per-resource requests, 429s, retries, bytes and seconds of this run (the client's
+    counters may span several runs, hence the difference), and rows extracted."""
+    for endpoint, now in client.stats.as_dict().items():
+        earlier = before.get(endpoint, {})
+        metrics = summary.resources.setdefault(resource_of_endpoint(endpoint), ResourceMetrics())
+        metrics.requests += int(now["requests"]) - int(earlier.get("requests", 0))
+        metrics.throttled += int(now["rate_limited"]) - int(earlier.get("rate_limited", 0))
+        metrics.retries += int(now["retries"]) - int(earlier.get("retries", 0))
+        metrics.bytes += int(now["bytes"]) - int(earlier.get("bytes", 0))
+        metrics.seconds += float(now["seconds"]) - float(earlier.get("seconds", 0.0))
+    for name, rows in counter.rows.items():
+        summary.resources.setdefault(name, ResourceMetrics()).rows = rows
+
+
+def _describe(error: BaseException) -> str:
+    """A one-line description of a failure, from the root cause (dlt wraps step failures)."""
+    root = unwrap(error)
+    return f"{type(root).__name__}: {root}"[:500]
+
+
+def unwrap(error: BaseException) -> BaseException:
+    """The exception that really failed a run, out of dlt's step-failure wrappers."""
+    seen: set[int] = set()
+    while id(error) not in seen:
+        seen.add(id(error))
+        inner = getattr(error, "exception", None) if isinstance(error, PipelineStepFailed) else None
+        inner = inner or error.__cause__ or getattr(error, "__context__", None)
+        if inner is None or isinstance(error, (KeyboardInterrupt, SystemExit)):
+            break
+        if type(error).__module__.startswith("dlt"):
+            error = inner
+            continue
+        break
+    return error
+
+
+def _record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
+    """Append the run to `load_runs`; best effort, never hides the run's own outcome."""
+    row = {
+        "run_id": summary.run_id,
+        "profile": summary.profile,
+        "company_id": summary.company_id,
+        "started_at": summary.started_at,
+        "ended_at": summary.ended_at,
+        "outcome": summary.outcome,
+        "error": summary.error,
+        "requests": summary.requests,
+        "rows": summary.rows,
+        "resources": json.dumps(
+            {name: asdict(metrics) for name, metrics in summary.resources.items()}
+        ),
+        "sie_files": json.dumps(summary.sie_files),
+    }
+    # Best effort: when the warehouse itself is what failed, the run's own error is what the
+    # user must see, not a second one from recording it.
+    with contextlib.suppress(Exception):
+        pipeline.run(
+            [row],
+            table_name="load_runs",
+            write_disposition="append",
+            columns=LOAD_RUNS_COLUMNS,
+        )
