@@ -37,6 +37,7 @@ from sources.fortnox.sie_tables import AMOUNT, QUANTITY, SCHEMAS
 from sources.fortnox.sie_tokens import _TOKEN, Record, tokenize_record
 
 DEFAULT_CHUNK_ROWS = 250_000
+_CPU_STOPWATCH = False
 
 ROW_LABELS = ("#TRANS", "#RTRANS", "#BTRANS")
 BALANCE_LABELS = ("#IB", "#UB", "#RES", "#OIB", "#OUB", "#PSALDO", "#PBUDGET")
@@ -53,7 +54,12 @@ PROJECT_DIMENSION = 6
 # unquoted run; a line with a backslash, odd quoting or extra fields is left to the tokenizer,
 # which makes the two paths agree by construction.
 _FIELD = r'("[^"\\]*"|[^ \t\r\n"{}\\]+)'
-_MEMBER = r'(?:"[^"\\]*"|[^ \t\r\n"{}\\]+)'
+
+
+# The `{...}` body as plain runs and quoted strings: unambiguous (no two ways to split a run
+# into members), which lets the regex engine capture in one pass; about 2.5x faster than
+# matching member by member. The body is tokenized once per distinct value afterwards.
+_OBJECT_LIST = r'[ \t]*\{([^{}"\\]*(?:"[^"\\]*"[^{}"\\]*)*)\}[ \t]*'
 
 
 def _optional_fields(count: int) -> str:
@@ -67,13 +73,12 @@ def _optional_fields(count: int) -> str:
 # Lines reach the patterns with trailing whitespace stripped; labels are matched
 # case-insensitively by character classes, which is much cheaper than (?i).
 _ROW_PATTERN = (
-    rf"^[ \t]*#([RBrb]?[Tt][Rr][Aa][Nn][Ss])[ \t]+{_FIELD}[ \t]*"
-    rf"\{{[ \t]*((?:{_MEMBER}[ \t]*)*)\}}[ \t]*{_FIELD}{_optional_fields(4)}$"
+    rf"^[ \t]*#([RBrb]?[Tt][Rr][Aa][Nn][Ss])[ \t]+{_FIELD}{_OBJECT_LIST}{_FIELD}"
+    rf"{_optional_fields(4)}$"
 )
 _VER_PATTERN = (
     rf"^[ \t]*#[Vv][Ee][Rr][ \t]+{_FIELD}[ \t]+{_FIELD}[ \t]+{_FIELD}{_optional_fields(3)}$"
 )
-_OBJECT_LIST = rf"[ \t]*\{{[ \t]*((?:{_MEMBER}[ \t]*)*)\}}[ \t]*"
 
 
 def _label(*names: str) -> str:
@@ -100,9 +105,12 @@ _PLAIN_BALANCE_PATTERN = (
 _BALANCE_FIELDS = ("record", "year_index", "period", "account", "objects_raw", "amount", "quantity")
 _PERIOD_RE = r"^\d{4}(0[1-9]|1[0-2])$"
 
+# Line kinds, as small integers (cheaper than strings over millions of lines).
+_BLANK, _OPEN, _CLOSE, _ROW, _VER, _RECORD, _GARBAGE = range(7)
+
 # A label ends at whitespace, a quote or a brace (as in the tokenizer); only the head is examined.
-_ROW_HEAD = r'^#[RB]?TRANS([ \t"{]|$)'
-_VER_HEAD = r'^#VER([ \t"{]|$)'
+_ROW_HEAD = r'^#[RBrb]?[Tt][Rr][Aa][Nn][Ss]([ \t"{]|$)'
+_VER_HEAD = r'^#[Vv][Ee][Rr]([ \t"{]|$)'
 _HEAD_CHARS = 9
 
 _ROW_COLUMNS = ("row_type", "account", "objects_raw", "amount", "transdat", "text", "quantity")
@@ -377,16 +385,16 @@ class _SieReader:
     # ---- structure ----------------------------------------------------------------------
     def _check_is_sie(self, lines: pl.DataFrame) -> None:
         """Reject what is not SIE at all: an empty file, an HTML page, stray text lines."""
-        first = lines.filter(pl.col("kind") != "blank").head(1)
+        first = lines.filter(pl.col("kind") != _BLANK).head(1)
         if first.is_empty():
             raise self.error(1, "the file is empty: no SIE records")
-        if first.item(0, "kind") == "garbage":
+        if first.item(0, "kind") == _GARBAGE:
             raise self.error(
                 first.item(0, "line_no"),
                 "not a SIE file: the first record does not start with '#' "
                 "(an HTML page or another format saved as .se?)",
             )
-        garbage = lines.filter(pl.col("kind") == "garbage").head(1)
+        garbage = lines.filter(pl.col("kind") == _GARBAGE).head(1)
         if not garbage.is_empty():
             raise self.error(
                 garbage.item(0, "line_no"), "not a SIE record: the line does not start with '#'"
@@ -402,34 +410,34 @@ class _SieReader:
         Returns:
             `line_no` -> `voucher_seq` (1-based #VER order) for every row line.
         """
-        structure = lines.filter(pl.col("kind").is_in(["ver", "open", "close", "row"])).select(
+        structure = lines.filter(pl.col("kind").is_in([_VER, _OPEN, _CLOSE, _ROW])).select(
             "line_no",
             "kind",
-            depth=(pl.col("kind") == "ver").cum_sum().cast(pl.Int64)
-            - (pl.col("kind") == "close").cum_sum().cast(pl.Int64),
-            voucher_seq=(pl.col("kind") == "ver").cum_sum().cast(pl.Int64),
+            depth=(pl.col("kind") == _VER).cum_sum().cast(pl.Int64)
+            - (pl.col("kind") == _CLOSE).cum_sum().cast(pl.Int64),
+            voucher_seq=(pl.col("kind") == _VER).cum_sum().cast(pl.Int64),
             previous=pl.col("kind").shift(1),
             following=pl.col("kind").shift(-1),
-            ver_line=pl.when(pl.col("kind") == "ver").then(pl.col("line_no")).forward_fill(),
+            ver_line=pl.when(pl.col("kind") == _VER).then(pl.col("line_no")).forward_fill(),
         )
         problems = structure.filter(
-            ((pl.col("kind") == "ver") & (pl.col("depth") > 1))
-            | ((pl.col("kind") == "close") & (pl.col("depth") < 0))
-            | ((pl.col("kind") == "row") & (pl.col("depth") != 1))
-            | ((pl.col("kind") == "open") & (pl.col("previous").fill_null("") != "ver"))
+            ((pl.col("kind") == _VER) & (pl.col("depth") > 1))
+            | ((pl.col("kind") == _CLOSE) & (pl.col("depth") < 0))
+            | ((pl.col("kind") == _ROW) & (pl.col("depth") != 1))
+            | ((pl.col("kind") == _OPEN) & (pl.col("previous").fill_null(-1) != _VER))
         ).head(1)
         if not problems.is_empty():
             line_no, kind = problems.item(0, "line_no"), problems.item(0, "kind")
-            if kind == "ver":
+            if kind == _VER:
                 opened = structure.filter(
-                    (pl.col("kind") == "ver") & (pl.col("line_no") < line_no)
+                    (pl.col("kind") == _VER) & (pl.col("line_no") < line_no)
                 ).get_column("line_no")[-1]
                 raise self.error(
                     line_no, f"#VER while the block of the #VER at line {opened} is still open"
                 )
-            if kind == "close":
+            if kind == _CLOSE:
                 raise self.error(line_no, "'}' without an open #VER block")
-            if kind == "row":
+            if kind == _ROW:
                 raise self.error(line_no, "a #TRANS/#RTRANS/#BTRANS row outside a #VER block")
             raise self.error(line_no, "'{' that does not follow a #VER")
         if not structure.is_empty() and structure.get_column("depth")[-1] != 0:
@@ -438,18 +446,18 @@ class _SieReader:
                 "the #VER block starting here never closes: the file is truncated",
             )
         missing_open = structure.filter(
-            (pl.col("kind") == "ver") & (pl.col("following").fill_null("") != "open")
+            (pl.col("kind") == _VER) & (pl.col("following").fill_null(-1) != _OPEN)
         ).height
         if missing_open:
             self.warnings.append(f"{missing_open} #VER records without '{{' (tolerated)")
-        return structure.filter(pl.col("kind") == "row").select("line_no", "voucher_seq")
+        return structure.filter(pl.col("kind") == _ROW).select("line_no", "voucher_seq")
 
     # ---- fast path ----------------------------------------------------------------------
     def _read_fast(self, lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Read the #TRANS-family and #VER lines the strict patterns claim, all at once."""
-        row_lines = lines.filter(pl.col("kind") == "row").select("line_no", "line")
-        ver_lines = lines.filter(pl.col("kind") == "ver").select("line_no", "line")
-        record_lines = lines.filter(pl.col("kind") == "record").select("line_no", "line")
+        row_lines = lines.filter(pl.col("kind") == _ROW).select("line_no", "line")
+        ver_lines = lines.filter(pl.col("kind") == _VER).select("line_no", "line")
+        record_lines = lines.filter(pl.col("kind") == _RECORD).select("line_no", "line")
         self.fast_balances = _empty_frame(("line_no", *_BALANCE_FIELDS))
         if not self.fast_path:
             self._unclaimed = pl.concat([row_lines, ver_lines, record_lines])
@@ -927,10 +935,10 @@ class _Stopwatch:
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
-        self._last = time.perf_counter()
+        self._last = time.process_time() if _CPU_STOPWATCH else time.perf_counter()
 
     def __call__(self, name: str) -> None:
-        now = time.perf_counter()
+        now = time.process_time() if _CPU_STOPWATCH else time.perf_counter()
         self.seconds[name] = now - self._last
         self._last = now
 
@@ -1007,28 +1015,26 @@ def _split_lines(text: str) -> pl.DataFrame:
         .with_row_index("line_no", offset=1)
     )
     line = pl.col("line").str.strip_chars_end(" \t\r")
-    bare = line.str.strip_chars_start(" \t")
-    head = bare.str.slice(0, _HEAD_CHARS).str.to_uppercase()
+    bare = pl.col("line").str.strip_chars_start(" \t")
+    head = bare.str.slice(0, _HEAD_CHARS)
     kind = (
         pl.when(bare == "")
-        .then(pl.lit("blank"))
+        .then(_BLANK)
         .when(bare == "{")
-        .then(pl.lit("open"))
+        .then(_OPEN)
         .when(bare == "}")
-        .then(pl.lit("close"))
+        .then(_CLOSE)
         .when(head.str.contains(_ROW_HEAD))
-        .then(pl.lit("row"))
+        .then(_ROW)
         .when(head.str.contains(_VER_HEAD))
-        .then(pl.lit("ver"))
+        .then(_VER)
         .when(bare.str.starts_with("#"))
-        .then(pl.lit("record"))
-        .otherwise(pl.lit("garbage"))
+        .then(_RECORD)
+        .otherwise(_GARBAGE)
+        .cast(pl.Int8)
     )
-    return (
-        lines.lazy()
-        .select(pl.col("line_no").cast(pl.Int64), line.alias("line"), kind.alias("kind"))
-        .collect(engine="streaming")
-    )
+    stripped = lines.select(pl.col("line_no").cast(pl.Int64), line.alias("line"))
+    return stripped.with_columns(kind.alias("kind"))
 
 
 _OBJECT_COLUMNS = ("objects_json", "cost_center", "project")
@@ -1064,7 +1070,7 @@ def _extract(lines: pl.DataFrame, pattern: str, names: tuple[str, ...]) -> pl.La
 
 def _unquote(column: str) -> pl.Expr:
     """Fast-path fields: drop surrounding quotes (there are no escapes on this path)."""
-    return pl.col(column).str.strip_prefix('"').str.strip_suffix('"')
+    return pl.col(column).str.strip_chars('"')
 
 
 def _empty_to_null(column: str) -> pl.Expr:
