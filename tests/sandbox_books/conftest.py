@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -110,3 +112,77 @@ def _ore(amount: str) -> int:
     whole, _, cents = amount.lstrip("-").partition(".")
     value = int(whole) * 100 + int(cents)
     return -value if amount.startswith("-") else value
+
+
+# -- a tiny SIE reader, independent of the project's sources/fortnox/sie.py ---------------
+
+
+def tokens(line: str) -> list[str]:
+    """Split one SIE record into fields; `{...}` becomes one field, quotes are removed."""
+    out: list[str] = []
+    index, length = 0, len(line)
+    while index < length:
+        char = line[index]
+        if char in " \t":
+            index += 1
+        elif char == '"':
+            end, buffer = index + 1, []
+            while line[end] != '"':
+                if line.startswith('\\"', end):
+                    buffer.append('"')
+                    end += 2
+                else:
+                    buffer.append(line[end])
+                    end += 1
+            out.append("".join(buffer))
+            index = end + 1
+        elif char == "{":
+            end = line.index("}", index)
+            out.append(line[index : end + 1])
+            index = end + 1
+        else:
+            end = index
+            while end < length and line[end] not in " \t":
+                end += 1
+            out.append(line[index:end])
+            index = end
+    return out
+
+
+def parse(content: bytes) -> dict:
+    """Collect what the invariants need: balances, and vouchers with their #TRANS rows."""
+    text = content.decode("cp437")
+    balances: dict[tuple[str, str, int], Decimal] = {}
+    vouchers: list[dict] = []
+    labels: Counter[str] = Counter()
+    previous_label = ""
+    previous_fields: list[str] = []
+    current: dict | None = None
+    for line in text.split("\r\n"):
+        if not line:
+            continue
+        if line in ("{", "}"):
+            if line == "}":
+                current = None
+            continue
+        fields = tokens(line)
+        label = fields[0]
+        labels[label] += 1
+        if label in ("#IB", "#UB", "#RES"):
+            balances[(label, fields[1], int(fields[2]))] = Decimal(fields[3])
+        elif label == "#VER":
+            current = {
+                "series": fields[1],
+                "number": int(fields[2]),
+                "trans": [],
+                "text": fields[4],
+            }
+            vouchers.append(current)
+        elif label == "#TRANS":
+            assert current is not None
+            current["trans"].append((int(fields[1]), fields[2], Decimal(fields[3])))
+        if previous_label == "#RTRANS":
+            assert label == "#TRANS", "an #RTRANS must be followed by its #TRANS twin"
+            assert fields[1:] == previous_fields[1:-1], "the twin repeats the row, minus sign"
+        previous_label, previous_fields = label, fields
+    return {"balances": balances, "vouchers": vouchers, "labels": labels, "text": text}

@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta
 from sources.fortnox_sandbox.books import advance_business_day
 from sources.fortnox_sandbox.business import STOCKHOLM
 from sources.fortnox_sandbox.model import Company
-from tests.sandbox_books.conftest import SEED, FakeClock, assert_books_consistent
+from sources.fortnox_sandbox.sie_writer import write_sie
+from tests.sandbox_books.conftest import SEED, FakeClock, assert_books_consistent, parse
 
 
 def test_one_day_adds_and_modifies_records(
@@ -69,3 +70,9 @@ def test_advancing_past_new_year_opens_the_next_financial_year(company_copy: Com
     assert all(v.transaction_date.year == 2027 for v in company_copy.vouchers[10])
     assert [v.number for v in company_copy.vouchers[10] if v.series == "C"][:1] == [1]
     assert_books_consistent(company_copy)
+    closing_2026 = [v for v in company_copy.vouchers[9] if v.description == "Årets resultat"]
+    assert len(closing_2026) == 1 and closing_2026[0].transaction_date == date(2026, 12, 31)
+    sie = parse(write_sie(company_copy, 10))
+    assert len(sie["vouchers"]) == len(company_copy.vouchers[10])
+    assert all(sum(a for _acc, _obj, a in v["trans"]) == 0 for v in sie["vouchers"])
+    assert sie["balances"][("#IB", "0", 1930)] == sie["balances"][("#UB", "-1", 1930)]
