@@ -805,7 +805,7 @@ class _SieReader:
             "line_no",
             "series",
             "voucher_number",
-            row_no=pl.int_range(1, pl.len() + 1).over("voucher_seq").cast(pl.Int32),
+            row_no=_position_in_run("voucher_seq"),
             row_type="row_type",
             account_number=typed.integer("account", "account number", required=True),
             cost_center="cost_center",
@@ -1038,6 +1038,14 @@ def _split_lines(text: str) -> pl.DataFrame:
 
 
 _OBJECT_COLUMNS = ("objects_json", "cost_center", "project")
+
+
+def _position_in_run(column: str) -> pl.Expr:
+    """1-based position within runs of equal values (rows are in file order, so a voucher's
+    rows form one run): a cumulative trick much cheaper than a window function."""
+    index = pl.int_range(pl.len(), dtype=pl.Int64)
+    starts = pl.col(column) != pl.col(column).shift(1).fill_null(-1)
+    return (index - pl.when(starts).then(index).forward_fill() + 1).cast(pl.Int32)
 
 
 def _object_columns(pairs: list[tuple[int, str]]) -> dict[str, str | None]:
