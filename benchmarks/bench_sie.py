@@ -1,6 +1,7 @@
 """Benchmark the SIE reader and `sie load` on a SIE 4 file of at least a million #TRANS rows.
 
     .venv/bin/python -m benchmarks.bench_sie [--vouchers 250000] [--synthetic] [--keep DIR]
+    .venv/bin/python -m benchmarks.bench_sie --file DIR/benchmark.se   # reuse a kept file
 
 The file comes from the sandbox (`generate_books` + `write_sie`, financial year 8, a complete
 year) unless `--synthetic` is given or the sandbox generator cannot be imported; then
@@ -45,10 +46,14 @@ def main() -> None:
     parser.add_argument("--synthetic", action="store_true")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="write the file and warehouse here")
+    parser.add_argument("--file", type=Path, help="benchmark this SIE file instead of building one")
     arguments = parser.parse_args()
 
     started = time.perf_counter()
-    data, origin = build_file(arguments.vouchers, synthetic=arguments.synthetic)
+    if arguments.file:
+        data, origin = arguments.file.read_bytes(), str(arguments.file)
+    else:
+        data, origin = build_file(arguments.vouchers, synthetic=arguments.synthetic)
     megabytes = len(data) / MILLION
     print(f"file: {origin}: {megabytes:.1f} MB, built in {time.perf_counter() - started:.1f} s")
 
