@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from pipelines import cli_auth, cli_models, cli_run, cli_sandbox, cli_sie
@@ -29,6 +31,10 @@ for module in (cli_run, cli_auth, cli_sie, cli_models, cli_sandbox):
 
 def main() -> None:
     """Console-script entry point."""
+    # dlt warns about things this project handles on purpose (the `fortnox` catalog and dataset
+    # of fortnox.duckdb, nullable hints of Arrow tables); a user sees errors, not that noise.
+    # An explicit RUNTIME__LOG_LEVEL (or .dlt/config.toml) still wins.
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
     app()
 
 

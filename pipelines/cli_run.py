@@ -1,9 +1,330 @@
-"""`fortnox-pipeline` commands: run (being built)."""
+"""`fortnox-pipeline run` (scheduled and ad-hoc loads) and `demo` (the sandbox tour).
+
+Both go through the same code: a logged-in client, `run_company`, then the SQL models. Errors
+end as one line on stderr and an exit code cron can act on (`pipelines/exit_codes.py`), never a
+traceback, unless `--debug` asks for one.
+"""
 
 from __future__ import annotations
 
+import json
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.exit_codes import ExitCode
+from pipelines.pipeline import (
+    DEFAULT_DATASET,
+    RunSummary,
+    WarehouseTarget,
+    run_company,
+    unwrap,
+)
+from pipelines.plan import RunPlan, make_plan
+from pipelines.progress import RunProgress, show_progress
+from pipelines.warehouse import WarehouseBusyError
+from sources.fortnox.client import FortnoxClient, client_from_config
+from sources.fortnox.errors import FortnoxError
+from sources.fortnox.sie import SieError
+
+DEFAULT_WAREHOUSE = Path("fortnox.duckdb")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+class RunFailed(Exception):
+    """A run failed in a way the user must see as one line plus an exit code."""
+
+    def __init__(self, message: str, exit_code: ExitCode) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def exit_code_of(error: BaseException) -> ExitCode:
+    """The exit status for anything a run can raise (dlt's wrappers unwrapped)."""
+    from pipelines.cli_auth import exit_code_for
+
+    root = unwrap(error)
+    if isinstance(root, FortnoxError):
+        return exit_code_for(root)
+    if isinstance(root, WarehouseBusyError):
+        return ExitCode.WAREHOUSE_BUSY
+    if isinstance(root, SieError):
+        return ExitCode.BAD_INPUT
+    return ExitCode.ERROR
+
+
+@contextmanager
+def errors_as_exit_codes(debug: bool) -> Iterator[None]:
+    """One line on stderr and the right exit code for a failed run (a traceback with --debug)."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        errors.print("interrupted: nothing of this run was loaded past its last completed step")
+        raise typer.Exit(130) from None
+    except Exception as error:
+        if debug:
+            raise
+        root = unwrap(error)
+        errors.print(f"[red]error:[/red] {root}", markup=True, highlight=False)
+        raise typer.Exit(int(exit_code_of(error))) from None
+
+
+def company_id_of(client: FortnoxClient) -> str:
+    """The company's DatabaseNumber: from the token when it says, else one cheap request."""
+    client.auth.access_token()
+    if client.auth.tenant_id is not None:
+        return str(client.auth.tenant_id)
+    info = client.get_json("companyinformation")["CompanyInformation"]
+    return str(info["DatabaseNumber"])
+
+
+def print_summary(summary: RunSummary, title: str) -> None:
+    """What a run fetched and loaded, per resource."""
+    table = Table(title=title, title_justify="left")
+    for column in ("resource", "requests", "rows", "429s", "retries", "seconds"):
+        table.add_column(column, justify="left" if column == "resource" else "right")
+    for name, metrics in sorted(summary.resources.items()):
+        table.add_row(
+            name,
+            str(metrics.requests),
+            f"{metrics.rows:,}",
+            str(metrics.throttled),
+            str(metrics.retries),
+            f"{metrics.seconds:.1f}",
+        )
+    table.add_row(
+        "[bold]total[/bold]",
+        f"[bold]{summary.requests}[/bold]",
+        f"[bold]{summary.rows:,}[/bold]",
+        str(sum(m.throttled for m in summary.resources.values())),
+        str(sum(m.retries for m in summary.resources.values())),
+        "",
+    )
+    console.print(table)
+    elapsed = (summary.ended_at - summary.started_at).total_seconds() if summary.ended_at else 0
+    console.print(
+        f"company {summary.company_id}: {summary.outcome} in {elapsed:.1f} s, "
+        f"{summary.requests} requests, {summary.rows:,} rows (run {summary.run_id})"
+    )
+
+
+def print_plan(plan: RunPlan) -> None:
+    """What a run would fetch, without fetching it."""
+    console.print(f"Plan for company {plan.company_id} (pipeline {plan.pipeline_name})")
+    console.print(
+        f"  locked through: {plan.locked_through or 'nothing locked'}; "
+        f"state: {'first run' if plan.first_run else 'incremental'}"
+    )
+    years = Table(title="SIE 4 exports per financial year", title_justify="left")
+    for column in ("year id", "from", "to", "final", "fetch", "why"):
+        years.add_column(column)
+    for year in plan.years:
+        years.add_row(
+            str(year.financial_year.id),
+            year.financial_year.from_date.isoformat(),
+            year.financial_year.to_date.isoformat(),
+            "yes" if year.final else "no",
+            "yes" if year.fetch else "[green]skip[/green]",
+            year.reason,
+        )
+    console.print(years)
+    resources = Table(title="Resources", title_justify="left")
+    for column in ("resource", "reads", "estimated requests"):
+        resources.add_column(column)
+    for line in plan.resources:
+        resources.add_row(line.name, line.reads, str(line.estimated_requests))
+    console.print(resources)
+    console.print(
+        f"  about {plan.estimated_requests} requests; this plan itself used "
+        f"{plan.requests_used} requests and wrote nothing."
+    )
+
+
+def run(
+    profile: Annotated[
+        str | None, typer.Option(help="Token profile (company); else FORTNOX_PROFILE.")
+    ] = None,
+    resources: Annotated[
+        str | None,
+        typer.Option(help="Only these resources, comma separated (e.g. sie,invoices)."),
+    ] = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Ignore state: fetch every year and document.")
+    ] = False,
+    duckdb: Annotated[
+        Path, typer.Option(help="DuckDB warehouse file (when no --destination).")
+    ] = DEFAULT_WAREHOUSE,
+    dataset: Annotated[str, typer.Option(help="Dataset (schema) of the raw tables.")] = (
+        DEFAULT_DATASET
+    ),
+    destination: Annotated[
+        str | None,
+        typer.Option(help="A dlt destination configured in .dlt/ instead of DuckDB."),
+    ] = None,
+    start_date: Annotated[
+        str | None, typer.Option(help="First load: invoices from this date (YYYY-MM-DD).")
+    ] = None,
+    invoice_rows: Annotated[
+        bool, typer.Option("--invoice-rows", help="Also fetch each changed invoice's rows.")
+    ] = False,
+    archive_dir: Annotated[
+        Path | None, typer.Option(help="Keep raw SIE exports here, content-addressed.")
+    ] = None,
+    metrics_json: Annotated[
+        Path | None, typer.Option(help="Write per-resource metrics of the run here.")
+    ] = None,
+    plan: Annotated[
+        bool, typer.Option("--plan", help="Show what a run would fetch; write nothing.")
+    ] = False,
+    models: Annotated[
+        bool, typer.Option("--models/--no-models", help="Build the SQL models after loading.")
+    ] = True,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Load a Fortnox company into the warehouse (incrementally after the first run)."""
+    with errors_as_exit_codes(debug):
+        if start_date:
+            date.fromisoformat(start_date)
+        target = WarehouseTarget(
+            duckdb_path=None if destination else duckdb,
+            dataset=dataset,
+            destination=destination,
+        )
+        with client_from_config(profile) as client:
+            company_id = company_id_of(client)
+            if plan:
+                print_plan(make_plan(client, company_id, target, full_refresh=full_refresh))
+                return
+            summary = _run_with_progress(
+                client,
+                company_id=company_id,
+                profile=client.auth.profile,
+                target=target,
+                resources=[name.strip() for name in resources.split(",")] if resources else None,
+                full_refresh=full_refresh,
+                start_date=start_date,
+                invoice_rows=invoice_rows,
+                archive_dir=archive_dir,
+                metrics_json=metrics_json,
+            )
+        print_summary(summary, f"Loaded company {company_id}")
+        if models and destination is None:
+            _build_models(duckdb, dataset)
+
+
+def _run_with_progress(
+    client: FortnoxClient, *, metrics_json: Path | None, **options: Any
+) -> RunSummary:
+    progress = RunProgress(client, f"company {options['company_id']}")
+    summary: RunSummary | None = None
+    try:
+        with show_progress(progress):
+            summary = run_company(client, on_rows=progress.on_rows, **options)
+    finally:
+        if metrics_json is not None and summary is not None:
+            metrics_json.write_text(json.dumps(summary.as_metrics_json(), indent=2) + "\n")
+    return summary
+
+
+def _build_models(duckdb_path: Path, dataset: str) -> None:
+    from pipelines.cli_models import build_and_report
+
+    exit_code = build_and_report(duckdb_path, dataset=dataset)
+    if exit_code != ExitCode.OK:
+        raise typer.Exit(int(exit_code))
+
+
+def demo(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Where the demo warehouse and tokens go.")
+    ] = Path("demo"),
+    scale: Annotated[str, typer.Option(help="Size of the books: small, medium or large.")] = (
+        "small"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the generated books.")] = 1,
+    debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+) -> None:
+    """Load a generated Fortnox company from the in-process sandbox, twice, and build the models.
+
+    The same source, client and OAuth login as a real run, against a local double of Fortnox
+    with its rate limit on: a first load, one day of business, an incremental load.
+    """
+    from pipelines.sandbox_session import SandboxSession
+    from sources.fortnox_sandbox.state import SandboxConfig
+
+    if scale not in {"small", "medium", "large"}:
+        raise typer.BadParameter("scale must be small, medium or large", param_hint="--scale")
+    with errors_as_exit_codes(debug):
+        warehouse = directory / "fortnox.duckdb"
+        _reset_demo(directory)
+        console.print(f"Generating {scale} books (seed {seed}) and starting the sandbox ...")
+        session = SandboxSession(SandboxConfig(seed=seed, scale=scale, rate_limit=(25, 5.0)))
+        tenant = session.tenants[0]
+        company = session.state.company(tenant)
+        console.print(
+            f"Company: {company.name} ({company.organisation_number}), DatabaseNumber {tenant}; "
+            f"logging in by OAuth authorization code ..."
+        )
+        target = WarehouseTarget(duckdb_path=warehouse, pipelines_dir=directory / ".pipelines")
+        with session.client(
+            tenant=tenant, token_dir=directory / "tokens", profile="demo"
+        ) as client:
+            common: dict[str, Any] = {
+                "company_id": str(tenant),
+                "profile": "demo",
+                "target": target,
+                "archive_dir": directory / "archive",
+                "metrics_json": None,
+            }
+            first = _run_with_progress(client, **common)
+            print_summary(first, "First load (everything)")
+            advanced = session.advance(1)[str(tenant)][-1]
+            console.print(
+                f"One day of business in the sandbox ({advanced['business_date']}): "
+                f"{advanced['new_invoices']} new invoices, "
+                f"{advanced['modified_invoices']} changed, "
+                f"{advanced['new_vouchers']} new vouchers."
+            )
+            second = _run_with_progress(client, **common)
+            print_summary(second, "Incremental load (only what changed)")
+        _build_models(warehouse, DEFAULT_DATASET)
+        _print_query_hints(warehouse)
+
+
+def _reset_demo(directory: Path) -> None:
+    """A demo starts clean: its warehouse, pipeline state and tokens belong to one sandbox."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("fortnox.duckdb", "fortnox.duckdb.wal"):
+        (directory / name).unlink(missing_ok=True)
+    for name in (".pipelines", "tokens"):
+        shutil.rmtree(directory / name, ignore_errors=True)
+
+
+def _print_query_hints(warehouse: Path) -> None:
+    console.print(f"\nThe warehouse is {warehouse}. Query it, for example:")
+    console.print(
+        f'  duckdb -readonly {warehouse} "select * from analytics.fct_trial_balance limit 20"'
+    )
+    console.print(
+        f"  python -c \"import duckdb; print(duckdb.connect('{warehouse}', read_only=True)"
+        ".sql('select * from analytics.fct_ar_reconciliation order by as_of_date'))\""
+    )
+    console.print(f"  fortnox-pipeline reconcile --duckdb {warehouse}")
+    console.print(f"  fortnox-pipeline report income-statement --duckdb {warehouse}")
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the main app."""
+    """Attach `run` and `demo` to the main app."""
+    app.command("run")(run)
+    app.command("demo")(demo)

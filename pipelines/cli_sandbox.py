@@ -1,4 +1,4 @@
-"""`fortnox-pipeline sandbox serve`: the Fortnox API double on loopback (and a stand-in `demo`)."""
+"""`fortnox-pipeline sandbox serve`: the Fortnox API double on loopback."""
 
 from __future__ import annotations
 
@@ -153,21 +153,9 @@ def serve(
     )
 
 
-def demo() -> None:
-    """Serve the sandbox with the demo's defaults (until the real pipeline demo replaces this)."""
-    typer.echo(
-        "demo: serving the Fortnox sandbox (client id sandbox-client, secret sandbox-secret); "
-        "Ctrl-C stops it.",
-        err=True,
-    )
-    serve_sandbox("127.0.0.1", 8765, "small", 1, 1, None, "25/5", 3600, 0, 0.0)
-
-
 def register(app: typer.Typer) -> None:
     """Attach this module's commands to the main app."""
     app.add_typer(sandbox_app, name="sandbox")
-    # Remove this line (and `demo`) once the pipeline's own demo command exists.
-    app.command("demo")(demo)
 
 
 if __name__ == "__main__":  # pragma: no cover
