@@ -40,11 +40,13 @@ DEFAULT_MODELS_SCHEMA = "analytics"
 # How many offending rows of a failed check are kept for the report.
 CHECK_SAMPLE_ROWS = 5
 _OPTIONAL_DIRECTIVE = "-- optional:"
+_MATERIALIZED_DIRECTIVE = "-- materialized:"
 # The DuckDB variable that models read as "today" (`getvariable('as_of_date')`).
 AS_OF_VARIABLE = "as_of_date"
 
 ModelStatus = Literal["built", "skipped", "failed"]
 CheckStatus = Literal["passed", "failed", "skipped", "error"]
+Materialization = Literal["table", "view"]
 
 
 class ModelCycleError(ValueError):
@@ -69,6 +71,8 @@ class SqlUnit:
         raw_inputs: Raw (loaded) tables this SQL reads.
         optional_raw_inputs: Raw tables that read as empty when they do not exist.
         referenced_columns: Every column name in the SQL, used to shape empty stand-ins.
+        materialized: `table` (the default) or `view` (`-- materialized: view`), for models that
+            only rename a big table or add a cheap column: no copy of a million rows.
     """
 
     name: str
@@ -80,6 +84,7 @@ class SqlUnit:
     raw_inputs: frozenset[str]
     optional_raw_inputs: frozenset[str]
     referenced_columns: frozenset[str]
+    materialized: Materialization = "table"
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,7 @@ def parse_sql_unit(path: Path, layer: str, model_names: Iterable[str]) -> SqlUni
     statements = [statement for statement in sqlglot.parse(sql, read="duckdb") if statement]
     if len(statements) != 1:
         raise ValueError(f"{path}: expected one SELECT statement, found {len(statements)}")
+
     tree = statements[0]
     cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     known_models = set(model_names)
@@ -178,11 +184,19 @@ def parse_sql_unit(path: Path, layer: str, model_names: Iterable[str]) -> SqlUni
         if isinstance(table.this, exp.Identifier) and table.name not in cte_names
     }
     optional: set[str] = set()
+    materialized: Materialization = "table"
     for line in header:
+        if line.lower().startswith(_MATERIALIZED_DIRECTIVE):
+            kind = line[len(_MATERIALIZED_DIRECTIVE) :].strip().lower()
+            if kind not in ("table", "view"):
+                raise ValueError(f"{path}: materialized must be table or view, not {kind!r}")
+            materialized = "view" if kind == "view" else "table"
         if line.lower().startswith(_OPTIONAL_DIRECTIVE):
             optional.update(
                 name.strip() for name in line[len(_OPTIONAL_DIRECTIVE) :].split(",") if name.strip()
             )
+    if optional and materialized == "view":
+        raise ValueError(f"{path}: a view cannot read optional raw tables (their stand-ins go)")
     columns = frozenset(column.name for column in tree.find_all(exp.Column) if column.name)
     raw_inputs = frozenset(table_names - known_models)
     return SqlUnit(
@@ -195,6 +209,7 @@ def parse_sql_unit(path: Path, layer: str, model_names: Iterable[str]) -> SqlUni
         raw_inputs=raw_inputs,
         optional_raw_inputs=frozenset(optional & raw_inputs),
         referenced_columns=columns,
+        materialized=materialized,
     )
 
 
@@ -320,24 +335,56 @@ class _Session:
         self.connection.execute(f"drop schema if exists {self.stand_ins} cascade")
 
 
+def _qualified_sql(session: _Session, model: SqlUnit) -> str:
+    """The model's SELECT with every table named by catalog and schema.
+
+    A view keeps its SQL text and is bound when queried, by analysts with no search path set:
+    its tables must be fully named.
+    """
+    tree = sqlglot.parse_one(model.sql, read="duckdb")
+    cte_names = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier) or table.name in cte_names or table.db:
+            continue
+        schema = session.models_schema if table.name in model.model_inputs else session.dataset
+        table.set("db", exp.to_identifier(schema, quoted=True))
+        table.set("catalog", exp.to_identifier(session.database, quoted=True))
+    return tree.sql(dialect="duckdb")
+
+
+def _drop_relation(connection: duckdb.DuckDBPyConnection, schema: str, name: str) -> None:
+    """Drop a model's table or view, whichever it is now (a model may change materialization)."""
+    found = connection.execute(
+        "select 'table' from duckdb_tables() where database_name = current_database()"
+        " and schema_name = ? and table_name = ?"
+        " union all select 'view' from duckdb_views() where database_name = current_database()"
+        " and schema_name = ? and view_name = ?",
+        [schema, name, schema, name],
+    ).fetchall()
+    for (kind,) in found:
+        database = _quote(_current_database(connection))
+        connection.execute(f"drop {kind} if exists {database}.{_quote(schema)}.{_quote(name)}")
+
+
 def _build_one(session: _Session, model: SqlUnit) -> ModelResult:
     target = f"{session.models}.{_quote(model.name)}"
     started = time.perf_counter()
     session.stand_in_for_optional(model)
     try:
-        # DuckDB answers CREATE TABLE AS with the number of rows it wrote.
-        row_count = session.connection.execute(
-            f"create or replace table {target} as\n{model.sql}"
-        ).fetchone()
+        _drop_relation(session.connection, session.models_schema, model.name)
+        if model.materialized == "view":
+            session.connection.execute(f"create view {target} as\n{_qualified_sql(session, model)}")
+            rows = None
+        else:
+            # DuckDB answers CREATE TABLE AS with the number of rows it wrote.
+            written = session.connection.execute(
+                f"create table {target} as\n{model.sql}"
+            ).fetchone()
+            rows = int(written[0]) if written else 0
     except duckdb.Error as error:
-        session.connection.execute(f"drop table if exists {target}")
+        _drop_relation(session.connection, session.models_schema, model.name)
         return ModelResult(model.name, "failed", time.perf_counter() - started, reason=str(error))
-    return ModelResult(
-        model.name,
-        "built",
-        time.perf_counter() - started,
-        rows=int(row_count[0]) if row_count else 0,
-    )
+    return ModelResult(model.name, "built", time.perf_counter() - started, rows=rows)
 
 
 def _run_check(session: _Session, check: SqlUnit) -> CheckResult:
@@ -398,7 +445,7 @@ def build_models(
             reason = _unavailable_reason(session, model, unavailable)
             if reason:
                 unavailable[model.name] = reason
-                connection.execute(f"drop table if exists {session.models}.{_quote(model.name)}")
+                _drop_relation(connection, models_schema, model.name)
                 report.models.append(ModelResult(model.name, "skipped", reason=reason))
                 continue
             result = _build_one(session, model)

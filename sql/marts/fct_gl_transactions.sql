@@ -1,4 +1,6 @@
 -- one row per booked voucher row (#TRANS rows of the chosen SIE file per company and financial year)
+-- materialized: view
+-- A view: int_gl_booked_rows plus the final flag, not worth a second copy of every row.
 with booked_rows as (
     select * from int_gl_booked_rows
 ),

@@ -1,4 +1,6 @@
 -- one row per SIE file and voucher row (#TRANS, #RTRANS or #BTRANS)
+-- materialized: view
+-- A view: a rename and cast of the biggest raw table is cheaper read in place than copied.
 with source as (
     select * from sie_voucher_rows
 ),

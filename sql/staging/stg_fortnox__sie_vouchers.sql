@@ -1,4 +1,6 @@
 -- one row per SIE file and voucher (#VER)
+-- materialized: view
+-- A view: a rename and cast of a big raw table is cheaper read in place than copied.
 with source as (
     select * from sie_vouchers
 ),

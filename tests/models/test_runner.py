@@ -154,3 +154,24 @@ def test_query_model_answers_for_another_date_without_writing(tmp_path: Path) ->
             "select max(reconciliation_date) from analytics.fct_ar_reconciliation"
         ).fetchone()
     assert stored == (date(2024, 4, 15),)
+
+
+def test_views_resolve_for_an_analyst_without_a_search_path(tmp_path: Path) -> None:
+    path = tmp_path / "fortnox.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        add_acme_2024(connection)
+        report = build_models(connection, as_of=date(2024, 4, 15))
+        assert report.model("fct_gl_transactions").rows is None  # a view: nothing copied
+    with duckdb.connect(str(path), read_only=True) as analyst:
+        assert analyst.sql("select count(*) from analytics.fct_gl_transactions").fetchone() == (13,)
+
+
+def test_a_model_may_change_from_table_to_view(tmp_path: Path) -> None:
+    _write(tmp_path, "staging", "stg_n", "-- one row per n\nselect 1 as n")
+    connection = duckdb.connect()
+    assert build_models(connection, sql_dir=tmp_path).model("stg_n").rows == 1
+    _write(tmp_path, "staging", "stg_n", "-- one row per n\n-- materialized: view\nselect 2 as n")
+    assert build_models(connection, sql_dir=tmp_path).model("stg_n").status == "built"
+    assert connection.sql("select n from analytics.stg_n").fetchone() == (2,)
+    _write(tmp_path, "staging", "stg_n", "-- one row per n\nselect 3 as n")
+    assert build_models(connection, sql_dir=tmp_path).model("stg_n").rows == 1
