@@ -12,7 +12,6 @@ not claim, and every other record, goes through the reference tokenizer in `sie_
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -777,15 +776,14 @@ class _SieReader:
         self, fast: pl.DataFrame, voucher_seq: pl.DataFrame, vouchers: pl.DataFrame
     ) -> pl.DataFrame:
         columns = ("line_no", "row_type", "account", *_OBJECT_COLUMNS, *_ROW_FIELDS[3:])
-        slow = pl.DataFrame(self.slow_rows, schema=dict.fromkeys(columns, pl.String)).with_columns(
-            pl.col("line_no").cast(pl.Int64)
-        )
+        schema = {**dict.fromkeys(columns, pl.String), "line_no": pl.Int64, "objects": _OBJECTS}
+        slow = pl.DataFrame(self.slow_rows, schema=schema)
         lookup = pl.DataFrame(
             [
                 {"objects_raw": body, **_object_columns(pairs)}
                 for body, pairs in self._object_bodies(fast, "objects_raw").items()
             ],
-            schema=dict.fromkeys(("objects_raw", *_OBJECT_COLUMNS), pl.String),
+            schema={"objects_raw": pl.String, **{c: schema[c] for c in _OBJECT_COLUMNS}},
         )
         fast = fast.join(lookup, on="objects_raw", how="left")
         combined = (
@@ -810,7 +808,7 @@ class _SieReader:
             account_number=typed.integer("account", "account number", required=True),
             cost_center="cost_center",
             project="project",
-            objects="objects_json",
+            objects="objects",
             amount=typed.decimal("amount", "amount", AMOUNT, required=True),
             transaction_date=typed.date("transdat", "transaction date", required=False).fill_null(
                 pl.col("voucher_date")
@@ -1037,7 +1035,8 @@ def _split_lines(text: str) -> pl.DataFrame:
     return stripped.with_columns(kind.alias("kind"))
 
 
-_OBJECT_COLUMNS = ("objects_json", "cost_center", "project")
+_OBJECT_COLUMNS = ("objects", "cost_center", "project")
+_OBJECTS = pl.List(pl.Struct({"dimension": pl.Int32, "object_id": pl.String}))
 
 
 def _position_in_run(column: str) -> pl.Expr:
@@ -1048,18 +1047,12 @@ def _position_in_run(column: str) -> pl.Expr:
     return (index - pl.when(starts).then(index).forward_fill() + 1).cast(pl.Int32)
 
 
-def _object_columns(pairs: list[tuple[int, str]]) -> dict[str, str | None]:
-    """A row's object list as JSON, plus its cost centre (dimension 1) and project (dimension 6).
-
-    When a dimension appears twice, the first object wins.
-    """
+def _object_columns(pairs: list[tuple[int, str]]) -> dict[str, Any]:
+    """A row's object list (dimension/object structs, null when empty), plus its cost centre
+    (dimension 1) and project (dimension 6); when a dimension appears twice the first wins."""
     by_dimension = dict(reversed(pairs))
     return {
-        "objects_json": json.dumps(
-            [{"dimension": d, "object_id": o} for d, o in pairs], ensure_ascii=False
-        )
-        if pairs
-        else None,
+        "objects": [{"dimension": d, "object_id": o} for d, o in pairs] or None,
         "cost_center": by_dimension.get(COST_CENTER_DIMENSION),
         "project": by_dimension.get(PROJECT_DIMENSION),
     }

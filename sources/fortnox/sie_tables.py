@@ -102,7 +102,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("account_number", pa.int64()),
             ("cost_center", pa.string()),
             ("project", pa.string()),
-            ("objects", pa.string()),
+            ("objects", pa.list_(OBJECT_PAIR)),
             ("amount", AMOUNT),
             ("transaction_date", pa.date32()),
             ("text", pa.string()),

@@ -72,6 +72,7 @@ def test_warehouse_types_follow_the_contract(loaded_warehouse: tuple[Path, LoadS
     assert types["sie_vouchers.voucher_date"] == "DATE"
     assert types["sie_files.year_start"] == "DATE"
     assert types["sie_voucher_rows.line_no"] == "BIGINT"
+    assert types["sie_voucher_rows.objects"] == "JSON"  # Arrow list<struct>, JSON through dlt
     for table in ("sie_files", "sie_accounts", "sie_balances", "sie_vouchers", "sie_findings"):
         assert types[f"{table}.file_sha256"] == "VARCHAR"
         assert types[f"{table}.company_id"] == "VARCHAR"
@@ -89,6 +90,21 @@ def test_sums_in_the_warehouse_are_exact(loaded_warehouse: tuple[Path, LoadSumma
         """,
     )
     assert unbalanced == 1  # SoftOne voucher 1:1
+
+
+def test_object_lists_are_queryable_json(loaded_warehouse: tuple[Path, LoadSummary]) -> None:
+    duckdb_path, _ = loaded_warehouse
+    rows = _query(
+        duckdb_path,
+        """
+        select cost_center, objects->0->>'object_id', cast(objects->1->>'dimension' as int)
+        from fortnox.fortnox.sie_voucher_rows r
+        join fortnox.fortnox.sie_files f using (file_sha256)
+        where f.file_name = 'mamut_14_typ4_tabs_quoted_format.SE' and r.row_no = 1
+        order by r.line_no limit 1
+        """,
+    )
+    assert rows == [("2", "2", 10)]
 
 
 def test_archive_holds_each_file_once(loaded_warehouse: tuple[Path, LoadSummary]) -> None:

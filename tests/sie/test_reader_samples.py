@@ -216,9 +216,10 @@ def test_object_lists_fill_cost_center_project_and_objects(
     first = rows.slice(0, 1).to_pylist()[0]
     assert first["cost_center"] == "2"
     assert first["project"] is None
-    assert first["objects"] == (
-        '[{"dimension": 1, "object_id": "2"}, {"dimension": 10, "object_id": "12"}]'
-    )
+    assert first["objects"] == [
+        {"dimension": 1, "object_id": "2"},
+        {"dimension": 10, "object_id": "12"},
+    ]
     assert first["row_no"] == 1
     assert first["transaction_date"].isoformat() == "2010-01-07"
 
