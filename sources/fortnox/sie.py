@@ -776,7 +776,11 @@ class _SieReader:
         self, fast: pl.DataFrame, voucher_seq: pl.DataFrame, vouchers: pl.DataFrame
     ) -> pl.DataFrame:
         columns = ("line_no", "row_type", "account", *_OBJECT_COLUMNS, *_ROW_FIELDS[3:])
-        schema = {**dict.fromkeys(columns, pl.String), "line_no": pl.Int64, "objects": _OBJECTS}
+        schema: dict[str, pl.DataType] = {
+            **dict.fromkeys(columns, pl.String()),
+            "line_no": pl.Int64(),
+            "objects": _OBJECTS,
+        }
         slow = pl.DataFrame(self.slow_rows, schema=schema)
         lookup = pl.DataFrame(
             [
@@ -1080,8 +1084,8 @@ def _empty_to_null(column: str) -> pl.Expr:
 
 
 def _empty_frame(columns: Iterable[str]) -> pl.DataFrame:
-    schema = {name: pl.String for name in columns}
-    schema["line_no"] = pl.Int64
+    schema: dict[str, pl.DataType] = {name: pl.String() for name in columns}
+    schema["line_no"] = pl.Int64()
     return pl.DataFrame(schema=schema)
 
 

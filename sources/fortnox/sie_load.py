@@ -153,7 +153,8 @@ def load_sie_files(
             dataset_name=dataset,
         )
         info = pipeline.run(sie_resources(sie_files))
-        table_rows = dict(pipeline.last_trace.last_normalize_info.row_counts)
+        normalize_info = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+        table_rows = dict(normalize_info.row_counts) if normalize_info else {}
     load_seconds = time.perf_counter() - started
 
     summaries = [
@@ -196,9 +197,7 @@ def duckdb_catalog_qualified(duckdb_path: Path, dataset: str) -> Iterator[None]:
     catalog = duckdb_path.stem
     original = DuckDbSqlClient.catalog_name
 
-    def catalog_name(
-        self: DuckDbSqlClient, quote: bool = True, casefold: bool = True
-    ) -> str | None:
+    def catalog_name(self: Any, quote: bool = True, casefold: bool = True) -> str | None:
         return self.capabilities.escape_identifier(catalog) if quote else catalog
 
     DuckDbSqlClient.catalog_name = catalog_name  # type: ignore[method-assign]
