@@ -61,6 +61,12 @@ class CommandError(Exception):
         self.exit_code = exit_code
 
 
+def _console() -> Console:
+    """A console that does not squeeze amounts into 80 columns when output is not a terminal."""
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
 def _fail(error: CommandError) -> typer.Exit:
     typer.echo(f"Error: {error}", err=True)
     return typer.Exit(int(error.exit_code))
@@ -103,7 +109,7 @@ def echo_build_report(report: BuildReport, console: Console | None = None) -> Ex
     Returns:
         `ERROR` when a model failed, `DATA_CHECK_FAILED` when a check failed, else `OK`.
     """
-    console = console or Console()
+    console = console or _console()
     built = [result for result in report.models if result.status == "built"]
     skipped = [result for result in report.models if result.status == "skipped"]
     console.print(
@@ -260,7 +266,7 @@ def reconcile(
     ] = False,
 ) -> None:
     """AR and AP subledgers against the general ledger at every month end and the as-of date."""
-    console = Console()
+    console = _console()
     try:
         as_of_date = _parse_date(as_of, "--as-of")
         connection = _open(duckdb, read_only=True)
@@ -463,7 +469,7 @@ def income_statement(
         _text(sum(rows["period_amount"].to_list(), Decimal(0))),
         _text(sum(rows["year_to_date_amount"].to_list(), Decimal(0))),
     )
-    Console().print(table)
+    _console().print(table)
     _write_outputs(rows, csv, parquet)
 
 
@@ -518,7 +524,7 @@ def balance_sheet(
             _text(sum(section_rows["year_opening_balance"].to_list(), Decimal(0))),
             _text(sum(section_rows["closing_balance"].to_list(), Decimal(0))),
         )
-    Console().print(table)
+    _console().print(table)
     _write_outputs(rows, csv, parquet)
 
 
