@@ -120,7 +120,10 @@ def shape_record(
         elif key in DATE_FIELDS:
             row[key] = value or None
         elif isinstance(value, list):
-            row[key] = [shape_nested(item) if isinstance(item, Mapping) else item for item in value]
+            row[key] = [
+                shape_nested(item, company_id) if isinstance(item, Mapping) else item
+                for item in value
+            ]
         else:
             row[key] = value
     if seen_at is not None:
@@ -128,9 +131,13 @@ def shape_record(
     return row
 
 
-def shape_nested(record: Mapping[str, Any]) -> dict[str, Any]:
-    """Nested rows (invoice rows, voucher references): same money and date rules, no company."""
-    row: dict[str, Any] = {}
+def shape_nested(record: Mapping[str, Any], company_id: str | None = None) -> dict[str, Any]:
+    """Nested rows (invoice rows, voucher references): same money and date rules.
+
+    They become child tables (`supplier_invoices__vouchers`); with `company_id` each child row
+    carries the company too, so it can be filtered by company without a join to its parent.
+    """
+    row: dict[str, Any] = {} if company_id is None else {"company_id": company_id}
     for key, value in record.items():
         if key.startswith("@"):
             continue
