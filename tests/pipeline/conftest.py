@@ -21,7 +21,7 @@ import duckdb
 import httpx
 import pytest
 
-from pipelines.pipeline import RunSummary, WarehouseTarget, run_company
+from pipelines.pipeline import DEFAULT_DATASET, RunSummary, WarehouseTarget, run_company
 from pipelines.sandbox_session import SANDBOX_URL, SandboxSession
 from sources.fortnox.client import FortnoxClient
 from sources.fortnox.pacing import SlidingWindowLimiter
@@ -29,7 +29,7 @@ from sources.fortnox.retry import RetryPolicy
 from sources.fortnox_sandbox.state import SandboxConfig
 
 SEED = 1
-DATASET = "fortnox"
+DATASET = DEFAULT_DATASET
 
 VOLATILE_COLUMNS = frozenset({"seen_at", "loaded_at"})
 """Columns that say *when* a row was loaded, not what Fortnox holds: two correct loads differ."""
@@ -255,8 +255,9 @@ def table_hashes(path: Path) -> dict[str, str]:
 
 
 def query(path: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    """Rows of one read-only query against a warehouse file."""
+    """Rows of one read-only query against a warehouse file; bare table names are the dataset's."""
     with duckdb.connect(str(path), read_only=True) as connection:
+        connection.execute(f'USE "{_catalog(connection)}"."{DATASET}"')  # bare names: the dataset
         return connection.execute(sql, params or []).fetchall()
 
 

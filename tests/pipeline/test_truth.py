@@ -1,0 +1,165 @@
+"""Issue 5, acceptance: the warehouse holds the sandbox's books exactly.
+
+The sandbox knows the truth (its books, in öre); the warehouse must reproduce it from what the
+pipeline loaded: every year's trial balance from the SIE voucher rows, every invoice's balance,
+with money as DECIMAL(18,2), dates as DATE and the company on every row.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.pipeline.conftest import DATASET, LoadedCompany, query
+
+CENT = Decimal("0.01")
+
+
+def trial_balance(path: Path, company_id: str, financial_year_id: int) -> dict[str, Decimal]:
+    """Closing balance per account: the year's opening balance (#IB) plus its #TRANS rows.
+
+    #RTRANS/#BTRANS rows are the audit trail of corrections: an added row also appears as
+    #TRANS and a struck row does not count, so they stay out of balances.
+    """
+    balances: dict[str, Decimal] = defaultdict(Decimal)
+    opening = query(
+        path,
+        "SELECT account_number, amount FROM sie_balances"
+        " WHERE company_id = ? AND financial_year_id = ? AND record = 'IB'"
+        " AND year_index = 0 AND object_id IS NULL",
+        [company_id, financial_year_id],
+    )
+    movements = query(
+        path,
+        "SELECT account_number, sum(amount) FROM sie_voucher_rows"
+        " WHERE company_id = ? AND financial_year_id = ? AND row_type = 'TRANS'"
+        " GROUP BY account_number",
+        [company_id, financial_year_id],
+    )
+    for account, amount in [*opening, *movements]:
+        balances[str(account)] += amount
+    return {account: amount for account, amount in balances.items() if amount != 0}
+
+
+def test_every_years_trial_balance_equals_the_sandbox_truth(small_load: LoadedCompany) -> None:
+    tenant = small_load.loader.tenant
+    truth = small_load.session.truth(tenant)
+    path = small_load.loader.duckdb_path
+    assert path is not None
+    assert len(truth["financial_years"]) == 3
+    for year in truth["financial_years"]:
+        expected = {
+            account: Decimal(amount)
+            for account, amount in year["closing_balances"].items()
+            if Decimal(amount) != 0
+        }
+        assert trial_balance(path, str(tenant), year["id"]) == expected, year["id"]
+        voucher_count = query(
+            path,
+            "SELECT count(*) FROM sie_vouchers WHERE company_id = ? AND financial_year_id = ?",
+            [str(tenant), year["id"]],
+        )
+        assert voucher_count == [(year["voucher_count"],)]
+
+
+def test_every_invoice_balance_equals_the_sandbox(small_load: LoadedCompany) -> None:
+    company = small_load.session.state.companies[small_load.loader.tenant]
+    path = small_load.loader.duckdb_path
+    assert path is not None
+
+    invoices = dict(query(path, "SELECT document_number, balance FROM invoices"))
+    assert invoices == {
+        str(number): Decimal(invoice.balance) / 100 for number, invoice in company.invoices.items()
+    }
+    supplier_invoices = dict(
+        query(
+            path,
+            "SELECT given_number, balance FROM supplier_invoices",
+        )
+    )
+    assert supplier_invoices == {
+        str(number): Decimal(invoice.balance) / 100
+        for number, invoice in company.supplier_invoices.items()
+    }
+    assert all(balance == balance.quantize(CENT) for balance in supplier_invoices.values())
+
+
+MONEY_COLUMNS = {
+    "invoices": ["balance", "total", "net", "total_vat"],
+    "supplier_invoices": ["balance", "total", "vat"],
+    "invoice_payments": ["amount"],
+    "supplier_invoice_payments": ["amount"],
+    "sie_voucher_rows": ["amount"],
+    "sie_balances": ["amount"],
+}
+DATE_COLUMNS = {
+    "invoices": ["invoice_date", "due_date"],
+    "supplier_invoices": ["invoice_date", "due_date"],
+    "invoice_payments": ["payment_date"],
+    "supplier_invoice_payments": ["payment_date"],
+    "financial_years": ["from_date", "to_date"],
+    "sie_voucher_rows": ["transaction_date"],
+    "locked_period": ["end_date"],
+}
+
+
+def column_types(path: Path) -> dict[tuple[str, str], str]:
+    """(table, column) -> DuckDB type of every column of the dataset."""
+    return {
+        (table, column): data_type
+        for table, column, data_type in query(
+            path,
+            "SELECT table_name, column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = ? AND table_catalog = current_database()",
+            [DATASET],
+        )
+    }
+
+
+@pytest.mark.parametrize(("table", "columns"), sorted(MONEY_COLUMNS.items()))
+def test_money_is_decimal_18_2(small_load: LoadedCompany, table: str, columns: list[str]) -> None:
+    assert small_load.loader.duckdb_path is not None
+    types = column_types(small_load.loader.duckdb_path)
+    assert {column: types[(table, column)] for column in columns} == dict.fromkeys(
+        columns, "DECIMAL(18,2)"
+    )
+
+
+@pytest.mark.parametrize(("table", "columns"), sorted(DATE_COLUMNS.items()))
+def test_dates_are_dates(small_load: LoadedCompany, table: str, columns: list[str]) -> None:
+    assert small_load.loader.duckdb_path is not None
+    types = column_types(small_load.loader.duckdb_path)
+    assert {column: types[(table, column)] for column in columns} == dict.fromkeys(columns, "DATE")
+
+
+def test_no_money_column_anywhere_is_a_float(small_load: LoadedCompany) -> None:
+    assert small_load.loader.duckdb_path is not None
+    floats = {
+        key: data_type
+        for key, data_type in column_types(small_load.loader.duckdb_path).items()
+        if data_type in {"DOUBLE", "FLOAT", "REAL"}
+    }
+    assert floats == {}
+
+
+def test_every_row_of_every_table_carries_the_company(small_load: LoadedCompany) -> None:
+    path = small_load.loader.duckdb_path
+    assert path is not None
+    tenant = str(small_load.loader.tenant)
+    types = column_types(path)
+    tables = sorted({table for table, _ in types if not table.startswith("_dlt")})
+    # Child tables (nested lists) included: a row must be attributable without a join.
+    assert {"invoices", "supplier_invoices__vouchers", "sie_voucher_rows", "load_runs"} <= set(
+        tables
+    )
+    empty = {"sie_findings"}  # the sandbox's exports are clean: nothing to report
+    for table in tables:
+        assert types.get((table, "company_id")) == "VARCHAR", table
+        companies = query(
+            path,
+            f"SELECT company_id, count(*) FROM {table} GROUP BY company_id",
+        )
+        assert [company for company, _ in companies] == ([] if table in empty else [tenant]), table
