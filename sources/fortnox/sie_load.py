@@ -26,6 +26,7 @@ from sources.fortnox.sie import SieFile, normalise_org_number, read_sie
 from sources.fortnox.sie_tables import TABLE_NAMES
 
 PIPELINE_NAME = "fortnox_sie"
+TOMBSTONE = "_sie_tombstone"
 
 
 @dataclass(frozen=True)
@@ -63,29 +64,46 @@ def sie_resources(
 ) -> list[DltResource]:
     """One dlt resource per SIE table, yielding each file's rows as Arrow tables.
 
+    Each file's rows are preceded, in every table, by a one-row tombstone carrying only the
+    merge-key values and `_sie_tombstone = true` (a dlt `hard_delete` column): it makes
+    delete-insert remove the unit's old rows even from tables where the new file has none
+    (a year whose findings were fixed), and is itself never inserted.
+
     Args:
         files: parsed files; a file repeated (same sha256) is loaded once.
         extra_columns: constant columns added to (or replacing) every table's columns, e.g.
             `{"company_id": "556677-8899", "financial_year_id": 9}` from the Fortnox source.
         merge_key: the columns whose values identify what a load replaces; the default
             replaces a file as a unit, `("company_id", "financial_year_id")` a Fortnox year.
+            Every key column must be `file_sha256`, `company_id` or one of `extra_columns`.
 
     Returns:
-        Resources named after the tables in `sie_tables.TABLE_NAMES`. A table that is empty in
-        this load deletes nothing: replacing a unit only removes rows the new data also has.
+        Resources named after the tables in `sie_tables.TABLE_NAMES`.
     """
     unique: dict[str, SieFile] = {}
     for sie_file in files:
         unique.setdefault(sie_file.file_sha256, sie_file)
-    tables_per_file = [sie_file.tables() for sie_file in unique.values()]
     extras = dict(extra_columns or {})
+    unknown_keys = set(merge_key) - {"file_sha256", "company_id"} - set(extras)
+    if unknown_keys:
+        raise ValueError(f"merge_key columns {sorted(unknown_keys)} are not in extra_columns")
+    tables_per_file = [
+        (sie_file.tables(), {key: _key_value(sie_file, key, extras) for key in merge_key})
+        for sie_file in unique.values()
+    ]
 
     def table_batches(table_name: str) -> Iterator[pa.Table]:
-        for tables in tables_per_file:
+        for tables, key_values in tables_per_file:
             table = _with_extra_columns(tables[table_name], extras)
+            yield _tombstone(
+                table, {"file_sha256": tables["sie_files"]["file_sha256"][0].as_py(), **key_values}
+            )
             for batch in table.to_batches():
                 if batch.num_rows:
-                    yield pa.Table.from_batches([batch])
+                    rows = pa.Table.from_batches([batch])
+                    yield rows.append_column(
+                        TOMBSTONE, pa.array([False] * rows.num_rows, pa.bool_())
+                    )
 
     return [
         dlt.resource(
@@ -93,6 +111,7 @@ def sie_resources(
             name=table_name,
             write_disposition={"disposition": "merge", "strategy": "delete-insert"},
             merge_key=list(merge_key),
+            columns={TOMBSTONE: {"data_type": "bool", "hard_delete": True}},
         )
         for table_name in TABLE_NAMES
     ]
@@ -142,6 +161,7 @@ def load_sie_files(
             archived[sie_file.file_sha256] = entry.path
 
     started = time.perf_counter()
+    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
     with (
         tempfile.TemporaryDirectory(prefix="fortnox-sie-dlt-") as pipelines_dir,
         duckdb_catalog_qualified(duckdb_path, dataset),
@@ -205,6 +225,20 @@ def duckdb_catalog_qualified(duckdb_path: Path, dataset: str) -> Iterator[None]:
         yield
     finally:
         DuckDbSqlClient.catalog_name = original  # type: ignore[method-assign]
+
+
+def _key_value(sie_file: SieFile, key: str, extras: Mapping[str, Any]) -> Any:
+    if key in extras:
+        return extras[key]
+    return sie_file.file_sha256 if key == "file_sha256" else sie_file.company_id
+
+
+def _tombstone(table: pa.Table, key_values: Mapping[str, Any]) -> pa.Table:
+    """One row with the unit's merge-key values (and file_sha256), everything else null."""
+    row = {field.name: key_values.get(field.name) for field in table.schema}
+    row[TOMBSTONE] = True
+    schema = table.schema.append(pa.field(TOMBSTONE, pa.bool_()))
+    return pa.Table.from_pylist([row], schema=schema)
 
 
 def _with_extra_columns(table: pa.Table, extras: Mapping[str, Any]) -> pa.Table:

@@ -19,7 +19,9 @@ ALL_SAMPLES = [SAMPLES / row.file_name for row in SAMPLE_ROWS]
 def loaded_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LoadSummary]:
     folder = tmp_path_factory.mktemp("warehouse")
     duckdb_path = folder / "fortnox.duckdb"  # the default pair: catalog and dataset both "fortnox"
-    summary = load_sie_files(ALL_SAMPLES, duckdb_path=duckdb_path, archive_dir=folder / "archive")
+    summary = load_sie_files(
+        ALL_SAMPLES, duckdb_path=duckdb_path, dataset="fortnox", archive_dir=folder / "archive"
+    )
     return duckdb_path, summary
 
 
