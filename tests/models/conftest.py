@@ -14,7 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-DATASET = "fortnox"
+from pipelines.models import DEFAULT_DATASET
+
+DATASET = DEFAULT_DATASET
 COMPANY = "acme"
 
 _RAW_TABLES: dict[str, str] = {
@@ -48,7 +50,7 @@ _RAW_TABLES: dict[str, str] = {
 
 def raw(connection: duckdb.DuckDBPyConnection, table: str) -> str:
     """The raw table's name qualified with the catalog (a `fortnox.duckdb` file is a catalog
-    named like the dataset, so a bare `fortnox.<table>` would be ambiguous)."""
+    possibly named like the dataset, so a bare `<dataset>.<table>` could be ambiguous)."""
     row = connection.execute("select current_database()").fetchone()
     assert row is not None
     return f'"{row[0]}".{DATASET}.{table}'

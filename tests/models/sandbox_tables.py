@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
+from pipelines.models import DEFAULT_DATASET as DATASET
 from sources.fortnox.sie import normalise_org_number, read_sie
 from sources.fortnox_sandbox import serialize
 from sources.fortnox_sandbox.model import Company
@@ -59,13 +60,13 @@ def _frames(
 def _insert(connection: duckdb.DuckDBPyConnection, table: str, frame: Any) -> None:
     connection.register("incoming", frame)
     exists = connection.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'fortnox' and table_name = ?",
-        [table],
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+        [DATASET, table],
     ).fetchone()
     if exists and exists[0]:
-        connection.execute(f"insert into fortnox.{table} by name select * from incoming")
+        connection.execute(f"insert into {DATASET}.{table} by name select * from incoming")
     else:
-        connection.execute(f"create table fortnox.{table} as select * from incoming")
+        connection.execute(f"create table {DATASET}.{table} as select * from incoming")
     connection.unregister("incoming")
 
 
@@ -81,7 +82,7 @@ def load_sandbox_company(
             reference) rather than list items.
     """
     company_id = normalise_org_number(company.organisation_number) or company.organisation_number
-    connection.execute("create schema if not exists fortnox")
+    connection.execute(f"create schema if not exists {DATASET}")
     for financial_year in company.financial_years:
         sie = read_sie(write_sie(company, financial_year.id), f"{financial_year.id}.se")
         for table_name, table in sie.tables().items():
@@ -130,6 +131,6 @@ def load_sandbox_company(
     for table_name, records in tables.items():
         for frame_name, frame in _frames(table_name, records, company_id).items():
             _insert(connection, frame_name, frame)
-    connection.execute("alter table fortnox.locked_period add column seen_at timestamptz")
-    connection.execute("update fortnox.locked_period set seen_at = now()")
+    connection.execute(f"alter table {DATASET}.locked_period add column seen_at timestamptz")
+    connection.execute(f"update {DATASET}.locked_period set seen_at = now()")
     return company_id

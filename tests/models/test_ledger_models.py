@@ -12,6 +12,7 @@ from tests.models.conftest import (
     ACME_2024_BALANCES,
     ACME_2024_VOUCHERS,
     ACME_ACCOUNTS,
+    DATASET,
     YEAR_2024,
     add_acme_2024,
     add_acme_api_tables,
@@ -84,7 +85,7 @@ def test_same_generation_date_prefers_the_latest_load(
     warehouse: duckdb.DuckDBPyConnection,
 ) -> None:
     add_acme_2024(warehouse)
-    warehouse.execute("update fortnox.sie_files set loaded_at = now() - interval 1 day")
+    warehouse.execute(f"update {DATASET}.sie_files set loaded_at = now() - interval 1 day")
     add_sie_file(
         warehouse,
         file_sha256="acme-2024-reloaded",

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, Any]]]:
+def loaded(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, str, dict[str, dict[str, Any]]]:
     """Two companies of seed 5 loaded by `run_company`; returns the warehouse and their truths."""
     directory = tmp_path_factory.mktemp("pipeline_truth")
     session = SandboxSession(SandboxConfig(seed=5, scale="small", companies=2, rate_limit=None))
@@ -37,17 +39,19 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, di
         ) as client:
             run_company(client, company_id=str(tenant), profile=str(tenant), target=target)
         truths[str(tenant)] = ground_truth(session.state.company(tenant))
-    return directory / "fortnox.duckdb", truths
+    return directory / "fortnox.duckdb", target.dataset, truths
 
 
 def test_models_reproduce_each_companys_ground_truth(
-    loaded: tuple[Path, dict[str, dict[str, Any]]],
+    loaded: tuple[Path, str, dict[str, dict[str, Any]]],
 ) -> None:
-    path, truths = loaded
+    path, dataset, truths = loaded
     business_date = {truth["business_date"] for truth in truths.values()}
     assert len(business_date) == 1
     with duckdb.connect(str(path)) as connection:
-        report = build_models(connection, as_of=date.fromisoformat(business_date.pop()))
+        report = build_models(
+            connection, dataset=dataset, as_of=date.fromisoformat(business_date.pop())
+        )
         assert report.ok, (report.failed_models, report.failed_checks)
         for company_id, truth in truths.items():
             for year in truth["financial_years"]:

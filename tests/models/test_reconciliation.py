@@ -8,7 +8,7 @@ from decimal import Decimal
 import duckdb
 
 from pipelines.models import build_models
-from tests.models.conftest import add_acme_2024, add_acme_api_tables
+from tests.models.conftest import DATASET, add_acme_2024, add_acme_api_tables
 
 AS_OF = date(2024, 4, 15)
 
@@ -91,7 +91,8 @@ def test_control_accounts_come_from_predefined_accounts(
     add_acme_2024(warehouse)
     add_acme_api_tables(warehouse)
     warehouse.execute(
-        "update fortnox.predefined_accounts set account = 1930 where name = 'CUSTOMERRECEIVABLES'"
+        f"update {DATASET}.predefined_accounts set account = 1930"
+        " where name = 'CUSTOMERRECEIVABLES'"
     )
     build_models(warehouse, as_of=AS_OF)
     assert warehouse.sql(
@@ -127,14 +128,14 @@ def test_foreign_invoice_is_open_in_sek_at_its_own_rate(
     add_acme_2024(warehouse)
     add_acme_api_tables(warehouse)
     warehouse.execute(
-        "insert into fortnox.invoices (company_id, document_number, customer_number,"
+        f"insert into {DATASET}.invoices (company_id, document_number, customer_number,"
         " invoice_date, due_date, currency, currency_rate, total, booked, cancelled)"
         " values ('acme', 5, '10', '2024-03-01', '2024-03-31', 'EUR', '11.4215', 100.05, true,"
         " false)"
     )
     # Half paid in EUR at another rate: 50.00 EUR at 11.50 is 575 SEK in the bank.
     warehouse.execute(
-        "insert into fortnox.invoice_payments (company_id, number, invoice_number, amount,"
+        f"insert into {DATASET}.invoice_payments (company_id, number, invoice_number, amount,"
         " amount_currency, currency, currency_rate, payment_date, booked)"
         " values ('acme', '2', 5, 575.0, 50.0, 'EUR', 11.5, '2024-03-15', true)"
     )

@@ -15,7 +15,7 @@ from pipelines.models import (
     load_project,
     query_model,
 )
-from tests.models.conftest import add_acme_2024, add_acme_api_tables
+from tests.models.conftest import DATASET, add_acme_2024, add_acme_api_tables
 
 
 def _write(directory: Path, layer: str, name: str, sql: str) -> None:
@@ -125,7 +125,7 @@ def test_a_model_skipped_now_drops_its_stale_table(warehouse: duckdb.DuckDBPyCon
         build_models(warehouse, as_of=date(2024, 4, 15)).model("fct_ar_reconciliation").status
         == "built"
     )
-    warehouse.execute("drop table fortnox.invoices")
+    warehouse.execute(f"drop table {DATASET}.invoices")
     report = build_models(warehouse, as_of=date(2024, 4, 15))
     assert report.model("fct_ar_reconciliation").status == "skipped"
     tables = {

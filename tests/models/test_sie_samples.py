@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.models import BuildReport, build_models
+from pipelines.models import DEFAULT_DATASET, BuildReport, build_models
 from sources.fortnox.sie import read_sie
 
 SAMPLES = Path("/work/shared/sie-samples")
@@ -47,10 +47,10 @@ pytestmark = pytest.mark.skipif(not SAMPLES.is_dir(), reason="SIE samples not av
 def _build_from_sample(file_name: str) -> tuple[BuildReport, duckdb.DuckDBPyConnection]:
     sie = read_sie((SAMPLES / file_name).read_bytes(), file_name)
     connection = duckdb.connect(":memory:")
-    connection.execute("create schema fortnox")
+    connection.execute(f"create schema {DEFAULT_DATASET}")
     for table_name, table in sie.tables().items():
         connection.register("incoming", table)
-        connection.execute(f"create table fortnox.{table_name} as select * from incoming")
+        connection.execute(f"create table {DEFAULT_DATASET}.{table_name} as select * from incoming")
         connection.unregister("incoming")
     return build_models(connection), connection
 
@@ -85,7 +85,7 @@ def test_trial_balance_check_fails_naming_the_accounts(file_name: str) -> None:
     reader_accounts = {
         int(row[0])
         for row in connection.execute(
-            "select subject from fortnox.sie_findings"
+            f"select subject from {DEFAULT_DATASET}.sie_findings"
             " where \"check\" in ('ib_plus_trans_equals_ub', 'trans_equals_res')"
         ).fetchall()
     }
@@ -115,6 +115,7 @@ def test_through_sie_load_into_fortnox_duckdb(tmp_path: Path) -> None:
     load_sie_files(
         [SAMPLES / "bl_admin_2011_typ4_rtrans_btrans.SE", SAMPLES / "e-conomic_typ4.se"],
         duckdb_path=path,
+        dataset=DEFAULT_DATASET,
     )
     with duckdb.connect(str(path)) as connection:
         report = build_models(connection)
