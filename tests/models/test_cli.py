@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from pipelines.cli import app
 from pipelines.exit_codes import ExitCode
 from pipelines.models import SQL_DIR, load_project
-from tests.models.conftest import ACME_2024_BALANCES, add_acme_2024, add_acme_api_tables
+from tests.models.conftest import ACME_2024_BALANCES, add_acme_2024, add_acme_api_tables, raw
 
 runner = CliRunner()
 
@@ -158,3 +158,24 @@ def test_tables_stay_readable_while_reconcile_reads(tmp_path: Path) -> None:
     exit_code, _ = _invoke("reconcile", "--duckdb", str(path), "--as-of", "2024-04-15")
     assert exit_code == ExitCode.OK
     assert time.perf_counter() - started < 10
+
+
+def test_reconcile_profile_selects_the_company_it_loads(tmp_path: Path) -> None:
+    path = _warehouse(tmp_path)
+    with duckdb.connect(str(path)) as connection:
+        add_acme_2024(connection, company_id="beta", file_sha256="beta-2024")
+        add_acme_api_tables(connection, company_id="beta", locked_through=())
+        connection.execute(
+            f"create table {raw(connection, 'load_runs')} as"
+            " select 'acme-profile' as profile, 'acme' as company_id"
+            " union all select 'beta-profile', 'beta'"
+        )
+    _invoke("models", "--duckdb", str(path), "--as-of", "2024-04-15")
+    exit_code, output = _invoke(
+        "reconcile", "--duckdb", str(path), "--as-of", "2024-04-15", "--profile", "beta-profile"
+    )
+    assert exit_code == ExitCode.OK, output
+    assert "beta" in output and "acme" not in output
+    exit_code, output = _invoke("reconcile", "--duckdb", str(path), "--profile", "nobody")
+    assert exit_code == ExitCode.NOT_FOUND
+    assert "no run of profile 'nobody'" in output
