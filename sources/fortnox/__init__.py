@@ -326,6 +326,7 @@ def fortnox_source(
         state = dlt.current.resource_state()
         known = 0 if full_refresh else int(state.get("known", 0))
         tracked: set[str] = set() if full_refresh else set(state.get("tracked", ()))
+        authorizers: dict[str, Any] = {} if full_refresh else dict(state.get("authorizers", {}))
         had_unbooked = bool(state.get("had_unbooked")) and not full_refresh
         seen: dict[str, dict[str, Any]] = {}  # by GivenNumber (a string in Fortnox)
         for page in client.paginate(
@@ -341,11 +342,16 @@ def fortnox_source(
             path, _ = ENDPOINTS["supplier_invoices"]
             for given_number in sorted(tracked - set(seen), key=_document_order):
                 detail = client.get_json(f"{path}/{given_number}")["SupplierInvoice"]
-                seen[given_number] = {key: detail.get(key) for key in SUPPLIER_INVOICE_LIST_FIELDS}
+                seen[given_number] = _list_item_from_detail(
+                    detail, authorizers.get(given_number)
+                )
         state["known"] = known + new_count
         state["tracked"] = sorted(
             (number for number, record in seen.items() if _may_change(record)), key=_document_order
         )
+        state["authorizers"] = {
+            number: seen[number].get("AuthorizerName") for number in state["tracked"]
+        }
         state["had_unbooked"] = any(not record.get("Booked") for record in seen.values())
         if seen:
             yield shape_page(seen.values(), company_id)
@@ -413,6 +419,16 @@ def _invoice_rows(client: FortnoxClient, company_id: str) -> DltResource:
 def _document_order(number: str) -> tuple[int, str]:
     """Numeric order for Fortnox's document numbers, which the API sends as strings."""
     return (int(number), "") if number.isdigit() else (0, number)
+
+
+def _list_item_from_detail(detail: dict[str, Any], authorizer_name: Any) -> dict[str, Any]:
+    """A supplier invoice's detail in the shape of its list item, so the row it replaces keeps
+    the same columns: the detail calls `Cancel` `Cancelled` and has no `AuthorizerName`
+    (that one is kept from the invoice's last list item, remembered in state)."""
+    item = {key: detail.get(key) for key in SUPPLIER_INVOICE_LIST_FIELDS}
+    item["Cancel"] = detail.get("Cancelled", detail.get("Cancel"))
+    item["AuthorizerName"] = authorizer_name
+    return item
 
 
 def _may_change(supplier_invoice: dict[str, Any]) -> bool:
