@@ -31,8 +31,10 @@ from sources.fortnox_sandbox.state import SandboxConfig
 SEED = 1
 DATASET = DEFAULT_DATASET
 
-VOLATILE_COLUMNS = frozenset({"seen_at", "loaded_at"})
-"""Columns that say *when* a row was loaded, not what Fortnox holds: two correct loads differ."""
+VOLATILE_COLUMNS = frozenset({"seen_at", "loaded_at", "file_sha256", "generated_on"})
+"""Columns that say *when* a row was loaded or exported, not what Fortnox holds: two correct
+loads differ there. An SIE export's sha256 covers its `#GEN` date, so the same final year
+exported on two days has two hashes (and is, correctly, not fetched again)."""
 
 RUN_HISTORY_TABLES = frozenset({"load_runs", "locked_period"})
 """Tables that record each run (append-only history): a re-run adds rows by design."""
