@@ -1,6 +1,6 @@
 -- one row per company and account: its name from the latest chart, its BAS class and report lines
 -- Accounts used in vouchers or balances but never declared (common in real SIE files) are kept,
--- with no name.
+-- with no name. Balance or result account: #KTYP when the file declares it, else BAS (1-2 vs 3-8).
 with chart as (
     select
         accounts.company_id,
@@ -44,7 +44,11 @@ final as (
         accounts.account_number,
         latest_declaration.account_name,
         latest_declaration.account_type,
-        accounts.account_number < 3000 as is_balance_account,
+        case
+            when upper(latest_declaration.account_type) in ('T', 'S') then true
+            when upper(latest_declaration.account_type) in ('K', 'I') then false
+            else accounts.account_number < 3000
+        end as is_balance_account,
         accounts.account_number // 1000 as bas_class,
         accounts.account_number // 100 as bas_group,
         balance_line.line_code as balance_sheet_line,
