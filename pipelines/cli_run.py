@@ -76,7 +76,8 @@ def errors_as_exit_codes(debug: bool) -> Iterator[None]:
         if debug:
             raise
         root = unwrap(error)
-        errors.print(f"[red]error:[/red] {root}", markup=True, highlight=False)
+        # soft_wrap: one error, one line, even in a narrow terminal or a cron log
+        errors.print(f"[red]error:[/red] {root}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(int(exit_code_of(error))) from None
 
 

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines.exit_codes import ExitCode
+from sources.fortnox import settings
 
 sie_app = typer.Typer(help="Load or check SIE 1-4 files.", no_args_is_help=True)
 
@@ -29,7 +30,9 @@ def load_command(
     duckdb: Annotated[Path, typer.Option("--duckdb", help="DuckDB database file.")] = Path(
         "fortnox.duckdb"
     ),
-    dataset: Annotated[str, typer.Option("--dataset", help="Dataset (schema) name.")] = "fortnox",
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="Dataset (schema) name.")
+    ] = settings.DEFAULT_DATASET,
     archive: Annotated[
         Path | None,
         typer.Option("--archive", help="Archive folder for the raw files (content-addressed)."),

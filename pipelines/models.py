@@ -32,10 +32,12 @@ import polars as pl
 import sqlglot
 from sqlglot import exp
 
+from sources.fortnox import settings
+
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 MODEL_LAYERS = ("staging", "intermediate", "marts")
 CHECKS_LAYER = "checks"
-DEFAULT_DATASET = "fortnox"
+DEFAULT_DATASET = settings.DEFAULT_DATASET
 DEFAULT_MODELS_SCHEMA = "analytics"
 # How many offending rows of a failed check are kept for the report.
 CHECK_SAMPLE_ROWS = 5

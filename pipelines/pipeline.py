@@ -22,14 +22,14 @@ import pyarrow as pa
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.warehouse import open_warehouse
-from sources.fortnox import fortnox_source
+from sources.fortnox import fortnox_source, settings
 from sources.fortnox.client import FortnoxClient
 from sources.fortnox.records import STOCKHOLM
 from sources.fortnox.settings import ENDPOINTS
 from sources.fortnox.sie_load import duckdb_catalog_qualified
 from sources.fortnox.sie_tables import TABLE_NAMES as SIE_TABLES
 
-DEFAULT_DATASET = "fortnox"
+DEFAULT_DATASET = settings.DEFAULT_DATASET
 
 LOAD_RUNS_COLUMNS: dict[str, Any] = {
     "run_id": {"data_type": "text", "nullable": False},

@@ -133,3 +133,6 @@ SUPPLIER_INVOICE_LIST_FIELDS: Final[tuple[str, ...]] = (
     "Vouchers",
 )
 DEFAULT_OVERLAP_MINUTES: Final = 10
+# The warehouse schema (dlt dataset) of the raw tables. Not "fortnox": in the default warehouse
+# file fortnox.duckdb, DuckDB would read `fortnox.invoices` as catalog-or-schema and refuse it.
+DEFAULT_DATASET: Final = "fortnox_raw"

@@ -22,6 +22,7 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
 from dlt.extract import DltResource
 
+from sources.fortnox import settings
 from sources.fortnox.archive import archive_sie_file
 from sources.fortnox.sie import SieFile, normalise_org_number, read_sie
 from sources.fortnox.sie_tables import TABLE_NAMES
@@ -122,7 +123,7 @@ def load_sie_files(
     paths: Sequence[Path],
     *,
     duckdb_path: Path,
-    dataset: str = "fortnox",
+    dataset: str = settings.DEFAULT_DATASET,
     archive_dir: Path | None = None,
 ) -> LoadSummary:
     """Parse SIE files, archive them, and load them into DuckDB as one dlt run.

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from sources.fortnox.settings import DEFAULT_DATASET
 from sources.fortnox.sie import SieFile, read_sie
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +61,7 @@ def sample_bytes(name: str) -> bytes:
     return (SAMPLES / name).read_bytes()
 
 
-def warehouse_snapshot(duckdb_path: Path, dataset: str = "fortnox") -> dict[str, list[tuple]]:
+def warehouse_snapshot(duckdb_path: Path, dataset: str = DEFAULT_DATASET) -> dict[str, list[tuple]]:
     """Every SIE table's rows, sorted, without `loaded_at`: what 'unchanged' is compared on."""
     if not duckdb_path.exists():
         return {}

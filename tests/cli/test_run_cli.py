@@ -1,0 +1,180 @@
+"""`run`, `run --plan` and `demo` as a user runs them: real config, real exit codes.
+
+`run` is driven against a sandbox served on loopback (the production client built from dlt
+config and environment variables, no test seams); `demo` runs its own in-process sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import duckdb
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.exit_codes import ExitCode
+from sources.fortnox.auth import FortnoxAuth
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIRECT_URI = "http://127.0.0.1:48721/callback"
+
+
+@pytest.fixture(scope="module")
+def sandbox_url() -> Iterator[str]:
+    """A small sandbox on loopback, rate limit on, as `sandbox serve` starts it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "sandbox", "serve", "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.search(r"http://[\d.]+:\d+", line)
+        assert match, f"sandbox did not announce itself: {line!r}"
+        yield match.group(0)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def environment(sandbox_url: str, tmp_path: Path) -> dict[str, str]:
+    """Config a user would set, with a logged-in profile (by authorization code)."""
+    token_dir = tmp_path / "tokens"
+    auth = FortnoxAuth(
+        client_id="sandbox-client",
+        client_secret="sandbox-secret",
+        auth_base_url=sandbox_url,
+        token_dir=token_dir,
+    )
+    url = auth.authorization_url(redirect_uri=REDIRECT_URI, state="s-1")
+    consent = httpx.get(url, follow_redirects=False)
+    code = parse_qs(urlsplit(consent.headers["location"]).query)["code"][0]
+    auth.complete_login(code=code, redirect_uri=REDIRECT_URI)
+    auth.close()
+    return {
+        "SOURCES__FORTNOX__CLIENT_ID": "sandbox-client",
+        "SOURCES__FORTNOX__CLIENT_SECRET": "sandbox-secret",
+        "SOURCES__FORTNOX__BASE_URL": sandbox_url,
+        "SOURCES__FORTNOX__AUTH_BASE_URL": sandbox_url,
+        "FORTNOX_TOKEN_DIR": str(token_dir),
+        "FORTNOX_PROFILE": "default",
+        "RUNTIME__LOG_LEVEL": "ERROR",
+    }
+
+
+def invoke(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """Run the CLI in-process from `cwd` (dlt reads `.dlt/` from the working directory)."""
+    previous = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(app, args, env=env)
+    finally:
+        os.chdir(previous)
+    return result.exit_code, result.output
+
+
+def table_count(path: Path, table: str) -> int:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return int(connection.sql(f"select count(*) from fortnox_raw.{table}").fetchone()[0])  # type: ignore[index]
+
+
+def test_plan_writes_nothing_then_run_loads_what_it_planned(
+    environment: dict[str, str], tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    code, output = invoke(["run", "--plan", "--duckdb", str(warehouse)], environment, tmp_path)
+    assert code == 0, output
+    assert not warehouse.exists()
+    planned = int(re.search(r"about (\d+) requests", output).group(1))  # type: ignore[union-attr]
+    assert "never loaded" in output
+
+    metrics = tmp_path / "metrics.json"
+    code, output = invoke(
+        ["run", "--duckdb", str(warehouse), "--metrics-json", str(metrics)], environment, tmp_path
+    )
+    assert code == 0, output
+    document = json.loads(metrics.read_text())
+    assert document["outcome"] == "completed"
+    assert document["requests"] == planned
+    assert document["resources"]["sie"]["requests"] == 3
+    assert document["resources"]["sie"]["rows"] > 0
+    assert all(entry["throttled"] == 0 for entry in document["resources"].values())
+    assert table_count(warehouse, "invoices") == document["resources"]["invoices"]["rows"]
+    assert "Models:" in output and "failed" not in output.split("Models:")[1].split("\n")[0][:0]
+
+    code, output = invoke(["run", "--plan", "--duckdb", str(warehouse)], environment, tmp_path)
+    assert code == 0, output
+    assert "final and already loaded" in output
+    assert re.search(r"about 15 requests", output)
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        runs = connection.sql("select outcome, requests from fortnox_raw.load_runs").fetchall()
+    assert runs == [("completed", planned)]
+
+
+def test_run_without_login_exits_auth_needed(environment: dict[str, str], tmp_path: Path) -> None:
+    env = {**environment, "FORTNOX_TOKEN_DIR": str(tmp_path / "empty")}
+    code, output = invoke(["run", "--duckdb", str(tmp_path / "w.duckdb")], env, tmp_path)
+    assert code == ExitCode.AUTH_NEEDED
+    assert "auth login" in output
+    assert "Traceback" not in output
+
+
+def test_run_on_a_warehouse_held_by_another_process_exits_busy(
+    environment: dict[str, str], tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "held.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+            " time.sleep(60)",
+            str(warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        code, output = invoke(["run", "--duckdb", str(warehouse)], environment, tmp_path)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert code == ExitCode.WAREHOUSE_BUSY, output
+    assert "in use by process" in output
+    assert "Traceback" not in output
+
+
+def test_demo_loads_twice_and_builds_the_models(tmp_path: Path) -> None:
+    demo_dir = tmp_path / "demo"
+    code, output = invoke(["demo", "--dir", str(demo_dir)], {"RUNTIME__LOG_LEVEL": "ERROR"}, ROOT)
+    assert code == 0, output
+    totals = [
+        int(n) for n in re.findall(r"company \d+: completed in [\d.]+ s, (\d+) requests", output)
+    ]
+    assert len(totals) == 2
+    first, incremental = totals
+    assert first == 19 and incremental <= 15
+    assert "0 failed" in output
+    warehouse = demo_dir / "fortnox.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        outcomes = connection.sql("select outcome from fortnox_raw.load_runs").fetchall()
+        checks_input = connection.sql("select count(*) from analytics.fct_trial_balance").fetchone()
+    assert outcomes == [("completed",), ("completed",)]
+    assert checks_input is not None and checks_input[0] > 0
+    manifest = (demo_dir / "archive" / "manifest.jsonl").read_text().splitlines()
+    assert len(manifest) == 4  # three years, then the open year again after a day of business
