@@ -32,8 +32,30 @@ from sources.fortnox.sie_checks import (
 )
 from sources.fortnox.sie_checksum import ksumma_crc
 from sources.fortnox.sie_encoding import decode_sie_bytes
+from sources.fortnox.sie_fastpath import (
+    BALANCE_FIELDS,
+    BLANK,
+    CLOSE,
+    GARBAGE,
+    OBJECT_BALANCE_PATTERN,
+    OPEN,
+    PERIOD_BALANCE_PATTERN,
+    PERIOD_RE,
+    PLAIN_BALANCE_PATTERN,
+    RECORD,
+    ROW,
+    ROW_FIELDS,
+    ROW_PATTERN,
+    VER,
+    VER_FIELDS,
+    VER_PATTERN,
+    extract,
+    position_in_run,
+    split_lines,
+    unquote,
+)
 from sources.fortnox.sie_tables import AMOUNT, QUANTITY, SCHEMAS
-from sources.fortnox.sie_tokens import _TOKEN, Record, tokenize_record
+from sources.fortnox.sie_tokens import Record, object_members, tokenize_record
 
 DEFAULT_CHUNK_ROWS = 250_000
 
@@ -47,73 +69,6 @@ _IGNORED_LABELS = frozenset(
 
 COST_CENTER_DIMENSION = 1
 PROJECT_DIMENSION = 6
-
-# Fast path (Rust regex via polars). A field is a quoted string without backslashes or an
-# unquoted run; a line with a backslash, odd quoting or extra fields is left to the tokenizer,
-# which makes the two paths agree by construction.
-_FIELD = r'("[^"\\]*"|[^ \t\r\n"{}\\]+)'
-
-
-# The `{...}` body as plain runs and quoted strings: unambiguous (no two ways to split a run
-# into members), which lets the regex engine capture in one pass; about 2.5x faster than
-# matching member by member. The body is tokenized once per distinct value afterwards.
-_OBJECT_LIST = r'[ \t]*\{([^{}"\\]*(?:"[^"\\]*"[^{}"\\]*)*)\}[ \t]*'
-
-
-def _optional_fields(count: int) -> str:
-    """Nested optional trailing fields: unambiguous, so the regex engine can run one-pass."""
-    pattern = ""
-    for _ in range(count):
-        pattern = rf"(?:[ \t]+{_FIELD}" + pattern
-    return pattern + ")?" * count
-
-
-# Lines reach the patterns with trailing whitespace stripped; labels are matched
-# case-insensitively by character classes, which is much cheaper than (?i).
-_ROW_PATTERN = (
-    rf"^[ \t]*#([RBrb]?[Tt][Rr][Aa][Nn][Ss])[ \t]+{_FIELD}{_OBJECT_LIST}{_FIELD}"
-    rf"{_optional_fields(4)}$"
-)
-_VER_PATTERN = (
-    rf"^[ \t]*#[Vv][Ee][Rr][ \t]+{_FIELD}[ \t]+{_FIELD}[ \t]+{_FIELD}{_optional_fields(3)}$"
-)
-
-
-def _label(*names: str) -> str:
-    """A capture group matching any of `names` case-insensitively with plain classes."""
-    spelled = ["".join(f"[{c.upper()}{c.lower()}]" for c in name) for name in names]
-    return f"#({'|'.join(spelled)})"
-
-
-# Balance records: #PSALDO/#PBUDGET (year, period, account, {objects}, amount, quantity),
-# #OIB/#OUB (year, account, {objects}, amount, quantity), #IB/#UB/#RES (year, account, amount,
-# quantity). Only the spec's layout is claimed; anything else goes to the tokenizer.
-_PERIOD_BALANCE_PATTERN = (
-    rf"^[ \t]*{_label('PSALDO', 'PBUDGET')}[ \t]+{_FIELD}[ \t]+{_FIELD}[ \t]+{_FIELD}"
-    rf"{_OBJECT_LIST}{_FIELD}{_optional_fields(1)}$"
-)
-_OBJECT_BALANCE_PATTERN = (
-    rf"^[ \t]*{_label('OIB', 'OUB')}[ \t]+{_FIELD}[ \t]+{_FIELD}"
-    rf"{_OBJECT_LIST}{_FIELD}{_optional_fields(1)}$"
-)
-_PLAIN_BALANCE_PATTERN = (
-    rf"^[ \t]*{_label('IB', 'UB', 'RES')}[ \t]+{_FIELD}[ \t]+{_FIELD}[ \t]+{_FIELD}"
-    rf"{_optional_fields(1)}$"
-)
-_BALANCE_FIELDS = ("record", "year_index", "period", "account", "objects_raw", "amount", "quantity")
-_PERIOD_RE = r"^\d{4}(0[1-9]|1[0-2])$"
-
-# Line kinds, as small integers (cheaper than strings over millions of lines).
-_BLANK, _OPEN, _CLOSE, _ROW, _VER, _RECORD, _GARBAGE = range(7)
-
-# A label ends at whitespace, a quote or a brace (as in the tokenizer); only the head is examined.
-_ROW_HEAD = r'^#[RBrb]?[Tt][Rr][Aa][Nn][Ss]([ \t"{]|$)'
-_VER_HEAD = r'^#[Vv][Ee][Rr]([ \t"{]|$)'
-_HEAD_CHARS = 9
-
-_ROW_COLUMNS = ("row_type", "account", "objects_raw", "amount", "transdat", "text", "quantity")
-_ROW_FIELDS = (*_ROW_COLUMNS, "sign")
-_VER_FIELDS = ("series", "number", "date", "text", "regdate", "sign")
 
 _NUMBER = r"^-?\d+(\.\d+)?$"
 _INTEGER = r"^\d+$"
@@ -300,7 +255,7 @@ class _SieReader:
         decoded = decode_sie_bytes(self.data)
         self.warnings.extend(decoded.warnings)
         stage("decode")
-        lines = _split_lines(decoded.text)
+        lines = split_lines(decoded.text)
         self._check_is_sie(lines)
         stage("split")
         voucher_seq_by_line = self._check_structure(lines)
@@ -385,16 +340,16 @@ class _SieReader:
     # ---- structure ----------------------------------------------------------------------
     def _check_is_sie(self, lines: pl.DataFrame) -> None:
         """Reject what is not SIE at all: an empty file, an HTML page, stray text lines."""
-        first = lines.filter(pl.col("kind") != _BLANK).head(1)
+        first = lines.filter(pl.col("kind") != BLANK).head(1)
         if first.is_empty():
             raise self.error(1, "the file is empty: no SIE records")
-        if first.item(0, "kind") == _GARBAGE:
+        if first.item(0, "kind") == GARBAGE:
             raise self.error(
                 first.item(0, "line_no"),
                 "not a SIE file: the first record does not start with '#' "
                 "(an HTML page or another format saved as .se?)",
             )
-        garbage = lines.filter(pl.col("kind") == _GARBAGE).head(1)
+        garbage = lines.filter(pl.col("kind") == GARBAGE).head(1)
         if not garbage.is_empty():
             raise self.error(
                 garbage.item(0, "line_no"), "not a SIE record: the line does not start with '#'"
@@ -410,34 +365,34 @@ class _SieReader:
         Returns:
             `line_no` -> `voucher_seq` (1-based #VER order) for every row line.
         """
-        structure = lines.filter(pl.col("kind").is_in([_VER, _OPEN, _CLOSE, _ROW])).select(
+        structure = lines.filter(pl.col("kind").is_in([VER, OPEN, CLOSE, ROW])).select(
             "line_no",
             "kind",
-            depth=(pl.col("kind") == _VER).cum_sum().cast(pl.Int64)
-            - (pl.col("kind") == _CLOSE).cum_sum().cast(pl.Int64),
-            voucher_seq=(pl.col("kind") == _VER).cum_sum().cast(pl.Int64),
+            depth=(pl.col("kind") == VER).cum_sum().cast(pl.Int64)
+            - (pl.col("kind") == CLOSE).cum_sum().cast(pl.Int64),
+            voucher_seq=(pl.col("kind") == VER).cum_sum().cast(pl.Int64),
             previous=pl.col("kind").shift(1),
             following=pl.col("kind").shift(-1),
-            ver_line=pl.when(pl.col("kind") == _VER).then(pl.col("line_no")).forward_fill(),
+            ver_line=pl.when(pl.col("kind") == VER).then(pl.col("line_no")).forward_fill(),
         )
         problems = structure.filter(
-            ((pl.col("kind") == _VER) & (pl.col("depth") > 1))
-            | ((pl.col("kind") == _CLOSE) & (pl.col("depth") < 0))
-            | ((pl.col("kind") == _ROW) & (pl.col("depth") != 1))
-            | ((pl.col("kind") == _OPEN) & (pl.col("previous").fill_null(-1) != _VER))
+            ((pl.col("kind") == VER) & (pl.col("depth") > 1))
+            | ((pl.col("kind") == CLOSE) & (pl.col("depth") < 0))
+            | ((pl.col("kind") == ROW) & (pl.col("depth") != 1))
+            | ((pl.col("kind") == OPEN) & (pl.col("previous").fill_null(-1) != VER))
         ).head(1)
         if not problems.is_empty():
             line_no, kind = problems.item(0, "line_no"), problems.item(0, "kind")
-            if kind == _VER:
+            if kind == VER:
                 opened = structure.filter(
-                    (pl.col("kind") == _VER) & (pl.col("line_no") < line_no)
+                    (pl.col("kind") == VER) & (pl.col("line_no") < line_no)
                 ).get_column("line_no")[-1]
                 raise self.error(
                     line_no, f"#VER while the block of the #VER at line {opened} is still open"
                 )
-            if kind == _CLOSE:
+            if kind == CLOSE:
                 raise self.error(line_no, "'}' without an open #VER block")
-            if kind == _ROW:
+            if kind == ROW:
                 raise self.error(line_no, "a #TRANS/#RTRANS/#BTRANS row outside a #VER block")
             raise self.error(line_no, "'{' that does not follow a #VER")
         if not structure.is_empty() and structure.get_column("depth")[-1] != 0:
@@ -446,37 +401,37 @@ class _SieReader:
                 "the #VER block starting here never closes: the file is truncated",
             )
         missing_open = structure.filter(
-            (pl.col("kind") == _VER) & (pl.col("following").fill_null(-1) != _OPEN)
+            (pl.col("kind") == VER) & (pl.col("following").fill_null(-1) != OPEN)
         ).height
         if missing_open:
             self.warnings.append(f"{missing_open} #VER records without '{{' (tolerated)")
-        return structure.filter(pl.col("kind") == _ROW).select("line_no", "voucher_seq")
+        return structure.filter(pl.col("kind") == ROW).select("line_no", "voucher_seq")
 
     # ---- fast path ----------------------------------------------------------------------
     def _read_fast(self, lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Read the #TRANS-family and #VER lines the strict patterns claim, all at once."""
-        row_lines = lines.filter(pl.col("kind") == _ROW).select("line_no", "line")
-        ver_lines = lines.filter(pl.col("kind") == _VER).select("line_no", "line")
-        record_lines = lines.filter(pl.col("kind") == _RECORD).select("line_no", "line")
-        self.fast_balances = _empty_frame(("line_no", *_BALANCE_FIELDS))
+        row_lines = lines.filter(pl.col("kind") == ROW).select("line_no", "line")
+        ver_lines = lines.filter(pl.col("kind") == VER).select("line_no", "line")
+        record_lines = lines.filter(pl.col("kind") == RECORD).select("line_no", "line")
+        self.fast_balances = _empty_frame(("line_no", *BALANCE_FIELDS))
         if not self.fast_path:
             self._unclaimed = pl.concat([row_lines, ver_lines, record_lines])
-            return _empty_frame(("line_no", *_ROW_FIELDS)), _empty_frame(("line_no", *_VER_FIELDS))
+            return _empty_frame(("line_no", *ROW_FIELDS)), _empty_frame(("line_no", *VER_FIELDS))
         extracted_rows, extracted_vouchers, period_balances, object_balances, plain_balances = (
             pl.collect_all(
                 [
-                    _extract(row_lines, _ROW_PATTERN, _ROW_FIELDS),
-                    _extract(ver_lines, _VER_PATTERN, _VER_FIELDS),
-                    _extract(record_lines, _PERIOD_BALANCE_PATTERN, _BALANCE_FIELDS),
-                    _extract(
+                    extract(row_lines, ROW_PATTERN, ROW_FIELDS),
+                    extract(ver_lines, VER_PATTERN, VER_FIELDS),
+                    extract(record_lines, PERIOD_BALANCE_PATTERN, BALANCE_FIELDS),
+                    extract(
                         record_lines,
-                        _OBJECT_BALANCE_PATTERN,
-                        tuple(c for c in _BALANCE_FIELDS if c != "period"),
+                        OBJECT_BALANCE_PATTERN,
+                        tuple(c for c in BALANCE_FIELDS if c != "period"),
                     ),
-                    _extract(
+                    extract(
                         record_lines,
-                        _PLAIN_BALANCE_PATTERN,
-                        tuple(c for c in _BALANCE_FIELDS if c not in ("period", "objects_raw")),
+                        PLAIN_BALANCE_PATTERN,
+                        tuple(c for c in BALANCE_FIELDS if c not in ("period", "objects_raw")),
                     ),
                 ],
                 engine="streaming",
@@ -492,9 +447,9 @@ class _SieReader:
         self.fast_balances = balances.select(
             "line_no",
             pl.col("record").str.to_uppercase(),
-            *[_unquote(c) for c in ("year_index", "period", "account")],
+            *[unquote(c) for c in ("year_index", "period", "account")],
             "objects_raw",
-            *[_unquote(c) for c in ("amount", "quantity")],
+            *[unquote(c) for c in ("amount", "quantity")],
         )
         claimed_records = balances.get_column("line_no")
         self._unclaimed = pl.concat(
@@ -511,13 +466,13 @@ class _SieReader:
                 "line_no",
                 pl.col("row_type").str.to_uppercase(),
                 "objects_raw",
-                *[_unquote(c) for c in _ROW_FIELDS if c not in ("row_type", "objects_raw")],
+                *[unquote(c) for c in ROW_FIELDS if c not in ("row_type", "objects_raw")],
             )
         )
         vouchers = (
             extracted_vouchers.lazy()
             .filter(pl.col("series").is_not_null())
-            .select("line_no", *[_unquote(c) for c in _VER_FIELDS])
+            .select("line_no", *[unquote(c) for c in VER_FIELDS])
         )
         fast_rows, fast_vouchers = pl.collect_all([rows, vouchers], engine="streaming")
         return fast_rows, fast_vouchers
@@ -576,7 +531,7 @@ class _SieReader:
 
     def _voucher(self, line_no: int, record: Record) -> None:
         self.slow_vouchers.append(
-            {"line_no": line_no, **{name: record.text(i) for i, name in enumerate(_VER_FIELDS)}}
+            {"line_no": line_no, **{name: record.text(i) for i, name in enumerate(VER_FIELDS)}}
         )
 
     def _program(self, line_no: int, record: Record) -> None:
@@ -753,7 +708,7 @@ class _SieReader:
     # ---- tables -------------------------------------------------------------------------
     def _vouchers(self, fast: pl.DataFrame) -> pl.DataFrame:
         slow = pl.DataFrame(
-            self.slow_vouchers, schema=dict.fromkeys(("line_no", *_VER_FIELDS), pl.String)
+            self.slow_vouchers, schema=dict.fromkeys(("line_no", *VER_FIELDS), pl.String)
         ).with_columns(pl.col("line_no").cast(pl.Int64))
         combined = (
             pl.concat([fast.select(slow.columns).cast(slow.schema), slow])
@@ -776,7 +731,7 @@ class _SieReader:
     def _rows(
         self, fast: pl.DataFrame, voucher_seq: pl.DataFrame, vouchers: pl.DataFrame
     ) -> pl.DataFrame:
-        columns = ("line_no", "row_type", "account", *_OBJECT_COLUMNS, *_ROW_FIELDS[3:])
+        columns = ("line_no", "row_type", "account", *_OBJECT_COLUMNS, *ROW_FIELDS[3:])
         schema: dict[str, pl.DataType] = {
             **dict.fromkeys(columns, pl.String()),
             "line_no": pl.Int64(),
@@ -808,7 +763,7 @@ class _SieReader:
             "line_no",
             "series",
             "voucher_number",
-            row_no=_position_in_run("voucher_seq"),
+            row_no=position_in_run("voucher_seq"),
             row_type="row_type",
             account_number=typed.integer("account", "account number", required=True),
             cost_center="cost_center",
@@ -863,9 +818,7 @@ class _SieReader:
         """Parse each distinct fast-path `{...}` body once into (dimension, object) pairs."""
         parsed = {}
         for body in frame.get_column(column).drop_nulls().unique().to_list():
-            members = [
-                m.group(1) if m.group(1) is not None else m.group(3) for m in _TOKEN.finditer(body)
-            ]
+            members = object_members(body)
             try:
                 parsed[body] = self._object_pairs(0, members)
             except SieError as error:
@@ -883,8 +836,8 @@ class _SieReader:
         period_record = pl.col("record").is_in(["PSALDO", "PBUDGET"])
         swap = (
             period_record
-            & ~pl.col("period").fill_null("").str.contains(_PERIOD_RE)
-            & pl.col("account").fill_null("").str.contains(_PERIOD_RE)
+            & ~pl.col("period").fill_null("").str.contains(PERIOD_RE)
+            & pl.col("account").fill_null("").str.contains(PERIOD_RE)
         )
         self.swapped_periods += fast.filter(swap).height
         raw = pl.col("objects_raw")
@@ -1009,51 +962,8 @@ class _Typed:
         return value.cast(pl.Decimal(arrow_type.precision, arrow_type.scale))
 
 
-def _split_lines(text: str) -> pl.DataFrame:
-    """One row per line (split on LF only, as the spec says), classified by what it starts with.
-
-    Kinds: blank, open (`{`), close (`}`), row (#TRANS/#RTRANS/#BTRANS), ver, record (any other
-    `#label`) and garbage (text that is no SIE record).
-    """
-    lines = (
-        pl.DataFrame({"line": [text]})
-        .select(pl.col("line").str.split("\n"))
-        .explode("line")
-        .with_row_index("line_no", offset=1)
-    )
-    line = pl.col("line").str.strip_chars_end(" \t\r")
-    bare = pl.col("line").str.strip_chars_start(" \t")
-    head = bare.str.slice(0, _HEAD_CHARS)
-    kind = (
-        pl.when(bare == "")
-        .then(_BLANK)
-        .when(bare == "{")
-        .then(_OPEN)
-        .when(bare == "}")
-        .then(_CLOSE)
-        .when(head.str.contains(_ROW_HEAD))
-        .then(_ROW)
-        .when(head.str.contains(_VER_HEAD))
-        .then(_VER)
-        .when(bare.str.starts_with("#"))
-        .then(_RECORD)
-        .otherwise(_GARBAGE)
-        .cast(pl.Int8)
-    )
-    stripped = lines.select(pl.col("line_no").cast(pl.Int64), line.alias("line"))
-    return stripped.with_columns(kind.alias("kind"))
-
-
 _OBJECT_COLUMNS = ("objects", "cost_center", "project")
 _OBJECTS = pl.List(pl.Struct({"dimension": pl.Int32, "object_id": pl.String}))
-
-
-def _position_in_run(column: str) -> pl.Expr:
-    """1-based position within runs of equal values (rows are in file order, so a voucher's
-    rows form one run): a cumulative trick much cheaper than a window function."""
-    index = pl.int_range(pl.len(), dtype=pl.Int64)
-    starts = pl.col(column) != pl.col(column).shift(1).fill_null(-1)
-    return (index - pl.when(starts).then(index).forward_fill() + 1).cast(pl.Int32)
 
 
 def _object_columns(pairs: list[tuple[int, str]]) -> dict[str, Any]:
@@ -1069,18 +979,6 @@ def _object_columns(pairs: list[tuple[int, str]]) -> dict[str, Any]:
 
 def _is_period(value: str | None) -> bool:
     return value is not None and re.fullmatch(r"\d{4}(0[1-9]|1[0-2])", value) is not None
-
-
-def _extract(lines: pl.DataFrame, pattern: str, names: tuple[str, ...]) -> pl.LazyFrame:
-    """Capture groups of `pattern` as columns `names`; all null where the line does not match."""
-    fields = pl.col("line").str.extract_groups(pattern).alias("fields")
-    renames = {str(i + 1): name for i, name in enumerate(names)}
-    return lines.lazy().select("line_no", "line", fields).unnest("fields").rename(renames)
-
-
-def _unquote(column: str) -> pl.Expr:
-    """Fast-path fields: drop surrounding quotes (there are no escapes on this path)."""
-    return pl.col(column).str.strip_chars('"')
 
 
 def _empty_to_null(column: str) -> pl.Expr:

@@ -45,6 +45,19 @@ class Record:
         return value if isinstance(value, list) else None
 
 
+def object_members(body: str) -> ObjectList:
+    """The members of an object list's body (the text between `{` and `}`), quotes removed.
+
+    Args:
+        body: e.g. `1 "10" 6 "P 1"` from `{1 "10" 6 "P 1"}`.
+    """
+    return [
+        quoted.replace('\\"', '"') if quoted is not None else unquoted
+        for quoted, brace, unquoted in (match.groups() for match in _TOKEN.finditer(body))
+        if brace is None
+    ]
+
+
 def tokenize_record(line: str) -> Record | None:
     """Split one line into a `Record`; None for a blank line.
 
