@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +262,32 @@ def query(path: Path, sql: str, params: list[Any] | None = None) -> list[tuple[A
     with duckdb.connect(str(path), read_only=True) as connection:
         connection.execute(f'USE "{_catalog(connection)}"."{DATASET}"')  # bare names: the dataset
         return connection.execute(sql, params or []).fetchall()
+
+
+def trial_balance(path: Path, company_id: str, financial_year_id: int) -> dict[str, Decimal]:
+    """Closing balance per account: the year's opening balance (#IB) plus its #TRANS rows.
+
+    #RTRANS/#BTRANS rows are the audit trail of corrections: an added row also appears as
+    #TRANS and a struck row does not count, so they stay out of balances.
+    """
+    balances: dict[str, Decimal] = defaultdict(Decimal)
+    opening = query(
+        path,
+        "SELECT account_number, amount FROM sie_balances"
+        " WHERE company_id = ? AND financial_year_id = ? AND record = 'IB'"
+        " AND year_index = 0 AND object_id IS NULL",
+        [company_id, financial_year_id],
+    )
+    movements = query(
+        path,
+        "SELECT account_number, sum(amount) FROM sie_voucher_rows"
+        " WHERE company_id = ? AND financial_year_id = ? AND row_type = 'TRANS'"
+        " GROUP BY account_number",
+        [company_id, financial_year_id],
+    )
+    for account, amount in [*opening, *movements]:
+        balances[str(account)] += amount
+    return {account: amount for account, amount in balances.items() if amount != 0}
 
 
 @dataclass

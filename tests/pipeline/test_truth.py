@@ -7,41 +7,14 @@ with money as DECIMAL(18,2), dates as DATE and the company on every row.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.pipeline.conftest import DATASET, LoadedCompany, query
+from tests.pipeline.conftest import DATASET, LoadedCompany, query, trial_balance
 
 CENT = Decimal("0.01")
-
-
-def trial_balance(path: Path, company_id: str, financial_year_id: int) -> dict[str, Decimal]:
-    """Closing balance per account: the year's opening balance (#IB) plus its #TRANS rows.
-
-    #RTRANS/#BTRANS rows are the audit trail of corrections: an added row also appears as
-    #TRANS and a struck row does not count, so they stay out of balances.
-    """
-    balances: dict[str, Decimal] = defaultdict(Decimal)
-    opening = query(
-        path,
-        "SELECT account_number, amount FROM sie_balances"
-        " WHERE company_id = ? AND financial_year_id = ? AND record = 'IB'"
-        " AND year_index = 0 AND object_id IS NULL",
-        [company_id, financial_year_id],
-    )
-    movements = query(
-        path,
-        "SELECT account_number, sum(amount) FROM sie_voucher_rows"
-        " WHERE company_id = ? AND financial_year_id = ? AND row_type = 'TRANS'"
-        " GROUP BY account_number",
-        [company_id, financial_year_id],
-    )
-    for account, amount in [*opening, *movements]:
-        balances[str(account)] += amount
-    return {account: amount for account, amount in balances.items() if amount != 0}
 
 
 def test_every_years_trial_balance_equals_the_sandbox_truth(small_load: LoadedCompany) -> None:
