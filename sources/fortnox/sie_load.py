@@ -181,8 +181,7 @@ def load_sie_files(
             dataset_name=dataset,
         )
         info = pipeline.run(sie_resources(sie_files))
-        normalize_info = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
-        table_rows = dict(normalize_info.row_counts) if normalize_info else {}
+
     load_seconds = time.perf_counter() - started
 
     summaries = [
@@ -200,9 +199,14 @@ def load_sie_files(
         )
         for f in sie_files
     ]
+    unique_files = {f.file_sha256: f for f in sie_files}.values()
+    table_rows = dict.fromkeys(TABLE_NAMES, 0)
+    for sie_file in unique_files:
+        for name, count in sie_file.row_counts().items():
+            table_rows[name] += count
     return LoadSummary(
         files=summaries,
-        table_rows={k: v for k, v in table_rows.items() if not k.startswith("_dlt")},
+        table_rows=table_rows,
         parse_seconds=parse_seconds,
         load_seconds=load_seconds,
         load_ids=list(info.loads_ids),

@@ -56,6 +56,9 @@ def test_every_sample_loads_with_the_readme_counts(
         )
     }
     assert counts == {r.file_name: (r.vouchers, r.trans, r.rtrans, r.btrans) for r in SAMPLE_ROWS}
+    [(row_count,)] = _query(duckdb_path, "select count(*) from fortnox.fortnox.sie_voucher_rows")
+    assert summary.table_rows["sie_voucher_rows"] == row_count == 8248
+    assert summary.table_rows["sie_files"] == 17
 
 
 def test_warehouse_types_follow_the_contract(loaded_warehouse: tuple[Path, LoadSummary]) -> None:
