@@ -193,6 +193,7 @@ def run_company(
     requests_before = _endpoint_counts(client)
     with _qualified(target):
         try:
+            _finish_pending_loads(pipeline)
             _drop_superseded_sie_rows(pipeline)
             source = fortnox_source(
                 client,
@@ -226,6 +227,20 @@ def _qualified(target: WarehouseTarget) -> Any:
     if target.duckdb_path is None:
         return contextlib.nullcontext()
     return duckdb_catalog_qualified(target.duckdb_path, target.dataset)
+
+
+def _finish_pending_loads(pipeline: dlt.Pipeline) -> None:
+    """Load what an interrupted run extracted (killed, or failed while loading) before this run.
+
+    dlt's `run` with pending packages loads only those and returns without extracting, so
+    the run after a kill would fetch nothing new yet be recorded as completed. The packages
+    carry the state (cursors, loaded years) their extraction advanced, so they must be loaded,
+    not dropped; then this run extracts as usual.
+    """
+    if pipeline.has_pending_data:
+        load_info = pipeline.run()
+        if load_info is not None:
+            load_info.raise_on_failed_jobs()
 
 
 def _drop_superseded_sie_rows(pipeline: dlt.Pipeline) -> None:
