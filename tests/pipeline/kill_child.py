@@ -1,0 +1,80 @@
+"""A load in a process of its own, which can SIGKILL itself during a chosen dlt step.
+
+Run by `test_sigkill.py` as `python -m tests.pipeline.kill_child WORKDIR SEED PHASE DELAY`.
+The child starts an in-process sandbox with a fixed seed (so every child serves the same
+books), logs in with a fresh token profile (a new sandbox knows no earlier tokens) and runs
+`run_company` into WORKDIR. With PHASE `extract`, `normalize` or `load` it kills itself DELAY
+seconds after that step starts: a real SIGKILL, nothing flushed, no `finally` runs. It prints
+one line per step it enters and, when it survives, a JSON summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from dlt.pipeline.pipeline import Pipeline
+
+from pipelines.pipeline import WarehouseTarget, run_company
+from pipelines.sandbox_session import SandboxSession
+from sources.fortnox_sandbox.state import SandboxConfig
+
+STEPS = ("extract", "normalize", "load")
+
+
+def arm_kill(phase: str, delay: float) -> None:
+    """SIGKILL this process `delay` seconds after the first entry into dlt step `phase`."""
+    armed = {"done": False}
+
+    def wrap(step: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        def entered(self: Pipeline, *args: Any, **kwargs: Any) -> Any:
+            print(f"step {step}", flush=True)
+            if step == phase and not armed["done"]:
+                armed["done"] = True
+                timer = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGKILL))
+                timer.daemon = True
+                timer.start()
+            return original(self, *args, **kwargs)
+
+        return entered
+
+    for step in STEPS:
+        setattr(Pipeline, step, wrap(step, getattr(Pipeline, step)))
+
+
+def main(workdir: Path, seed: int, phase: str, delay: float) -> None:
+    if phase != "none":
+        arm_kill(phase, delay)
+    session = SandboxSession(SandboxConfig(seed=seed, scale="small", rate_limit=None))
+    tenant = session.tenants[0]
+    client = session.client(
+        tenant=tenant, token_dir=workdir / f"tokens-{os.getpid()}", profile="killable"
+    )
+    summary = run_company(
+        client,
+        company_id=str(tenant),
+        profile="killable",
+        target=WarehouseTarget(
+            duckdb_path=workdir / "fortnox.duckdb", pipelines_dir=workdir / "dlt"
+        ),
+    )
+    print(
+        json.dumps(
+            {
+                "outcome": summary.outcome,
+                "requests": summary.requests,
+                "rows": {name: metrics.rows for name, metrics in summary.resources.items()},
+            }
+        ),
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], float(sys.argv[4]))

@@ -1,0 +1,95 @@
+"""Issue 5, reliability: a load killed with SIGKILL at any point, then run again, leaves the
+warehouse equal to a clean load: no duplicate rows, none missing, state consistent.
+
+Each load runs in a child process (`kill_child.py`) with an in-process sandbox of the same seed
+as the reference load, and kills itself during the chosen dlt step. The survivor's runs must
+then (1) complete, (2) leave the warehouse equal to the clean load, and (3) leave state that
+makes the run after an ordinary repeat run (same requests, nothing new loaded).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.pipeline.conftest import SEED, LoadedCompany, differences, snapshot
+
+REPEAT_REQUESTS = 15
+"""What a run straight after a complete load asks (see test_request_budget)."""
+
+
+def run_child(workdir: Path, phase: str = "none", delay: float = 0.0) -> tuple[int, str]:
+    """Run one load in a child process; its return code and stdout."""
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.pipeline.kill_child",
+            str(workdir),
+            str(SEED),
+            phase,
+            str(delay),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    return child.returncode, child.stdout
+
+
+def summary_of(stdout: str) -> dict[str, Any]:
+    """The JSON summary a surviving child prints last."""
+    return json.loads(stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def kill_then_recover(
+    workdir: Path, reference: LoadedCompany, phase: str, delay: float
+) -> dict[str, Any]:
+    """Kill a first load during `phase`, run again, check the warehouse and the state."""
+    code, stdout = run_child(workdir, phase, delay)
+    steps = [line.split()[1] for line in stdout.splitlines() if line.startswith("step ")]
+    assert code == -signal.SIGKILL, (code, stdout[-500:])
+    assert phase in steps  # it died in (or after) the step it was meant to die in
+
+    code, stdout = run_child(workdir)
+    assert code == 0, stdout[-500:]
+    recovered = summary_of(stdout)
+    assert recovered["outcome"] == "completed"
+    path = workdir / "fortnox.duckdb"
+    assert differences(snapshot(path), reference.snapshot) == {}
+
+    code, stdout = run_child(workdir)  # the state says everything is loaded: a repeat run
+    assert code == 0, stdout[-500:]
+    repeat = summary_of(stdout)
+    assert repeat["requests"] == REPEAT_REQUESTS
+    assert repeat["rows"]["invoices"] == 0
+    assert repeat["rows"]["sie"] == 0
+    assert differences(snapshot(path), reference.snapshot) == {}
+    return {"steps": steps, "recovered": recovered, "repeat": repeat}
+
+
+def test_killed_while_loading_then_rerun_equals_a_clean_load(
+    small_load: LoadedCompany, tmp_path: Path
+) -> None:
+    outcome = kill_then_recover(tmp_path, small_load, "load", 0.3)
+    # The re-run finished the killed run's packages *and* did its own work.
+    assert outcome["recovered"]["requests"] >= REPEAT_REQUESTS
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attempt", range(10))
+def test_killed_at_random_points_then_rerun_equals_a_clean_load(
+    small_load: LoadedCompany, tmp_path: Path, attempt: int
+) -> None:
+    chooser = random.Random(f"kill-point-{attempt}")
+    phase = chooser.choice(["extract", "normalize", "load"])
+    delay = chooser.uniform(0.0, {"extract": 1.5, "normalize": 0.6, "load": 1.0}[phase])
+    kill_then_recover(tmp_path, small_load, phase, delay)
