@@ -67,6 +67,7 @@ _IGNORED_LABELS = frozenset(
     | {"#KPTYP", "#VALUTA", "#KSUMMA"}
 )
 
+VOUCHER_SIE_TYPE = 4  # the first SIE type that carries vouchers
 COST_CENTER_DIMENSION = 1
 PROJECT_DIMENSION = 6
 
@@ -284,7 +285,13 @@ class _SieReader:
             *checksum_findings,
             # polars sums Decimal(18, 2) into Decimal(38, 2): no overflow, no rounding.
             *voucher_balance_findings(rows),
-            *reconciliation_findings(rows, balances, account_types),
+            # SIE 1-3 files carry balances but no vouchers: movements cannot be reconciled.
+            # A missing #SIETYP means type 1.
+            *(
+                reconciliation_findings(rows, balances, account_types)
+                if (self.header.get("sie_type") or 1) >= VOUCHER_SIE_TYPE
+                else []
+            ),
         ]
         if self.swapped_periods:
             self.warnings.append(

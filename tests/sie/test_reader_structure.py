@@ -235,3 +235,27 @@ def test_balances_keep_year_period_and_object() -> None:
     assert balances[3]["quantity"] == Decimal("5.0000")
     assert balances[4]["object_id"] == "P1"
     assert sie_file.findings == []  # 1000 - 100 = 900 and ΣTRANS 6110 = RES 100
+
+
+def test_sie_1_to_3_files_carry_balances_without_reconciling_movements() -> None:
+    """A type 1-3 file has no vouchers: IB differing from UB is normal, not a finding."""
+    header = [line.replace("#SIETYP 4", "#SIETYP 2") for line in HEADER]
+    data = "\r\n".join(
+        [*header, "#IB 0 1930 1000.00", "#UB 0 1930 1500.00", "#PSALDO 0 202401 1930 {} 500", ""]
+    ).encode("cp437")
+    sie_file = read_both(data)
+    assert sie_file.sie_type == 2
+    assert sie_file.voucher_count == 0
+    assert sie_file.findings == []
+    assert sie_file.tables()["sie_balances"].num_rows == 3
+
+
+def test_a_type_4_file_with_the_same_balances_reports_them() -> None:
+    data = sie("#IB 0 1930 1000.00", "#UB 0 1930 1500.00")
+    [finding] = read_both(data).findings
+    assert (finding.check, finding.subject, finding.expected, finding.actual) == (
+        "ib_plus_trans_equals_ub",
+        "1930",
+        Decimal("1500.00"),
+        Decimal("1000.00"),
+    )
