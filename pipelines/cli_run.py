@@ -319,7 +319,7 @@ def _print_query_hints(warehouse: Path) -> None:
     )
     console.print(
         f"  python -c \"import duckdb; print(duckdb.connect('{warehouse}', read_only=True)"
-        ".sql('select * from analytics.fct_ar_reconciliation order by as_of_date'))\""
+        ".sql('select * from analytics.fct_ar_reconciliation order by reconciliation_date'))\""
     )
     console.print(f"  fortnox-pipeline reconcile --duckdb {warehouse}")
     console.print(f"  fortnox-pipeline report income-statement --duckdb {warehouse}")

@@ -121,7 +121,7 @@ def company_pipeline(company_id: str, target: WarehouseTarget) -> dlt.Pipeline:
         pipeline_name=f"fortnox_{company_id}",
         destination=target.dlt_destination(),
         dataset_name=target.dataset,
-        pipelines_dir=str(target.pipelines_dir) if target.pipelines_dir else None,
+        pipelines_dir=str(target.pipelines_dir) if target.pipelines_dir else None,  # type: ignore[arg-type]
     )
     if target.duckdb_path is not None and not target.duckdb_path.exists():
         # Local state of a warehouse file that is gone would make the run skip years and
@@ -260,6 +260,7 @@ def _drop_superseded_sie_rows(pipeline: dlt.Pipeline) -> None:
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
                 pipeline.dataset_name,
             )
+            or ()
         }
         if "sie_files" not in existing:
             return

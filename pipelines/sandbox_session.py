@@ -51,7 +51,7 @@ class SandboxSession:
     @property
     def state(self) -> SandboxState:
         """The sandbox's books, tokens and counters."""
-        return self.app.state.sandbox  # type: ignore[no-any-return]
+        return self.app.state.sandbox
 
     @property
     def tenants(self) -> list[int]:
@@ -125,8 +125,8 @@ class SandboxSession:
 
     def advance(self, days: int = 1) -> dict[str, Any]:
         """One more day (or several) of business in every company."""
-        return self.control("POST", "/_sandbox/advance", days=days)  # type: ignore[no-any-return]
+        return self.control("POST", "/_sandbox/advance", days=days)
 
     def truth(self, tenant: int) -> dict[str, Any]:
         """The ground truth of one company (balances, open AR/AP, deliberate differences)."""
-        return self.control("GET", "/_sandbox/truth", tenant=tenant)  # type: ignore[no-any-return]
+        return self.control("GET", "/_sandbox/truth", tenant=tenant)

@@ -30,6 +30,7 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+from dlt.common.schema.typing import TColumnSchema, TWriteDispositionConfig
 from dlt.sources import DltResource
 
 from sources.fortnox.archive import archive_sie_file
@@ -51,8 +52,15 @@ from sources.fortnox.settings import (
 from sources.fortnox.sie import normalise_org_number, read_sie
 from sources.fortnox.years import FinancialYear, YearPlan, plan_years
 
-PER_COMPANY = {"disposition": "merge", "strategy": "delete-insert"}
+PER_COMPANY: TWriteDispositionConfig = {"disposition": "merge", "strategy": "delete-insert"}
 """Write disposition of tables replaced as a whole for one company (or company and year)."""
+
+
+SIE_KEY_COLUMNS: dict[str, TColumnSchema] = {
+    "company_id": {"data_type": "text", "nullable": False},
+    "financial_year_id": {"data_type": "bigint", "nullable": False},
+}
+"""The replace unit of the `sie_*` tables: one company's one financial year."""
 
 
 def _now() -> datetime:
@@ -172,10 +180,7 @@ def fortnox_source(
     @dlt.resource(
         write_disposition=PER_COMPANY,
         merge_key=("company_id", "financial_year_id"),
-        columns={
-            "company_id": {"data_type": "text", "nullable": False},
-            "financial_year_id": {"data_type": "bigint", "nullable": False},
-        },
+        columns=SIE_KEY_COLUMNS,
     )
     def sie() -> Iterator[Any]:
         """Every voucher row of every financial year, from one SIE 4 export per year.
@@ -342,9 +347,7 @@ def fortnox_source(
             path, _ = ENDPOINTS["supplier_invoices"]
             for given_number in sorted(tracked - set(seen), key=_document_order):
                 detail = client.get_json(f"{path}/{given_number}")["SupplierInvoice"]
-                seen[given_number] = _list_item_from_detail(
-                    detail, authorizers.get(given_number)
-                )
+                seen[given_number] = _list_item_from_detail(detail, authorizers.get(given_number))
         state["known"] = known + new_count
         state["tracked"] = sorted(
             (number for number, record in seen.items() if _may_change(record)), key=_document_order
@@ -397,12 +400,7 @@ def fortnox_source(
 def _invoice_rows(client: FortnoxClient, company_id: str) -> DltResource:
     """Rows of each new or changed invoice: one detail request per document, hence opt-in."""
 
-    @dlt.transformer(
-        name="invoice_rows",
-        write_disposition=PER_COMPANY,
-        merge_key=("company_id", "document_number"),
-        columns=column_hints(),
-    )
+    @dlt.transformer(name="invoice_rows", columns=column_hints())
     def invoice_rows(invoices: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         path, _ = ENDPOINTS["invoices"]
         for invoice in invoices:
@@ -413,6 +411,10 @@ def _invoice_rows(client: FortnoxClient, company_id: str) -> DltResource:
                 for index, row in enumerate(shape_record(detail, company_id).get("InvoiceRows", []))
             ]
 
+    # A document's rows are replaced together: a row removed from an invoice disappears.
+    invoice_rows.apply_hints(
+        write_disposition=PER_COMPANY, merge_key=["company_id", "document_number"]
+    )
     return invoice_rows
 
 
