@@ -143,8 +143,8 @@ class SieFile:
         for name, schema in SCHEMAS.items():
             table = body[name]
             keys = {
-                "file_sha256": pa.array([self.file_sha256] * table.num_rows, pa.string()),
-                "company_id": pa.array([self.company_id] * table.num_rows, pa.string()),
+                "file_sha256": pa.repeat(pa.scalar(self.file_sha256, pa.string()), table.num_rows),
+                "company_id": pa.repeat(pa.scalar(self.company_id, pa.string()), table.num_rows),
             }
             columns = [
                 keys[f.name] if f.name in keys else table.column(f.name).cast(f.type)

@@ -103,9 +103,7 @@ def sie_resources(
             for batch in table.to_batches():
                 if batch.num_rows:
                     rows = pa.Table.from_batches([batch])
-                    yield rows.append_column(
-                        TOMBSTONE, pa.array([False] * rows.num_rows, pa.bool_())
-                    )
+                    yield rows.append_column(TOMBSTONE, pa.repeat(pa.scalar(False), rows.num_rows))
 
     return [
         dlt.resource(
@@ -255,7 +253,7 @@ def _tombstone(table: pa.Table, key_values: Mapping[str, Any]) -> pa.Table:
 
 def _with_extra_columns(table: pa.Table, extras: Mapping[str, Any]) -> pa.Table:
     for name, value in extras.items():
-        column = pa.array([value] * table.num_rows, type=pa.scalar(value).type)
+        column = pa.repeat(pa.scalar(value), table.num_rows)
         if name in table.column_names:
             table = table.set_column(table.column_names.index(name), name, column)
         else:
