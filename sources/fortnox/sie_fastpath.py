@@ -67,10 +67,10 @@ PERIOD_RE = r"^\d{4}(0[1-9]|1[0-2])$"
 # Line kinds, as small integers (cheaper than strings over millions of lines).
 BLANK, OPEN, CLOSE, ROW, VER, RECORD, GARBAGE = range(7)
 
-# A label ends at whitespace, a quote or a brace (as in the tokenizer); only the head is examined.
-_ROW_HEAD = r'^#[RBrb]?[Tt][Rr][Aa][Nn][Ss]([ \t"{]|$)'
-_VER_HEAD = r'^#[Vv][Ee][Rr]([ \t"{]|$)'
-_HEAD_CHARS = 9
+# A label ends at whitespace, a quote or a brace (as in the tokenizer). Anchored patterns stop
+# after a few characters, cheaper than slicing off the line's head first.
+_ROW_HEAD = r'^[ \t]*#[RBrb]?[Tt][Rr][Aa][Nn][Ss]([ \t"{]|$)'
+_VER_HEAD = r'^[ \t]*#[Vv][Ee][Rr]([ \t"{]|$)'
 
 _ROW_COLUMNS = ("row_type", "account", "objects_raw", "amount", "transdat", "text", "quantity")
 ROW_FIELDS = (*_ROW_COLUMNS, "sign")
@@ -91,7 +91,6 @@ def split_lines(text: str) -> pl.DataFrame:
     )
     line = pl.col("line").str.strip_chars_end(" \t\r")
     bare = pl.col("line").str.strip_chars_start(" \t")
-    head = bare.str.slice(0, _HEAD_CHARS)
     kind = (
         pl.when(bare == "")
         .then(BLANK)
@@ -99,9 +98,9 @@ def split_lines(text: str) -> pl.DataFrame:
         .then(OPEN)
         .when(bare == "}")
         .then(CLOSE)
-        .when(head.str.contains(_ROW_HEAD))
+        .when(pl.col("line").str.contains(_ROW_HEAD))
         .then(ROW)
-        .when(head.str.contains(_VER_HEAD))
+        .when(pl.col("line").str.contains(_VER_HEAD))
         .then(VER)
         .when(bare.str.starts_with("#"))
         .then(RECORD)
