@@ -351,7 +351,8 @@ class _SieReader:
     # ---- structure ----------------------------------------------------------------------
     def _check_is_sie(self, lines: pl.DataFrame) -> None:
         """Reject what is not SIE at all: an empty file, an HTML page, stray text lines."""
-        first = lines.filter(pl.col("kind") != BLANK).head(1)
+        kinds = lines.select("line_no", "kind")  # never copy the text column to look at kinds
+        first = kinds.filter(pl.col("kind") != BLANK).head(1)
         if first.is_empty():
             raise self.error(1, "the file is empty: no SIE records")
         if first.item(0, "kind") == GARBAGE:
@@ -360,7 +361,7 @@ class _SieReader:
                 "not a SIE file: the first record does not start with '#' "
                 "(an HTML page or another format saved as .se?)",
             )
-        garbage = lines.filter(pl.col("kind") == GARBAGE).head(1)
+        garbage = kinds.filter(pl.col("kind") == GARBAGE).head(1)
         if not garbage.is_empty():
             raise self.error(
                 garbage.item(0, "line_no"), "not a SIE record: the line does not start with '#'"
@@ -376,7 +377,9 @@ class _SieReader:
         Returns:
             `line_no` -> `voucher_seq` (1-based #VER order) for every row line.
         """
-        structure = lines.filter(pl.col("kind").is_in([VER, OPEN, CLOSE, ROW])).select(
+        structure = (
+            lines.select("line_no", "kind").filter(pl.col("kind").is_in([VER, OPEN, CLOSE, ROW]))
+        ).select(
             "line_no",
             "kind",
             depth=(pl.col("kind") == VER).cum_sum().cast(pl.Int64)

@@ -15,6 +15,7 @@ ASCII = "ascii"
 # Swedish letters in ISO-8859-15/Latin-1 sit in 0xC0-0xFF; in CP437 they sit in 0x80-0x9F
 # (å 0x86, ä 0x84, ö 0x94, Å 0x8F, Ä 0x8E, Ö 0x99).
 _ALL_BYTES = bytes(range(256))
+_ASCII_BYTES = bytes(range(128))
 _NOT_LATIN1_LETTERS = bytes(b for b in range(256) if b < 0xC0)
 _NOT_CP437_LETTERS = bytes(b for b in range(256) if not 0x80 <= b <= 0x9F)
 # UTF-8 read as CP1252/Latin-1 ("Ã¥" for "å") or CP437 read as Latin-1 look like this.
@@ -58,9 +59,11 @@ def detect_encoding(data: bytes) -> str:
         pass
     else:
         return UTF8
-    # bytes.translate with a delete set counts a byte range at C speed.
-    latin1_letters = len(data.translate(_ALL_BYTES, _NOT_LATIN1_LETTERS))
-    cp437_letters = len(data.translate(_ALL_BYTES, _NOT_CP437_LETTERS))
+    # bytes.translate with a delete set counts byte ranges at C speed; dropping ASCII first
+    # leaves a short string to count in.
+    high = data.translate(_ALL_BYTES, _ASCII_BYTES)
+    latin1_letters = len(high.translate(_ALL_BYTES, _NOT_LATIN1_LETTERS))
+    cp437_letters = len(high.translate(_ALL_BYTES, _NOT_CP437_LETTERS))
     if latin1_letters > cp437_letters:
         return ISO_8859_15
     return CP437
