@@ -702,7 +702,8 @@ class _SieReader:
                 "ksumma", "*", None, None, ERROR, "#KSUMMA end marker without a start marker"
             )
             return "mismatch", [finding]
-        byte_lines = self.data.split(b"\n")
+        data = self.data if b"\n" in self.data else self.data.replace(b"\r", b"\n")
+        byte_lines = data.split(b"\n")
         region = b"\n".join(byte_lines[starts[0] : end_line - 1])
         actual = ksumma_crc(region)
         expected = int(expected_text)

@@ -11,6 +11,7 @@ UTF8 = "utf-8"
 UTF8_BOM = "utf-8-sig"
 ISO_8859_15 = "iso-8859-15"
 ASCII = "ascii"
+UTF16 = "utf-16"
 
 # Swedish letters in ISO-8859-15/Latin-1 sit in 0xC0-0xFF; in CP437 they sit in 0x80-0x9F
 # (å 0x86, ä 0x84, ö 0x94, Å 0x8F, Ä 0x8E, Ö 0x99).
@@ -39,18 +40,20 @@ class DecodedText:
 def detect_encoding(data: bytes) -> str:
     """Name the encoding of a SIE file from its bytes alone.
 
-    Order: a UTF-8 BOM; strict UTF-8 with at least one multi-byte sequence; plain ASCII; then
-    Latin-1-range letters outnumbering CP437-range letters means ISO-8859-15; otherwise CP437
-    (the specification's encoding, so the default when in doubt).
+    Order: a UTF-8 or UTF-16 BOM; plain ASCII; strict UTF-8 (with multi-byte sequences, as the
+    text is not ASCII); then Latin-1-range letters outnumbering CP437-range letters means
+    ISO-8859-15; otherwise CP437 (the specification's encoding, the default when in doubt).
 
     Args:
         data: the raw file.
 
     Returns:
-        One of `utf-8-sig`, `utf-8`, `ascii`, `iso-8859-15`, `cp437`.
+        One of `utf-8-sig`, `utf-16`, `utf-8`, `ascii`, `iso-8859-15`, `cp437`.
     """
     if data.startswith(codecs.BOM_UTF8):
         return UTF8_BOM
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return UTF16
     if data.isascii():
         return ASCII
     try:
@@ -82,6 +85,10 @@ def decode_sie_bytes(data: bytes) -> DecodedText:
     encoding = detect_encoding(data)
     text = data.decode(encoding)
     warnings: list[str] = []
+    if "\n" not in text and "\r" in text:
+        # Classic Mac OS line endings: records end with CR alone.
+        text = text.replace("\r", "\n")
+        warnings.append("records end with CR only (no LF): read as line endings")
     replacements = text.count("\ufffd")
     if replacements:
         warnings.append(

@@ -44,3 +44,19 @@ def test_mojibake_and_replacement_characters_are_warned_about() -> None:
     lossy = TEXT.replace("ö", "\ufffd").encode("utf-8")
     assert any("U+FFFD" in w for w in decode_sie_bytes(lossy).warnings)
     assert decode_sie_bytes(TEXT.encode("cp437")).warnings == []
+
+
+def test_utf16_with_a_bom_is_read() -> None:
+    data = TEXT.encode("utf-16")
+    sie_file = read_sie(data, "t.se")
+    assert (sie_file.detected_encoding, sie_file.company_name) == (
+        "utf-16",
+        "Åkeri & Södergården AB",
+    )
+
+
+def test_cr_only_line_endings_are_line_endings() -> None:
+    data = TEXT.replace("\r\n", "\r").encode("cp437")
+    sie_file = read_sie(data, "mac.se")
+    assert sie_file.company_name == "Åkeri & Södergården AB"
+    assert any("CR only" in warning for warning in sie_file.warnings)
