@@ -62,6 +62,20 @@ SIE_KEY_COLUMNS: dict[str, TColumnSchema] = {
 }
 """The replace unit of the `sie_*` tables: one company's one financial year."""
 
+SIE_ROW_KEYS: dict[str, tuple[str, ...]] = {
+    "sie_files": (),
+    "sie_accounts": ("account_number",),
+    "sie_dimensions": ("dimension",),
+    "sie_objects": ("dimension", "object_id"),
+    "sie_balances": ("line_no",),
+    "sie_vouchers": ("line_no",),
+    "sie_voucher_rows": ("line_no",),
+}
+"""What identifies a row within its company-year, per `sie_*` table (primary key = the replace
+unit + these). dlt loads are at-least-once: a run killed after a load job committed but before
+dlt recorded it repeats that job on the next run, and only a primary key makes delete-insert
+drop the repeated rows. `sie_findings` has no such key (a repeated finding is harmless)."""
+
 
 def _now() -> datetime:
     return datetime.now(STOCKHOLM)
@@ -212,9 +226,7 @@ def fortnox_source(
                     file_name=file_name,
                 )
             for table_name, table in sie_file.tables().items():
-                yield dlt.mark.with_table_name(
-                    _stamp_company_year(table, company_id, year.id), table_name
-                )
+                yield _sie_table_item(_stamp_company_year(table, company_id, year.id), table_name)
 
     @dlt.resource(
         write_disposition=PER_COMPANY,
@@ -441,6 +453,22 @@ def _may_change(supplier_invoice: dict[str, Any]) -> bool:
         return True
     balance = supplier_invoice.get("Balance")
     return balance not in (None, "", 0, "0", "0.00") and float(balance) != 0.0
+
+
+def _sie_table_item(table: pa.Table, table_name: str) -> Any:
+    """An SIE table for dlt, sent to its own table with its replace unit and primary key."""
+    row_key = SIE_ROW_KEYS.get(table_name)
+    if row_key is None:
+        return dlt.mark.with_table_name(table, table_name)
+    unit = ("company_id", "financial_year_id")
+    hints = dlt.mark.make_hints(
+        table_name=table_name,
+        write_disposition=PER_COMPANY,
+        merge_key=list(unit),
+        primary_key=[*unit, *row_key],
+        columns=SIE_KEY_COLUMNS,
+    )
+    return dlt.mark.with_hints(table, hints, create_table_variant=True)
 
 
 def _stamp_company_year(table: pa.Table, company_id: str, financial_year_id: int) -> pa.Table:
