@@ -12,7 +12,8 @@ How each table is read (chosen to read a whole company in a handful of requests)
   company and year.
 - `predefined_accounts`, `cost_centers`, `projects`, `suppliers`, `financial_years`: the whole
   list every run (a page or two); replaced per company.
-- `locked_period`: every run, appended: the history of what was locked when.
+- `locked_period`: every run, added (merged on the run's time): the history of what was locked
+  when.
 - `company_information`: first run, then at most daily; replaced per company.
 - `invoice_rows` (opt-in): one detail request per new or changed invoice.
 
@@ -154,6 +155,7 @@ def fortnox_source(
     @dlt.resource(
         write_disposition=PER_COMPANY,
         merge_key="company_id",
+        primary_key="company_id",
         columns=column_hints("organization_number"),
     )
     def company_information() -> Iterator[dict[str, Any]]:
@@ -181,10 +183,13 @@ def fortnox_source(
         """Financial years with their Fortnox ids (the `financialyear` parameter)."""
         yield shape_page(calendar.financial_year_records, company_id)
 
-    @dlt.resource(write_disposition="append", columns=column_hints())
+    @dlt.resource(
+        write_disposition="merge", primary_key=("company_id", "seen_at"), columns=column_hints()
+    )
     def locked_period() -> Iterator[dict[str, Any]]:
         """The locked-period end date as seen by this run: a history, so reports can say
-        which figures were final when."""
+        which figures were final when. Merged on the run's time, not appended: a load job
+        repeated after a killed run must not stamp twice."""
         yield {
             "company_id": company_id,
             "end_date": calendar.locked_through,
@@ -424,8 +429,12 @@ def _invoice_rows(client: FortnoxClient, company_id: str) -> DltResource:
             ]
 
     # A document's rows are replaced together: a row removed from an invoice disappears.
+    # The primary key drops rows of a load job repeated after a killed run (dlt loads at least
+    # once).
     invoice_rows.apply_hints(
-        write_disposition=PER_COMPANY, merge_key=["company_id", "document_number"]
+        write_disposition=PER_COMPANY,
+        merge_key=["company_id", "document_number"],
+        primary_key=["company_id", "document_number", "row_no"],
     )
     return invoice_rows
 
