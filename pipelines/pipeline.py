@@ -357,6 +357,9 @@ def _record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
         pipeline.run(
             [row],
             table_name="load_runs",
-            write_disposition="append",
+            # Merged on run_id, not appended: a load job repeated after a killed run (dlt
+            # loads at least once) must not record the run twice.
+            write_disposition="merge",
+            primary_key="run_id",
             columns=LOAD_RUNS_COLUMNS,
         )
