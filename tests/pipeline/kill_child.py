@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from dlt.common.storages.load_package import PackageStorage
 from dlt.pipeline.pipeline import Pipeline
 
 from pipelines.pipeline import WarehouseTarget, run_company
@@ -48,8 +49,24 @@ def arm_kill(phase: str, delay: float) -> None:
         setattr(Pipeline, step, wrap(step, getattr(Pipeline, step)))
 
 
+def arm_kill_at_job(table: str) -> None:
+    """SIGKILL this process when dlt is about to mark a load job of `table` complete: the job's
+    statement has run and committed, dlt's record of it has not (the at-least-once window)."""
+    original = PackageStorage.complete_job
+
+    def complete_job(self: PackageStorage, load_id: str, file_name: str) -> str:
+        if file_name.startswith(f"{table}."):
+            print(f"job {file_name}", flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(self, load_id, file_name)
+
+    PackageStorage.complete_job = complete_job  # type: ignore[method-assign]
+
+
 def main(workdir: Path, seed: int, phase: str, delay: float) -> None:
-    if phase != "none":
+    if phase.startswith("job:"):
+        arm_kill_at_job(phase.removeprefix("job:"))
+    elif phase != "none":
         arm_kill(phase, delay)
     session = SandboxSession(SandboxConfig(seed=seed, scale="small", rate_limit=None))
     tenant = session.tenants[0]

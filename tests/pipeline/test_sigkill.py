@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.pipeline.conftest import SEED, LoadedCompany, differences, snapshot
+from tests.pipeline.conftest import SEED, LoadedCompany, differences, query, snapshot
 
 REPEAT_REQUESTS = 15
 """What a run straight after a complete load asks (see test_request_budget)."""
@@ -55,9 +55,12 @@ def kill_then_recover(
 ) -> dict[str, Any]:
     """Kill a first load during `phase`, run again, check the warehouse and the state."""
     code, stdout = run_child(workdir, phase, delay)
-    steps = [line.split()[1] for line in stdout.splitlines() if line.startswith("step ")]
+    steps = [line.split()[1] for line in stdout.splitlines() if line.startswith(("step ", "job "))]
     assert code == -signal.SIGKILL, (code, stdout[-500:])
-    assert phase in steps  # it died in (or after) the step it was meant to die in
+    if phase.startswith("job:"):  # it died with that table's job committed, not recorded
+        assert any(step.startswith(phase.removeprefix("job:") + ".") for step in steps), steps
+    else:
+        assert phase in steps  # it died in (or after) the step it was meant to die in
 
     code, stdout = run_child(workdir)
     assert code == 0, stdout[-500:]
@@ -73,6 +76,14 @@ def kill_then_recover(
     assert repeat["rows"]["invoices"] == 0
     assert repeat["rows"]["sie"] == 0
     assert differences(snapshot(path), reference.snapshot) == {}
+    # The history tables: one locked-period stamp per run that extracted (the killed one, if
+    # it got that far, and the two after it), never a stamp twice.
+    stamps = query(path, "SELECT count(*), count(DISTINCT seen_at) FROM locked_period")
+    assert stamps[0][0] == stamps[0][1] in (2, 3), stamps
+    # The two runs after the kill recorded themselves; the killed one did if it died while
+    # loading its own record (the next run finished that load). Never a run twice.
+    runs = query(path, "SELECT count(*), count(DISTINCT run_id) FROM load_runs")
+    assert runs[0][0] == runs[0][1] in (2, 3), runs
     return {"steps": steps, "recovered": recovered, "repeat": repeat}
 
 
@@ -82,6 +93,22 @@ def test_killed_while_loading_then_rerun_equals_a_clean_load(
     outcome = kill_then_recover(tmp_path, small_load, "load", 0.3)
     # The re-run finished the killed run's packages *and* did its own work.
     assert outcome["recovered"]["requests"] >= REPEAT_REQUESTS
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "sie_voucher_rows",
+        pytest.param("locked_period", marks=pytest.mark.slow),
+        pytest.param("load_runs", marks=pytest.mark.slow),
+    ],
+)
+def test_killed_between_a_job_and_its_record_then_rerun_loads_it_once(
+    small_load: LoadedCompany, tmp_path: Path, table: str
+) -> None:
+    """dlt loads at least once: the job that committed before the kill runs again. A merge
+    table needs its primary key to drop the repeat; an append table must not repeat."""
+    kill_then_recover(tmp_path, small_load, f"job:{table}", 0.0)
 
 
 @pytest.mark.slow
