@@ -25,10 +25,11 @@ from dlt.extract import DltResource
 from sources.fortnox import settings
 from sources.fortnox.archive import archive_sie_file
 from sources.fortnox.sie import SieFile, normalise_org_number, read_sie
-from sources.fortnox.sie_tables import TABLE_NAMES
+from sources.fortnox.sie_tables import ROW_KEYS, TABLE_NAMES
 
 PIPELINE_NAME = "fortnox_sie"
 TOMBSTONE = "_sie_tombstone"
+_ALL_ROW_KEY_COLUMNS = {column for key in ROW_KEYS.values() if key for column in key}
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,9 @@ def sie_resources(
     def table_batches(table_name: str) -> Iterator[pa.Table]:
         for tables, key_values in tables_per_file:
             table = _with_extra_columns(tables[table_name], extras)
-            yield _tombstone(
-                table, {"file_sha256": tables["sie_files"]["file_sha256"][0].as_py(), **key_values}
-            )
+            if table_name != "sie_files":  # one row per file, always: it replaces itself
+                file_sha256 = tables["sie_files"]["file_sha256"][0].as_py()
+                yield _tombstone(table, {"file_sha256": file_sha256, **key_values})
             for batch in table.to_batches():
                 if batch.num_rows:
                     rows = pa.Table.from_batches([batch])
@@ -111,6 +112,9 @@ def sie_resources(
             name=table_name,
             write_disposition={"disposition": "merge", "strategy": "delete-insert"},
             merge_key=list(merge_key),
+            # A primary key makes delete-insert drop a load job dlt repeats after a crash
+            # (loads are at-least-once); sie_findings has no row key and is left without.
+            primary_key=_primary_key(table_name, merge_key),
             columns={TOMBSTONE: {"data_type": "bool", "hard_delete": True}},
         )
         for table_name in TABLE_NAMES
@@ -237,6 +241,11 @@ def duckdb_catalog_qualified(duckdb_path: Path, dataset: str) -> Iterator[None]:
         DuckDbSqlClient.catalog_name = original  # type: ignore[method-assign]
 
 
+def _primary_key(table_name: str, merge_key: Sequence[str]) -> list[str]:
+    row_key = ROW_KEYS[table_name]
+    return [] if row_key is None else [*merge_key, *row_key]
+
+
 def _key_value(sie_file: SieFile, key: str, extras: Mapping[str, Any]) -> Any:
     if key in extras:
         return extras[key]
@@ -244,8 +253,15 @@ def _key_value(sie_file: SieFile, key: str, extras: Mapping[str, Any]) -> Any:
 
 
 def _tombstone(table: pa.Table, key_values: Mapping[str, Any]) -> pa.Table:
-    """One row with the unit's merge-key values (and file_sha256), everything else null."""
-    row = {field.name: key_values.get(field.name) for field in table.schema}
+    """One row with the unit's merge-key values (and file_sha256), everything else null.
+
+    Row-key columns, which a primary key makes NOT NULL, get a value no real row has
+    (-1 for numbers, an empty string for text).
+    """
+    row = {column.name: key_values.get(column.name) for column in table.schema}
+    for column in table.schema:
+        if row[column.name] is None and column.name in _ALL_ROW_KEY_COLUMNS:
+            row[column.name] = -1 if pa.types.is_integer(column.type) else ""
     row[TOMBSTONE] = True
     schema = table.schema.append(pa.field(TOMBSTONE, pa.bool_()))
     return pa.Table.from_pylist([row], schema=schema)

@@ -124,3 +124,15 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 TABLE_NAMES: tuple[str, ...] = tuple(SCHEMAS)
+
+ROW_KEYS: dict[str, tuple[str, ...] | None] = {
+    "sie_files": (),
+    "sie_accounts": ("account_number",),
+    "sie_dimensions": ("dimension",),
+    "sie_objects": ("dimension", "object_id"),
+    "sie_balances": ("line_no",),
+    "sie_vouchers": ("line_no",),
+    "sie_voucher_rows": ("line_no",),
+    "sie_findings": None,
+}
+"""What identifies a row within one file (or one replace unit), per table; None: nothing does."""
