@@ -1,53 +1,29 @@
 -- one row per company and supplier invoice open on the as-of date, with its due-date bucket
 -- Buckets by days past due on the as-of date (`--as-of`, else today): not due, 1-30, 31-60,
 -- 61-90, over 90. Sum open_amount_sek by aging_bucket for the classic aging report.
-with open_items as (
-    select open_items.*
-    from int_ap_open_items as open_items
-    inner join int_reconciliation_dates as dates
-        on open_items.company_id = dates.company_id
-        and open_items.reconciliation_date = dates.reconciliation_date
-    where dates.is_as_of
-),
-
-locked as (
-    select * from dim_locked_period
+with aging as (
+    select * from int_subledger_aging
+    where subledger = 'AP'
 ),
 
 final as (
     select
-        open_items.company_id,
-        open_items.reconciliation_date as as_of_date,
-        open_items.given_number,
-        open_items.supplier_invoice_reference,
-        open_items.supplier_number,
-        open_items.supplier_name,
-        open_items.invoice_date,
-        open_items.due_date,
-        open_items.days_past_due,
-        case
-            when open_items.days_past_due <= 0 then 'not due'
-            when open_items.days_past_due <= 30 then '1-30'
-            when open_items.days_past_due <= 60 then '31-60'
-            when open_items.days_past_due <= 90 then '61-90'
-            else 'over 90'
-        end as aging_bucket,
-        case
-            when open_items.days_past_due <= 0 then 0
-            when open_items.days_past_due <= 30 then 1
-            when open_items.days_past_due <= 60 then 2
-            when open_items.days_past_due <= 90 then 3
-            else 4
-        end as aging_bucket_order,
-        open_items.currency,
-        open_items.open_amount,
-        open_items.open_amount_sek,
-        case
-            when open_items.reconciliation_date <= locked.locked_through then 'final'
-            else 'provisional'
-        end as status
-    from open_items
-    left join locked on open_items.company_id = locked.company_id
+        company_id,
+        as_of_date,
+        document_number as given_number,
+        supplier_invoice_reference,
+        counterparty_number as supplier_number,
+        counterparty_name as supplier_name,
+        invoice_date,
+        due_date,
+        days_past_due,
+        aging_bucket,
+        aging_bucket_order,
+        currency,
+        open_amount,
+        open_amount_sek,
+        status
+    from aging
 )
 
 select * from final

@@ -1,93 +1,15 @@
 -- one row per company and reconciliation date (each month end, and the as-of date): the customer subledger against the ledger
--- Both sides in SIE sign (debit positive), so that difference = ledger -
--- subledger is exactly the sum of the rows booked on the receivable accounts with no document
--- behind them. `explaining_vouchers` lists those rows up to the date; `unexplained_difference`
--- is what they do not account for. `status` is final when the date is inside the locked period.
-with dates as (
-    select * from int_reconciliation_dates
-    where file_sha256 is not null
-),
-
-ledger as (
-    select * from int_control_account_balances
+-- The AR half of int_subledger_reconciliation, where the columns are explained: ledger and
+-- subledger in SIE sign (debit positive), difference = ledger - subledger, the rows with no
+-- document behind them that explain it, and final or provisional by the locked period.
+with reconciliation as (
+    select * from int_subledger_reconciliation
     where subledger = 'AR'
-),
-
-subledger as (
-    select
-        company_id,
-        reconciliation_date,
-        count(*) as open_documents,
-        (sum(open_amount_sek))::decimal(18, 2) as subledger_balance
-    from int_ar_open_items
-    group by company_id, reconciliation_date
-),
-
-unmatched_rows as (
-    select * from int_unmatched_control_rows
-    where subledger = 'AR'
-),
-
-explanations as (
-    select
-        dates.company_id,
-        dates.reconciliation_date,
-        sum(unmatched_rows.amount)::decimal(18, 2) as explained_amount,
-        string_agg(
-            concat_ws(
-                ' ',
-                unmatched_rows.voucher_series || unmatched_rows.voucher_number,
-                strftime(unmatched_rows.voucher_date, '%Y-%m-%d'),
-                cast(unmatched_rows.amount as varchar)
-            ),
-            '; '
-            order by unmatched_rows.voucher_date, unmatched_rows.voucher_series, unmatched_rows.voucher_number
-        ) as explaining_vouchers
-    from dates
-    inner join unmatched_rows
-        on dates.company_id = unmatched_rows.company_id
-        and unmatched_rows.voucher_date <= dates.reconciliation_date
-    group by dates.company_id, dates.reconciliation_date
-),
-
-locked as (
-    select * from dim_locked_period
 ),
 
 final as (
-    select
-        dates.company_id,
-        dates.reconciliation_date,
-        dates.is_month_end,
-        dates.is_as_of,
-        dates.financial_year_id,
-        dates.financial_year,
-        ledger.control_accounts,
-        ledger.ledger_balance,
-        coalesce(subledger.subledger_balance, 0)::decimal(18, 2) as subledger_balance,
-        coalesce(subledger.open_documents, 0) as open_documents,
-        (ledger.ledger_balance - coalesce(subledger.subledger_balance, 0))::decimal(18, 2)
-            as difference,
-        coalesce(explanations.explained_amount, 0)::decimal(18, 2) as explained_amount,
-        explanations.explaining_vouchers,
-        case
-            when dates.reconciliation_date <= locked.locked_through then 'final'
-            else 'provisional'
-        end as status
-    from dates
-    inner join ledger
-        on dates.company_id = ledger.company_id
-        and dates.reconciliation_date = ledger.reconciliation_date
-    left join subledger
-        on dates.company_id = subledger.company_id
-        and dates.reconciliation_date = subledger.reconciliation_date
-    left join explanations
-        on dates.company_id = explanations.company_id
-        and dates.reconciliation_date = explanations.reconciliation_date
-    left join locked on dates.company_id = locked.company_id
+    select * exclude (subledger)
+    from reconciliation
 )
 
-select
-    *,
-    (difference - explained_amount)::decimal(18, 2) as unexplained_difference
-from final
+select * from final
