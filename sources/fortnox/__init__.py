@@ -51,6 +51,7 @@ from sources.fortnox.settings import (
     SUPPLIER_INVOICE_LIST_FIELDS,
 )
 from sources.fortnox.sie import normalise_org_number, read_sie
+from sources.fortnox.sie_tables import ROW_KEYS as SIE_ROW_KEYS
 from sources.fortnox.years import FinancialYear, YearPlan, plan_years
 
 PER_COMPANY: TWriteDispositionConfig = {"disposition": "merge", "strategy": "delete-insert"}
@@ -62,20 +63,6 @@ SIE_KEY_COLUMNS: dict[str, TColumnSchema] = {
     "financial_year_id": {"data_type": "bigint", "nullable": False},
 }
 """The replace unit of the `sie_*` tables: one company's one financial year."""
-
-SIE_ROW_KEYS: dict[str, tuple[str, ...]] = {
-    "sie_files": (),
-    "sie_accounts": ("account_number",),
-    "sie_dimensions": ("dimension",),
-    "sie_objects": ("dimension", "object_id"),
-    "sie_balances": ("line_no",),
-    "sie_vouchers": ("line_no",),
-    "sie_voucher_rows": ("line_no",),
-}
-"""What identifies a row within its company-year, per `sie_*` table (primary key = the replace
-unit + these). dlt loads are at-least-once: a run killed after a load job committed but before
-dlt recorded it repeats that job on the next run, and only a primary key makes delete-insert
-drop the repeated rows. `sie_findings` has no such key (a repeated finding is harmless)."""
 
 
 def _now() -> datetime:
@@ -466,6 +453,8 @@ def _may_change(supplier_invoice: dict[str, Any]) -> bool:
 
 def _sie_table_item(table: pa.Table, table_name: str) -> Any:
     """An SIE table for dlt, sent to its own table with its replace unit and primary key."""
+    # dlt loads are at-least-once: a run killed after a load job committed but before dlt
+    # recorded it repeats the job, and only a primary key makes delete-insert drop the repeat.
     row_key = SIE_ROW_KEYS.get(table_name)
     if row_key is None:
         return dlt.mark.with_table_name(table, table_name)
