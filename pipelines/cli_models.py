@@ -7,6 +7,7 @@ warehouse (opened read-only, so analysts' sessions and these commands can share 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -425,38 +426,17 @@ ParquetOption = Annotated[
 ]
 
 
-@report_app.command("income-statement")
-def income_statement(
-    duckdb: DuckdbOption = DEFAULT_WAREHOUSE,
-    models_schema: SchemaOption = DEFAULT_MODELS_SCHEMA,
-    company: CompanyOption = None,
-    year: YearOption = None,
-    period: PeriodOption = None,
-    csv: CsvOption = None,
-    parquet: ParquetOption = None,
-) -> None:
-    """Income statement by BAS group: the period and the year to date (income positive)."""
-    try:
-        connection = _open(duckdb, read_only=True)
-        try:
-            rows = _statement_rows(
-                connection,
-                "fct_income_statement",
-                models_schema=models_schema,
-                company=company,
-                year=year,
-                period=period,
-            )
-        finally:
-            connection.close()
-    except CommandError as error:
-        raise _fail(error) from None
+def _statement_title(name: str, rows: pl.DataFrame, when: str, status: str) -> str:
     first = rows.row(0, named=True)
-    status = "final" if first["is_final"] else "provisional"
-    table = Table(
-        title=f"Income statement {first['company_id']}, {first['period']} "
-        f"(financial year {first['financial_year']}), {status}"
+    return (
+        f"{name} {first['company_id']}{when} (financial year {first['financial_year']}), {status}"
     )
+
+
+def _income_statement_table(rows: pl.DataFrame, status: str) -> Table:
+    """The period and the year to date per line, and the result they add up to."""
+    when = f", {rows['period'][0]}"
+    table = Table(title=_statement_title("Income statement", rows, when, status))
     table.add_column("line")
     table.add_column("period", justify="right")
     table.add_column("year to date", justify="right")
@@ -469,42 +449,13 @@ def income_statement(
         _text(sum(rows["period_amount"].to_list(), Decimal(0))),
         _text(sum(rows["year_to_date_amount"].to_list(), Decimal(0))),
     )
-    _console().print(table)
-    _write_outputs(rows, csv, parquet)
+    return table
 
 
-@report_app.command("balance-sheet")
-def balance_sheet(
-    duckdb: DuckdbOption = DEFAULT_WAREHOUSE,
-    models_schema: SchemaOption = DEFAULT_MODELS_SCHEMA,
-    company: CompanyOption = None,
-    year: YearOption = None,
-    period: PeriodOption = None,
-    csv: CsvOption = None,
-    parquet: ParquetOption = None,
-) -> None:
-    """Balance sheet by BAS group at a period end (SIE signs: assets positive)."""
-    try:
-        connection = _open(duckdb, read_only=True)
-        try:
-            rows = _statement_rows(
-                connection,
-                "fct_balance_sheet",
-                models_schema=models_schema,
-                company=company,
-                year=year,
-                period=period,
-            )
-        finally:
-            connection.close()
-    except CommandError as error:
-        raise _fail(error) from None
-    first = rows.row(0, named=True)
-    status = "final" if first["is_final"] else "provisional"
-    table = Table(
-        title=f"Balance sheet {first['company_id']} at {first['period_end']} "
-        f"(financial year {first['financial_year']}), {status}"
-    )
+def _balance_sheet_table(rows: pl.DataFrame, status: str) -> Table:
+    """Year opening and closing per line, assets then equity and liabilities, each totalled."""
+    when = f" at {rows['period_end'][0]}"
+    table = Table(title=_statement_title("Balance sheet", rows, when, status))
     table.add_column("section")
     table.add_column("line")
     table.add_column("year opening", justify="right")
@@ -524,8 +475,63 @@ def balance_sheet(
             _text(sum(section_rows["year_opening_balance"].to_list(), Decimal(0))),
             _text(sum(section_rows["closing_balance"].to_list(), Decimal(0))),
         )
-    _console().print(table)
-    _write_outputs(rows, csv, parquet)
+    return table
+
+
+StatementTable = Callable[[pl.DataFrame, str], Table]
+
+
+def _statement_command(model: str, render: StatementTable) -> Callable[..., None]:
+    """A `report` command for one statement model: the statements differ only in their table.
+
+    Args:
+        model: The statement's mart (`fct_income_statement`, `fct_balance_sheet`).
+        render: Builds the printed table from the chosen period's rows and their status
+            (`final` when the period is inside the locked period, else `provisional`).
+
+    Returns:
+        The command function, for `report_app.command`.
+    """
+
+    def command(
+        duckdb: DuckdbOption = DEFAULT_WAREHOUSE,
+        models_schema: SchemaOption = DEFAULT_MODELS_SCHEMA,
+        company: CompanyOption = None,
+        year: YearOption = None,
+        period: PeriodOption = None,
+        csv: CsvOption = None,
+        parquet: ParquetOption = None,
+    ) -> None:
+        try:
+            connection = _open(duckdb, read_only=True)
+            try:
+                rows = _statement_rows(
+                    connection,
+                    model,
+                    models_schema=models_schema,
+                    company=company,
+                    year=year,
+                    period=period,
+                )
+            finally:
+                connection.close()
+        except CommandError as error:
+            raise _fail(error) from None
+        status = "final" if rows.row(0, named=True)["is_final"] else "provisional"
+        _console().print(render(rows, status))
+        _write_outputs(rows, csv, parquet)
+
+    return command
+
+
+report_app.command(
+    "income-statement",
+    help="Income statement by BAS group: the period and the year to date (income positive).",
+)(_statement_command("fct_income_statement", _income_statement_table))
+report_app.command(
+    "balance-sheet",
+    help="Balance sheet by BAS group at a period end (SIE signs: assets positive).",
+)(_statement_command("fct_balance_sheet", _balance_sheet_table))
 
 
 def register(app: typer.Typer) -> None:
