@@ -225,28 +225,37 @@ def _reconciliations(
     as_of: date | None,
     company: str | None,
 ) -> list[_Reconciliation]:
-    results: list[_Reconciliation] = []
-    for subledger in ("ar", "ap"):
-        try:
-            rows = query_model(
-                connection,
-                f"fct_{subledger}_reconciliation",
-                dataset=dataset,
-                models_schema=models_schema,
-                as_of=as_of,
-            )
-        except LookupError as error:
-            raise CommandError(
-                f"cannot reconcile: {error}. Load the Fortnox API tables and run "
-                "`fortnox-pipeline models` first.",
-                ExitCode.NOT_FOUND,
-            ) from None
-        if company is not None:
-            rows = rows.filter(pl.col("company_id") == company)
-        results.append(
-            _Reconciliation(subledger.upper(), rows.sort(["company_id", "reconciliation_date"]))
+    """AR's and AP's reconciliation rows as of a date, by company and date.
+
+    fct_ar_reconciliation and fct_ap_reconciliation are the two halves of
+    int_subledger_reconciliation: evaluating that once, rather than each mart, computes the
+    shared open items of both ledgers once.
+    """
+    try:
+        rows = query_model(
+            connection,
+            "int_subledger_reconciliation",
+            dataset=dataset,
+            models_schema=models_schema,
+            as_of=as_of,
         )
-    return results
+    except LookupError as error:
+        raise CommandError(
+            f"cannot reconcile: {error}. Load the Fortnox API tables and run "
+            "`fortnox-pipeline models` first.",
+            ExitCode.NOT_FOUND,
+        ) from None
+    if company is not None:
+        rows = rows.filter(pl.col("company_id") == company)
+    return [
+        _Reconciliation(
+            subledger,
+            rows.filter(pl.col("subledger") == subledger)
+            .drop("subledger")
+            .sort(["company_id", "reconciliation_date"]),
+        )
+        for subledger in ("AR", "AP")
+    ]
 
 
 def reconcile(
