@@ -279,8 +279,7 @@ def reconcile(
     console = _console()
     try:
         as_of_date = _parse_date(as_of, "--as-of")
-        connection = _open(duckdb, read_only=True)
-        try:
+        with _open(duckdb, read_only=True) as connection:
             if profile is not None:
                 company = _company_for_profile(connection, dataset, profile)
             reconciliations = _reconciliations(
@@ -290,8 +289,6 @@ def reconcile(
                 as_of=as_of_date,
                 company=company,
             )
-        finally:
-            connection.close()
     except CommandError as error:
         raise _fail(error) from None
     if company is not None and all(item.rows.is_empty() for item in reconciliations):
@@ -512,8 +509,7 @@ def _statement_command(model: str, render: StatementTable) -> Callable[..., None
         parquet: ParquetOption = None,
     ) -> None:
         try:
-            connection = _open(duckdb, read_only=True)
-            try:
+            with _open(duckdb, read_only=True) as connection:
                 rows = _statement_rows(
                     connection,
                     model,
@@ -522,8 +518,6 @@ def _statement_command(model: str, render: StatementTable) -> Callable[..., None
                     year=year,
                     period=period,
                 )
-            finally:
-                connection.close()
         except CommandError as error:
             raise _fail(error) from None
         status = "final" if rows.row(0, named=True)["is_final"] else "provisional"
