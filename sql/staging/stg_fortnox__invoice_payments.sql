@@ -1,6 +1,9 @@
 -- one row per company and customer invoice payment (payment number)
 -- AmountCurrency and the voucher reference are only on Fortnox's payment detail record, hence
 -- optional here.
+-- A company with no such documents yet has no `invoice_payments` table (dlt creates none for a
+-- resource that returned no rows): read it as empty, not as a reason to skip AR/AP.
+-- optional: invoice_payments
 with source as (
     select * from invoice_payments
     union all by name

@@ -1,5 +1,8 @@
 -- one row per company and customer invoice (document_number), credit notes included
 -- Fortnox sends amounts as numbers or strings depending on the endpoint: cast them all here.
+-- A company with no such documents yet has no `invoices` table (dlt creates none for a
+-- resource that returned no rows): read it as empty, not as a reason to skip AR/AP.
+-- optional: invoices
 with source as (
     select * from invoices
     union all by name

@@ -1,6 +1,9 @@
 -- one row per company and supplier invoice payment (payment number)
 -- invoice_number is the supplier invoice's given_number. Amount is in SEK; AmountCurrency (in
 -- the invoice currency) and the voucher reference are only on the detail record: optional.
+-- A company with no such documents yet has no `supplier_invoice_payments` table (dlt creates none for a
+-- resource that returned no rows): read it as empty, not as a reason to skip AR/AP.
+-- optional: supplier_invoice_payments
 with source as (
     select * from supplier_invoice_payments
     union all by name

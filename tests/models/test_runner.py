@@ -101,10 +101,14 @@ def test_sie_only_warehouse_skips_api_models_and_is_all_provisional(
     add_acme_2024(warehouse)
     report = build_models(warehouse, as_of=date(2024, 4, 15))
     assert report.model("fct_trial_balance").status == "built"
-    assert report.model("stg_fortnox__invoices").status == "skipped"
-    assert "invoices" in report.model("stg_fortnox__invoices").reason
+    # No document tables: no documents (an absent table reads as empty) ...
+    assert report.model("stg_fortnox__invoices").status == "built"
+    assert report.model("fct_ar_aging").rows == 0
+    # ... but no reconciliation either: its control accounts come from Fortnox's predefined
+    # accounts, which SIE files do not carry.
     assert report.model("fct_ar_reconciliation").status == "skipped"
-    assert report.model("fct_ar_aging").status == "skipped"
+    assert report.model("int_control_accounts").status == "skipped"
+    assert "predefined_accounts" in report.model("int_control_accounts").reason
     # locked_period is optional: an empty stand-in, not a skip.
     assert report.model("dim_locked_period").status == "built"
     assert report.model("dim_locked_period").rows == 0
@@ -125,7 +129,7 @@ def test_a_model_skipped_now_drops_its_stale_table(warehouse: duckdb.DuckDBPyCon
         build_models(warehouse, as_of=date(2024, 4, 15)).model("fct_ar_reconciliation").status
         == "built"
     )
-    warehouse.execute(f"drop table {DATASET}.invoices")
+    warehouse.execute(f"drop table {DATASET}.predefined_accounts")
     report = build_models(warehouse, as_of=date(2024, 4, 15))
     assert report.model("fct_ar_reconciliation").status == "skipped"
     tables = {
@@ -175,3 +179,28 @@ def test_a_model_may_change_from_table_to_view(tmp_path: Path) -> None:
     assert connection.sql("select n from analytics.stg_n").fetchone() == (2,)
     _write(tmp_path, "staging", "stg_n", "-- one row per n\nselect 3 as n")
     assert build_models(connection, sql_dir=tmp_path).model("stg_n").rows == 1
+
+
+def test_a_company_without_supplier_documents_still_reconciles_its_receivables(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    """dlt creates no table for a resource that returned no rows: a company that never had a
+    supplier invoice has no `supplier_invoices` table, and that must not cost it its AR."""
+    add_acme_2024(warehouse)
+    add_acme_api_tables(warehouse)
+    complete = build_models(warehouse, as_of=date(2024, 4, 15))
+    expected = warehouse.sql(
+        "select * from analytics.fct_ar_reconciliation order by all"
+    ).fetchall()
+    assert complete.model("fct_ar_reconciliation").status == "built" and expected
+    warehouse.execute(f"drop table {DATASET}.supplier_invoices")
+    warehouse.execute(f"drop table {DATASET}.supplier_invoice_payments")
+    report = build_models(warehouse, as_of=date(2024, 4, 15))
+    assert report.model("fct_ar_reconciliation").status == "built"
+    assert report.model("fct_ar_aging").status == "built"
+    assert (
+        warehouse.sql("select * from analytics.fct_ar_reconciliation order by all").fetchall()
+        == expected
+    )
+    assert report.model("fct_ap_reconciliation").status == "built"
+    assert warehouse.sql("select count(*) from analytics.fct_ap_aging").fetchone() == (0,)
