@@ -136,18 +136,15 @@ def main() -> None:
             print(f"{scale}: books built in {builds[scale]:.1f} s", flush=True)
     print(f"sandbox rate limit: {arguments.rate_limit} (requests/seconds per tenant)")
     print_table(measurements)
-    if arguments.json:  # always set unless given as an empty path
-        arguments.json.parent.mkdir(parents=True, exist_ok=True)
-        document = {
-            "seed": arguments.seed,
-            "rate_limit": arguments.rate_limit,
-            "book_build_seconds": builds,
-            "loads": [
-                {**asdict(m), "rows_per_second": round(m.rows_per_second)} for m in measurements
-            ],
-        }
-        arguments.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {arguments.json}")
+    arguments.json.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "seed": arguments.seed,
+        "rate_limit": arguments.rate_limit,
+        "book_build_seconds": builds,
+        "loads": [{**asdict(m), "rows_per_second": round(m.rows_per_second)} for m in measurements],
+    }
+    arguments.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {arguments.json}")
 
 
 if __name__ == "__main__":
