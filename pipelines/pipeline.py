@@ -334,6 +334,19 @@ def unwrap(error: BaseException) -> BaseException:
     return error
 
 
+def _run_records_pipeline(pipeline: dlt.Pipeline) -> dlt.Pipeline:
+    """The pipeline that writes a company's `load_runs` rows: same destination and dataset,
+    its own working dir. Through the company's pipeline, a run that failed after extracting
+    would have its pending package loaded by the recording (dlt's `run` loads pending packages
+    first and then returns) and the failure itself would never be recorded."""
+    return dlt.pipeline(
+        pipeline_name=f"{pipeline.pipeline_name}_runs",
+        destination=pipeline.destination,
+        dataset_name=pipeline.dataset_name,
+        pipelines_dir=pipeline.pipelines_dir,
+    )
+
+
 def _record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
     """Append the run to `load_runs`; best effort, never hides the run's own outcome."""
     row = {
@@ -354,7 +367,7 @@ def _record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
     # Best effort: when the warehouse itself is what failed, the run's own error is what the
     # user must see, not a second one from recording it.
     with contextlib.suppress(Exception):
-        pipeline.run(
+        _run_records_pipeline(pipeline).run(
             [row],
             table_name="load_runs",
             # Merged on run_id, not appended: a load job repeated after a killed run (dlt
