@@ -9,6 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from dlt.pipeline.exceptions import PipelineStepFailed
+from dlt.pipeline.pipeline import Pipeline
 
 from sources.fortnox.retry import RetryPolicy
 from sources.fortnox_sandbox.faults import FaultInjector
@@ -16,6 +18,7 @@ from tests.pipeline.conftest import (
     FAST_RETRY,
     LoadedCompany,
     Loader,
+    business_tables,
     differences,
     make_session,
     query,
@@ -151,3 +154,39 @@ def test_a_failed_run_leaves_the_warehouse_as_it_was_and_is_recorded(tmp_path: P
     assert differences(snapshot(scheduled.duckdb_path), snapshot(fresh.duckdb_path)) == {}
     recorded = query(scheduled.duckdb_path, "SELECT resources FROM load_runs")
     assert all(json.loads(resources) for (resources,) in recorded)
+
+
+def test_a_run_failing_while_loading_is_recorded_and_finished_by_the_next_run(
+    small_load: LoadedCompany, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure after extraction (the warehouse went away, the disk filled) leaves a load
+    package whose state is already committed locally: it must be recorded as failed, must not
+    be loaded behind the user's back by the recording itself, and the next run finishes it."""
+    session = make_session()
+    loader = Loader(session, session.tenants[0], tmp_path)
+    original_load = Pipeline.load
+    failures = {"left": 1}
+
+    def load_once_failing(self: Pipeline, *args: object, **kwargs: object) -> object:
+        if self.pipeline_name.startswith("fortnox_") and failures["left"]:
+            failures["left"] -= 1
+            raise OSError("disk full")
+        return original_load(self, *args, **kwargs)
+
+    monkeypatch.setattr(Pipeline, "load", load_once_failing)
+
+    with pytest.raises((PipelineStepFailed, OSError)):
+        loader.run()
+
+    assert loader.duckdb_path is not None
+    assert query(loader.duckdb_path, "SELECT outcome, error FROM load_runs") == [
+        ("failed", "OSError: disk full")
+    ]
+    assert business_tables(loader.duckdb_path) == []  # the first load: nothing was loaded
+
+    assert loader.run().outcome == "completed"
+    assert differences(snapshot(loader.duckdb_path), small_load.snapshot) == {}
+    assert query(loader.duckdb_path, "SELECT outcome FROM load_runs ORDER BY started_at") == [
+        ("failed",),
+        ("completed",),
+    ]
