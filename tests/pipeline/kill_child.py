@@ -4,8 +4,10 @@ Run by `test_sigkill.py` as `python -m tests.pipeline.kill_child WORKDIR SEED PH
 The child starts an in-process sandbox with a fixed seed (so every child serves the same
 books), logs in with a fresh token profile (a new sandbox knows no earlier tokens) and runs
 `run_company` into WORKDIR. With PHASE `extract`, `normalize` or `load` it kills itself DELAY
-seconds after that step starts: a real SIGKILL, nothing flushed, no `finally` runs. It prints
-one line per step it enters and, when it survives, a JSON summary.
+seconds after that step starts; with `job:TABLE` right after a load job of TABLE committed and
+before dlt recorded it; with `sie:N` as it asks for the N-th SIE export. Always a real SIGKILL:
+nothing flushed, no `finally` runs. It prints one line per step it enters and, when it
+survives, a JSON summary.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dlt.pipeline.pipeline import Pipeline
 
 from pipelines.pipeline import WarehouseTarget, run_company
 from pipelines.sandbox_session import SandboxSession
+from sources.fortnox.client import FortnoxClient
 from sources.fortnox_sandbox.state import SandboxConfig
 
 STEPS = ("extract", "normalize", "load")
@@ -63,9 +66,27 @@ def arm_kill_at_job(table: str) -> None:
     PackageStorage.complete_job = complete_job  # type: ignore[method-assign]
 
 
+def arm_kill_at_sie_export(number: int) -> None:
+    """SIGKILL this process as it asks for its `number`-th SIE export: in the middle of
+    extraction, with earlier years' rows already written to the package being built."""
+    original = FortnoxClient.get_bytes
+    calls = {"count": 0}
+
+    def get_bytes(self: FortnoxClient, *args: Any, **kwargs: Any) -> bytes:
+        calls["count"] += 1
+        if calls["count"] == number:
+            print(f"sie {number}", flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+        return original(self, *args, **kwargs)
+
+    FortnoxClient.get_bytes = get_bytes  # type: ignore[method-assign]
+
+
 def main(workdir: Path, seed: int, phase: str, delay: float) -> None:
     if phase.startswith("job:"):
         arm_kill_at_job(phase.removeprefix("job:"))
+    elif phase.startswith("sie:"):
+        arm_kill_at_sie_export(int(phase.removeprefix("sie:")))
     elif phase != "none":
         arm_kill(phase, delay)
     session = SandboxSession(SandboxConfig(seed=seed, scale="small", rate_limit=None))

@@ -2,7 +2,7 @@
 warehouse equal to a clean load: no duplicate rows, none missing, state consistent.
 
 Each load runs in a child process (`kill_child.py`) with an in-process sandbox of the same seed
-as the reference load, and kills itself during the chosen dlt step. The survivor's runs must
+as the reference load, and kills itself during the chosen dlt step. The runs after it must
 then (1) complete, (2) leave the warehouse equal to the clean load, and (3) leave state that
 makes the run after an ordinary repeat run (same requests, nothing new loaded).
 """
@@ -55,10 +55,16 @@ def kill_then_recover(
 ) -> dict[str, Any]:
     """Kill a first load during `phase`, run again, check the warehouse and the state."""
     code, stdout = run_child(workdir, phase, delay)
-    steps = [line.split()[1] for line in stdout.splitlines() if line.startswith(("step ", "job "))]
+    steps = [
+        line.split()[1]
+        for line in stdout.splitlines()
+        if line.startswith(("step ", "job ", "sie "))
+    ]
     assert code == -signal.SIGKILL, (code, stdout[-500:])
     if phase.startswith("job:"):  # it died with that table's job committed, not recorded
         assert any(step.startswith(phase.removeprefix("job:") + ".") for step in steps), steps
+    elif phase.startswith("sie:"):  # it died extracting (the SIE resource asks), nothing done
+        assert steps == [phase.removeprefix("sie:")], steps
     else:
         assert phase in steps  # it died in (or after) the step it was meant to die in
 
@@ -87,12 +93,22 @@ def kill_then_recover(
     return {"steps": steps, "recovered": recovered, "repeat": repeat}
 
 
+@pytest.mark.slow
 def test_killed_while_loading_then_rerun_equals_a_clean_load(
     small_load: LoadedCompany, tmp_path: Path
 ) -> None:
     outcome = kill_then_recover(tmp_path, small_load, "load", 0.3)
     # The re-run finished the killed run's packages *and* did its own work.
     assert outcome["recovered"]["requests"] >= REPEAT_REQUESTS
+
+
+def test_killed_while_extracting_then_rerun_equals_a_clean_load(
+    small_load: LoadedCompany, tmp_path: Path
+) -> None:
+    """Killed at the second SIE export: nothing was committed, no state advanced, so the
+    re-run is a complete first load."""
+    outcome = kill_then_recover(tmp_path, small_load, "sie:2", 0.0)
+    assert outcome["recovered"]["requests"] == small_load.first.requests
 
 
 @pytest.mark.parametrize(
