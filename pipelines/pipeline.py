@@ -241,6 +241,36 @@ def _finish_pending_loads(pipeline: dlt.Pipeline) -> None:
         load_info = pipeline.run()
         if load_info is not None:
             load_info.raise_on_failed_jobs()
+        _drop_repeated_rows(pipeline)
+
+
+def _drop_repeated_rows(pipeline: dlt.Pipeline) -> None:
+    """Keep one copy of each row (`_dlt_id`) that a repeated load job inserted twice.
+
+    dlt loads at least once: a job whose statement committed just before a kill runs again
+    when its package is finished. For a merge table with nested tables (`supplier_invoices`
+    and its `__vouchers`) dlt then inserts both staged copies, because it picks the rows to
+    insert by row key and the copies share it. A `_dlt_id` names one row, so any repeat of it
+    is such a copy. DuckDB only (`rowid`); other destinations keep dlt's behaviour.
+    """
+    if pipeline.destination.destination_name != "duckdb":
+        return
+    with pipeline.sql_client() as sql:
+        tables = [
+            row[0]
+            for row in sql.execute_sql(
+                "SELECT table_name FROM information_schema.columns"
+                " WHERE table_schema = %s AND column_name = '_dlt_id'",
+                pipeline.dataset_name,
+            )
+            or ()
+        ]
+        for table_name in tables:
+            table = sql.make_qualified_table_name(table_name)
+            sql.execute_sql(
+                f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM (SELECT rowid,"
+                f" row_number() OVER (PARTITION BY _dlt_id) AS copy FROM {table}) WHERE copy > 1)"
+            )
 
 
 def _drop_superseded_sie_rows(pipeline: dlt.Pipeline) -> None:
