@@ -17,9 +17,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
-from tests.pipeline.conftest import SEED, LoadedCompany, differences, query, snapshot
+from tests.pipeline.conftest import (
+    DATASET,
+    SEED,
+    LoadedCompany,
+    differences,
+    query,
+    snapshot,
+)
 
 REPEAT_REQUESTS = 15
 """What a run straight after a complete load asks (see test_request_budget)."""
@@ -114,7 +122,8 @@ def test_killed_while_extracting_then_rerun_equals_a_clean_load(
 @pytest.mark.parametrize(
     "table",
     [
-        "sie_voucher_rows",
+        "sie_voucher_rows",  # merge, no nested table: deduplicated by its primary key
+        pytest.param("supplier_invoices", marks=pytest.mark.slow),  # merge, nested table
         pytest.param("locked_period", marks=pytest.mark.slow),
         pytest.param("load_runs", marks=pytest.mark.slow),
     ],
@@ -136,3 +145,24 @@ def test_killed_at_random_points_then_rerun_equals_a_clean_load(
     phase = chooser.choice(["extract", "normalize", "load"])
     delay = chooser.uniform(0.0, {"extract": 1.5, "normalize": 0.6, "load": 1.0}[phase])
     kill_then_recover(tmp_path, small_load, phase, delay)
+
+
+def test_rows_staged_twice_by_a_repeated_job_are_loaded_once(
+    small_load: LoadedCompany, tmp_path: Path
+) -> None:
+    """dlt repeats a load job that committed just before a kill; its rows are then staged
+    twice. For a merge table with a nested table (`supplier_invoices`) dlt inserts both
+    copies (it selects staged rows by row key, which the copies share). Seen once in ~20 kill
+    runs; here the repeat is made certain by staging the rows twice by hand before the re-run.
+    """
+    code, stdout = run_child(tmp_path, "job:supplier_invoices")
+    assert code == -signal.SIGKILL, stdout[-500:]
+    path = tmp_path / "fortnox.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        staged = f'"{path.stem}"."{DATASET}_staging"."supplier_invoices"'
+        connection.execute(f"INSERT INTO {staged} SELECT * FROM {staged}")
+        assert connection.execute(f"SELECT count(*) FROM {staged}").fetchone() == (314,)
+
+    code, stdout = run_child(tmp_path)
+    assert code == 0, stdout[-500:]
+    assert differences(snapshot(path), small_load.snapshot) == {}
