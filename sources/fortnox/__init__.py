@@ -52,7 +52,7 @@ from sources.fortnox.settings import (
 )
 from sources.fortnox.sie import normalise_org_number, read_sie
 from sources.fortnox.sie_tables import ROW_KEYS as SIE_ROW_KEYS
-from sources.fortnox.years import FinancialYear, YearPlan, plan_years
+from sources.fortnox.years import FinancialYear, YearPlan, books_digest, plan_years
 
 PER_COMPANY: TWriteDispositionConfig = {"disposition": "merge", "strategy": "delete-insert"}
 """Write disposition of tables replaced as a whole for one company (or company and year)."""
@@ -192,7 +192,8 @@ def fortnox_source(
         """Every voucher row of every financial year, from one SIE 4 export per year.
 
         Dispatches to the `sie_*` tables. A final year already loaded is not fetched again; an
-        open year whose export has not changed (same sha256) is fetched but not re-loaded.
+        open year whose books have not changed (same sha256 but for the export date) is fetched
+        but not re-loaded.
         """
         loaded: dict[str, Any] = dlt.current.resource_state().setdefault("years", {})
         for plan in calendar.plan(loaded, full_refresh=full_refresh):
@@ -202,10 +203,19 @@ def fortnox_source(
             path = f"{ENDPOINTS['sie'][0]}/{SIE_EXPORT_TYPE}"
             content = client.get_bytes(path, {"financialyear": year.id})
             sha256 = hashlib.sha256(content).hexdigest()
-            unchanged = sha256 == plan.loaded_sha256 and not full_refresh
-            loaded[str(year.id)] = {"sha256": sha256, "final": plan.final}
+            digest = books_digest(content)
+            unchanged = not full_refresh and (
+                sha256 == plan.loaded_sha256 or digest == plan.loaded_books_digest
+            )
             if unchanged:
+                # Same books (perhaps another #GEN date): the loaded file stays the record.
+                loaded[str(year.id)] = {
+                    **loaded[str(year.id)],
+                    "books_digest": digest,
+                    "final": plan.final,
+                }
                 continue
+            loaded[str(year.id)] = {"sha256": sha256, "books_digest": digest, "final": plan.final}
             file_name = f"fortnox_{company_id}_{year.id}.se"
             sie_file = read_sie(content, file_name)
             if archive_dir is not None:

@@ -8,6 +8,8 @@ changed). If a period is unlocked again, the year is open again and fetched agai
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -41,6 +43,20 @@ class YearPlan:
     fetch: bool
     reason: str
     loaded_sha256: str | None
+    loaded_books_digest: str | None = None
+
+
+_GEN_RECORD = re.compile(rb"(?im)^[ \t]*#GEN\b[^\n]*\n?")
+
+
+def books_digest(sie_export: bytes) -> str:
+    """A sha256 of an SIE export without its `#GEN` line (the date the file was generated).
+
+    Fortnox stamps every export with the day it was made, so the file's own sha256 changes
+    daily although the books did not; this digest changes only when the books do, and an open
+    year is re-loaded only then.
+    """
+    return hashlib.sha256(_GEN_RECORD.sub(b"", sie_export)).hexdigest()
 
 
 def is_final(financial_year: FinancialYear, locked_through: date | None) -> bool:
@@ -60,8 +76,8 @@ def plan_years(
     Args:
         financial_years: the company's years, any order.
         locked_through: Fortnox's locked-period end date, None when nothing is locked.
-        loaded: resource state, financial-year id (as text) -> {"sha256", "final"} of the file
-            last loaded for that year.
+        loaded: resource state, financial-year id (as text) -> {"sha256", "books_digest",
+            "final"} of the file last loaded for that year.
         full_refresh: fetch every year regardless of state.
     """
     plans: list[YearPlan] = []
@@ -69,14 +85,16 @@ def plan_years(
         final = is_final(financial_year, locked_through)
         previous = loaded.get(str(financial_year.id))
         sha = previous.get("sha256") if previous else None
+        digest = previous.get("books_digest") if previous else None
         if full_refresh:
-            plans.append(YearPlan(financial_year, final, True, "full refresh", sha))
+            fetch, reason = True, "full refresh"
         elif previous is None:
-            plans.append(YearPlan(financial_year, final, True, "never loaded", None))
+            fetch, reason = True, "never loaded"
         elif final and previous.get("final"):
-            plans.append(YearPlan(financial_year, final, False, "final and already loaded", sha))
+            fetch, reason = False, "final and already loaded"
         elif final:
-            plans.append(YearPlan(financial_year, final, True, "became final since last load", sha))
+            fetch, reason = True, "became final since last load"
         else:
-            plans.append(YearPlan(financial_year, final, True, "open year", sha))
+            fetch, reason = True, "open year"
+        plans.append(YearPlan(financial_year, final, fetch, reason, sha, digest))
     return plans
