@@ -40,6 +40,7 @@ from sources.fortnox.records import (
     STOCKHOLM,
     column_hints,
     fortnox_timestamp,
+    hinted,
     shape_page,
     shape_record,
 )
@@ -158,7 +159,7 @@ def fortnox_source(
             return
         record = client.get_json(ENDPOINTS["company_information"][0])["CompanyInformation"]
         state["fetched_at"] = run_started.isoformat()
-        yield shape_record(record, company_id)
+        yield hinted([shape_record(record, company_id)])
 
     @dlt.resource(
         write_disposition=PER_COMPANY,
@@ -168,10 +169,12 @@ def fortnox_source(
     )
     def financial_years() -> Iterator[list[dict[str, Any]]]:
         """Financial years with their Fortnox ids (the `financialyear` parameter)."""
-        yield shape_page(calendar.financial_year_records, company_id)
+        yield hinted(shape_page(calendar.financial_year_records, company_id))
 
     @dlt.resource(
-        write_disposition="merge", primary_key=("company_id", "seen_at"), columns=column_hints()
+        write_disposition="merge",
+        primary_key=("company_id", "seen_at"),
+        columns={**column_hints(cursor=True), "end_date": {"data_type": "date"}},
     )
     def locked_period() -> Iterator[dict[str, Any]]:
         """The locked-period end date as seen by this run: a history, so reports can say
@@ -244,7 +247,7 @@ def fortnox_source(
             if done.get(str(year.id)) and not full_refresh:
                 continue
             for page in rows("accounts", {"financialyear": year.id}):
-                yield [{**row, "year": row.get("Year", year.id)} for row in page]
+                yield hinted([{**row, "Year": row.get("Year") or year.id} for row in page])
             if plan.final:
                 done[str(year.id)] = True
 
@@ -258,11 +261,12 @@ def fortnox_source(
         """Voucher series (A manual, B supplier invoices, ...) of each open financial year."""
         for year in calendar.open_years() or calendar.financial_years[-1:]:
             for page in rows("voucher_series", {"financialyear": year.id}):
-                yield [{**row, "year": row.get("Year", year.id)} for row in page]
+                yield hinted([{**row, "Year": row.get("Year") or year.id} for row in page])
 
     def _reference(name: str, key: str) -> DltResource:
-        def read() -> Iterator[list[dict[str, Any]]]:
-            yield from rows(name)
+        def read() -> Iterator[Any]:
+            for page in rows(name):
+                yield hinted(page)
 
         read.__doc__ = f"Fortnox {name}, read whole and replaced per company every run."
         return dlt.resource(
@@ -277,7 +281,7 @@ def fortnox_source(
     @dlt.resource(
         write_disposition="merge",
         primary_key=("company_id", "customer_number"),
-        columns=column_hints("customer_number", "organisation_number", "zip_code"),
+        columns=column_hints("customer_number", "organisation_number", "zip_code", cursor=True),
     )
     def customers(
         seen_at: dlt.sources.incremental[datetime] = dlt.sources.incremental(  # noqa: B008
@@ -286,14 +290,15 @@ def fortnox_source(
     ) -> Iterator[list[dict[str, Any]]]:
         """Customers changed since the last run (all on the first run)."""
         modified = since(seen_at)
-        yield from rows(
+        for page in rows(
             "customers", {"lastmodified": modified} if modified else None, seen_at=run_started
-        )
+        ):
+            yield hinted(page)
 
     @dlt.resource(
         write_disposition="merge",
         primary_key=("company_id", "document_number"),
-        columns=column_hints("customer_number", "ocr"),
+        columns=column_hints("customer_number", "ocr", cursor=True),
     )
     def invoices(
         seen_at: dlt.sources.incremental[datetime] = dlt.sources.incremental(  # noqa: B008
@@ -310,12 +315,12 @@ def fortnox_source(
         for page in rows("invoices", params, seen_at=run_started):
             if start_date:
                 page = [row for row in page if (row.get("InvoiceDate") or "") >= start_date]
-            yield page
+            yield hinted(page)
 
     @dlt.resource(
         write_disposition="merge",
         primary_key=("company_id", "number"),
-        columns=column_hints("number"),
+        columns=column_hints("number", cursor=True),
     )
     def invoice_payments(
         seen_at: dlt.sources.incremental[datetime] = dlt.sources.incremental(  # noqa: B008
@@ -324,16 +329,17 @@ def fortnox_source(
     ) -> Iterator[list[dict[str, Any]]]:
         """Customer payments, by `lastmodified` after the first run."""
         modified = since(seen_at)
-        yield from rows(
+        for page in rows(
             "invoice_payments",
             {"lastmodified": modified} if modified else None,
             seen_at=run_started,
-        )
+        ):
+            yield hinted(page)
 
     @dlt.resource(
         write_disposition="merge",
         primary_key=("company_id", "given_number"),
-        columns=column_hints("supplier_number", "invoice_number", "ocr"),
+        columns=column_hints("supplier_number", "invoice_number"),
     )
     def supplier_invoices() -> Iterator[list[dict[str, Any]]]:
         """Supplier invoices. Fortnox offers no `lastmodified` here, so a run reads only what can
@@ -371,7 +377,7 @@ def fortnox_source(
         }
         state["had_unbooked"] = any(not record.get("Booked") for record in seen.values())
         if seen:
-            yield shape_page(seen.values(), company_id)
+            yield hinted(shape_page(seen.values(), company_id))
 
     @dlt.resource(
         write_disposition="merge",
@@ -386,7 +392,7 @@ def fortnox_source(
         count = 0
         for page in rows("supplier_invoice_payments", {"offset": known} if known else None):
             count += len(page)
-            yield page
+            yield hinted(page)
         state["known"] = known + count
 
     resources: list[DltResource] = [
@@ -420,10 +426,14 @@ def _invoice_rows(client: FortnoxClient, company_id: str) -> DltResource:
         for invoice in invoices:
             number = invoice["DocumentNumber"]
             detail = client.get_json(f"{path}/{number}")["Invoice"]
-            yield [
-                {"company_id": company_id, "document_number": number, "row_no": index, **row}
-                for index, row in enumerate(shape_record(detail, company_id).get("InvoiceRows", []))
-            ]
+            yield hinted(
+                [
+                    {"company_id": company_id, "document_number": number, "row_no": index, **row}
+                    for index, row in enumerate(
+                        shape_record(detail, company_id).get("InvoiceRows", [])
+                    )
+                ]
+            )
 
     # A document's rows are replaced together: a row removed from an invoice disappears.
     # The primary key drops rows of a load job repeated after a killed run (dlt loads at least

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import dlt
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 from dlt.common.schema.typing import TColumnSchema
 
@@ -69,21 +70,42 @@ def _snake(field: str) -> str:
     return _NAMING.normalize_identifier(field)
 
 
-def column_hints(*extra_text_keys: str) -> dict[str, TColumnSchema]:
-    """dlt column hints for every money, rate and date field a Fortnox record may carry.
+def column_hints(*text_keys: str, cursor: bool = False) -> dict[str, TColumnSchema]:
+    """The static dlt hints of a Fortnox table: the company, identifiers, the run cursor.
+
+    Money, rate and date hints are not here but on each page (`hinted`): a hint creates a
+    column, and a table must not grow empty columns for fields its records never carry.
 
     Args:
-        extra_text_keys: snake_case columns that must stay text although they look numeric
+        text_keys: snake_case columns that must stay text although they look numeric
             (customer and supplier numbers are identifiers with meaningful leading zeros).
+        cursor: the table has the `seen_at` cursor of a `lastmodified` resource.
     """
     hints: dict[str, TColumnSchema] = {"company_id": {"data_type": "text", "nullable": False}}
-    hints.update({_snake(name): dict(_MONEY) for name in MONEY_FIELDS})  # type: ignore[misc]
-    hints.update({_snake(name): dict(_RATE) for name in RATE_FIELDS})  # type: ignore[misc]
-    hints.update({_snake(name): dict(_DATE) for name in DATE_FIELDS})  # type: ignore[misc]
-    hints["seen_at"] = dict(_TIMESTAMP)  # type: ignore[assignment]
-    for key in extra_text_keys:
+    if cursor:
+        hints["seen_at"] = dict(_TIMESTAMP)  # type: ignore[assignment]
+    for key in text_keys:
         hints[key] = {"data_type": "text"}
     return hints
+
+
+_VALUE_HINTS: dict[str, TColumnSchema] = {
+    **{name: _MONEY for name in MONEY_FIELDS},
+    **{name: _RATE for name in RATE_FIELDS},
+    **{name: _DATE for name in DATE_FIELDS},
+}
+
+
+def hinted(rows: list[dict[str, Any]]) -> Any:
+    """A page of shaped rows with the money, rate and date hints of the fields it carries."""
+    columns = {
+        _snake(field): dict(_VALUE_HINTS[field])
+        for field in {key for row in rows for key in row}
+        if field in _VALUE_HINTS
+    }
+    if not columns:
+        return rows
+    return dlt.mark.with_hints(rows, dlt.mark.make_hints(columns=columns))  # type: ignore[arg-type]
 
 
 def to_decimal(value: Any) -> Decimal | None:
