@@ -131,7 +131,9 @@ def shape_record(
 
     Drops `@url*` links (they embed the API host and differ between sandbox and production),
     makes money and rates exact, turns empty date strings into nulls, and stamps the company
-    (and, for incremental resources, when the record was seen).
+    (and, for incremental resources, when the record was seen). Nested records (invoice rows,
+    voucher references) get the same rules and the company too: they become child tables
+    (`supplier_invoices__vouchers`) that can be filtered by company without a join.
     """
     row: dict[str, Any] = {"company_id": company_id}
     for key, value in record.items():
@@ -143,32 +145,13 @@ def shape_record(
             row[key] = value or None
         elif isinstance(value, list):
             row[key] = [
-                shape_nested(item, company_id) if isinstance(item, Mapping) else item
+                shape_record(item, company_id) if isinstance(item, Mapping) else item
                 for item in value
             ]
         else:
             row[key] = value
     if seen_at is not None:
         row["seen_at"] = seen_at
-    return row
-
-
-def shape_nested(record: Mapping[str, Any], company_id: str | None = None) -> dict[str, Any]:
-    """Nested rows (invoice rows, voucher references): same money and date rules.
-
-    They become child tables (`supplier_invoices__vouchers`); with `company_id` each child row
-    carries the company too, so it can be filtered by company without a join to its parent.
-    """
-    row: dict[str, Any] = {} if company_id is None else {"company_id": company_id}
-    for key, value in record.items():
-        if key.startswith("@"):
-            continue
-        if key in MONEY_FIELDS or key in RATE_FIELDS:
-            row[key] = to_decimal(value)
-        elif key in DATE_FIELDS:
-            row[key] = value or None
-        else:
-            row[key] = value
     return row
 
 
