@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -116,7 +117,8 @@ def print_summary(summary: RunSummary, title: str) -> None:
     elapsed = (summary.ended_at - summary.started_at).total_seconds() if summary.ended_at else 0
     console.print(
         f"company {summary.company_id}: {summary.outcome} in {elapsed:.1f} s, "
-        f"{summary.requests} requests, {summary.rows:,} rows (run {summary.run_id})"
+        f"{summary.requests} requests, {summary.rows:,} rows (run {summary.run_id})",
+        soft_wrap=True,
     )
 
 
@@ -313,16 +315,20 @@ def _reset_demo(directory: Path) -> None:
 
 
 def _print_query_hints(warehouse: Path) -> None:
-    console.print(f"\nThe warehouse is {warehouse}. Query it, for example:")
-    console.print(
-        f'  duckdb -readonly {warehouse} "select * from analytics.fct_trial_balance limit 20"'
-    )
-    console.print(
-        f"  python -c \"import duckdb; print(duckdb.connect('{warehouse}', read_only=True)"
-        ".sql('select * from analytics.fct_ar_reconciliation order by reconciliation_date'))\""
-    )
-    console.print(f"  fortnox-pipeline reconcile --duckdb {warehouse}")
-    console.print(f"  fortnox-pipeline report income-statement --duckdb {warehouse}")
+    """Commands to copy: printed unwrapped (soft_wrap) so they paste whole from any log."""
+    python = Path(sys.executable)
+    cli = python.parent / "fortnox-pipeline"
+    hints = [
+        f"\nThe warehouse is {warehouse} (raw tables in fortnox_raw, models in analytics).",
+        "Query it, for example:",
+        f"  {cli} reconcile --duckdb {warehouse}",
+        f"  {cli} report income-statement --duckdb {warehouse}",
+        f"  {python} -c \"import duckdb; print(duckdb.connect('{warehouse}', read_only=True)"
+        ".sql('select * from analytics.fct_trial_balance limit 20'))\"",
+        f"  duckdb -readonly {warehouse}   (with the DuckDB CLI, if installed)",
+    ]
+    for line in hints:
+        console.print(line, soft_wrap=True, highlight=False)
 
 
 def register(app: typer.Typer) -> None:
