@@ -159,6 +159,21 @@ def _past_day(rng: random.Random, earliest: date, latest: date) -> date:
     return earliest + timedelta(days=rng.randint(0, max(0, (latest - earliest).days)))
 
 
+def _registered_day(
+    rng: random.Random, start: date, business_date: date, history_days: int, recent_share: float
+) -> date:
+    """When a customer or supplier was registered: mostly before the books start, some later.
+
+    Args:
+        history_days: how far before `start` the older registrations reach.
+        recent_share: the share registered within the books (so `lastmodified` finds them).
+    """
+    registered = _past_day(rng, start - timedelta(days=history_days), start - timedelta(days=1))
+    if rng.random() < recent_share:
+        registered = _past_day(rng, start, business_date - timedelta(days=1))
+    return registered
+
+
 def _expected_invoice_net() -> float:
     """Mean net (öre) of a domestic customer invoice, from the catalogue's weights."""
     weights = sum(p.weight for p in DOMESTIC_PRODUCTS)
@@ -339,9 +354,7 @@ def _customers(
     export_every = 25
     for position in range(count):
         number = str(position + 1)
-        created = _past_day(rng, start - timedelta(days=400), start - timedelta(days=1))
-        if rng.random() < 0.25:
-            created = _past_day(rng, start, business_date - timedelta(days=1))
+        created = _registered_day(rng, start, business_date, 400, 0.25)
         if position % export_every == 3:
             base_name, city, zip_code, country = EU_COMPANIES[
                 (position // export_every) % len(EU_COMPANIES)
@@ -394,9 +407,7 @@ def _suppliers(
             else company_name(rng)
         )
         address, zip_code, city = street_address(rng)
-        created = _past_day(rng, start - timedelta(days=500), start - timedelta(days=1))
-        if rng.random() < 0.2:
-            created = _past_day(rng, start, business_date - timedelta(days=1))
+        created = _registered_day(rng, start, business_date, 500, 0.2)
         suppliers[number] = Supplier(
             number=number,
             name=name,

@@ -155,10 +155,30 @@ def _row(account: int, amount: int, cost_center: str = "", project: str = "") ->
     return VoucherRow(account, 0, -amount, "", cost_center, project)
 
 
-def _group_invoice_rows(
-    rows: list[InvoiceRow],
-) -> tuple[dict[tuple[int, str, str], int], dict[int, int]]:
-    """Net per (account, cost centre, project), the voucher's sales rows, and net per VAT rate."""
+@dataclass(slots=True)
+class InvoicePricing:
+    """An invoice's rows summed the way Fortnox books them, so invoice and credit note agree.
+
+    Attributes:
+        net_by_key: net per (account, cost centre, project): the voucher's sales rows.
+        vat_by_rate: VAT per rate, each rounded once on its rate's net (not per line).
+        net: the invoice's net in its currency (öre).
+        total_vat: the sum of `vat_by_rate`.
+    """
+
+    net_by_key: dict[tuple[int, str, str], int]
+    vat_by_rate: dict[int, int]
+    net: int
+    total_vat: int
+
+    @property
+    def total(self) -> int:
+        """Net plus VAT: the invoice's total and its balance when created."""
+        return self.net + self.total_vat
+
+
+def _price_invoice_rows(rows: list[InvoiceRow]) -> InvoicePricing:
+    """Group an invoice's rows by booking key and VAT rate and compute its totals."""
     net_by_key: dict[tuple[int, str, str], int] = {}
     net_by_rate: dict[int, int] = {}
     for row in rows:
@@ -166,7 +186,17 @@ def _group_invoice_rows(
         key = (row.account, row.cost_center, row.project)
         net_by_key[key] = net_by_key.get(key, 0) + line_net
         net_by_rate[row.vat_percent] = net_by_rate.get(row.vat_percent, 0) + line_net
-    return net_by_key, net_by_rate
+    vat_by_rate = {rate: _vat(net, rate) for rate, net in net_by_rate.items()}
+    return InvoicePricing(
+        net_by_key, vat_by_rate, sum(net_by_rate.values()), sum(vat_by_rate.values())
+    )
+
+
+def _link_voucher(document: Invoice | SupplierInvoice, voucher: Voucher) -> None:
+    """Point an invoice at the voucher that booked it (Fortnox's VoucherSeries/Number/Year)."""
+    document.voucher_series = voucher.series
+    document.voucher_number = voucher.number
+    document.voucher_year = voucher.financial_year_id
 
 
 def _between(random_value: float, low: int, high: int) -> int:
@@ -446,10 +476,7 @@ class BusinessDay:
                     line_project,
                 )
             )
-        net_by_key, net_by_rate = _group_invoice_rows(rows)
-        vat_by_rate = {rate: _vat(net, rate) for rate, net in net_by_rate.items()}
-        net = sum(net_by_rate.values())
-        total_vat = sum(vat_by_rate.values())
+        pricing = _price_invoice_rows(rows)
         number = state.next_invoice
         state.next_invoice += 1
         currency_rate = euro_rate(self.day) if export else "1"
@@ -462,10 +489,10 @@ class BusinessDay:
             currency=customer.currency,
             currency_rate=currency_rate,
             rows=rows,
-            net=net,
-            total_vat=total_vat,
-            total=net + total_vat,
-            balance=net + total_vat,
+            net=pricing.net,
+            total_vat=pricing.total_vat,
+            total=pricing.total,
+            balance=pricing.total,
             ocr=ocr_reference(number),
             cost_center=cost_center,
             project=project,
@@ -484,23 +511,18 @@ class BusinessDay:
             invoice.booked = False
             invoice.sent = False
             return invoice
-        self._book_customer_invoice(invoice, net_by_key, vat_by_rate)
+        self._book_customer_invoice(invoice, pricing)
         self._plan_customer_payments(invoice)
         return invoice
 
-    def _book_customer_invoice(
-        self,
-        invoice: Invoice,
-        net_by_key: dict[tuple[int, str, str], int],
-        vat_by_rate: dict[int, int],
-    ) -> None:
+    def _book_customer_invoice(self, invoice: Invoice, pricing: InvoicePricing) -> None:
         """Book an invoice or credit note: 1510 against sales per account and VAT per rate."""
         rate = invoice.currency_rate
         total_sek = to_sek(invoice.total, rate)
         rows = [_row(chart.RECEIVABLES, total_sek)]
         vat_rows: list[VoucherRow] = []
         vat_month = self.state.vat_month
-        for vat_percent, vat in vat_by_rate.items():
+        for vat_percent, vat in pricing.vat_by_rate.items():
             if vat_percent == 0 or vat == 0:
                 continue
             vat_account = chart.OUTPUT_VAT_BY_RATE[vat_percent]
@@ -508,6 +530,7 @@ class BusinessDay:
             vat_rows.append(_row(vat_account, -vat_sek))
             vat_month[vat_account] = vat_month.get(vat_account, 0) - vat_sek
         remaining = total_sek + sum(row.debit - row.credit for row in vat_rows)
+        net_by_key = pricing.net_by_key
         keys = list(net_by_key)
         for index, key in enumerate(keys):
             amount = to_sek(net_by_key[key], rate)
@@ -526,9 +549,7 @@ class BusinessDay:
             rows,
         )
         self.maybe_correct(voucher)
-        invoice.voucher_series = voucher.series
-        invoice.voucher_number = voucher.number
-        invoice.voucher_year = voucher.financial_year_id
+        _link_voucher(invoice, voucher)
 
     def _plan_customer_payments(self, invoice: Invoice) -> None:
         """Decide when (and whether) the customer pays: on time, late, in parts, or never."""
@@ -615,13 +636,17 @@ class BusinessDay:
             last_modified=stamp,
         )
         self.company.invoice_payments[number] = payment
+        self._settle(invoice, amount, stamp)
+        self.modified_invoices.add(document_number)
+        self.summary.new_invoice_payments += 1
+        return payment
+
+    def _settle(self, invoice: Invoice | SupplierInvoice, amount: int, stamp: datetime) -> None:
+        """Apply a payment to an invoice's balance; reaching zero sets the final pay date."""
         invoice.balance -= amount
         if invoice.balance == 0:
             invoice.final_pay_date = self.day
         invoice.last_modified = stamp
-        self.modified_invoices.add(document_number)
-        self.summary.new_invoice_payments += 1
-        return payment
 
     def credit_note(self, original_number: int) -> Invoice | None:
         """Credit a fully paid SEK invoice with a negative invoice, refunded later or left open."""
@@ -645,10 +670,7 @@ class BusinessDay:
             )
             for r in original.rows
         ]
-        net_by_key, net_by_rate = _group_invoice_rows(rows)
-        vat_by_rate = {rate: _vat(net, rate) for rate, net in net_by_rate.items()}
-        net = sum(net_by_rate.values())
-        total_vat = sum(vat_by_rate.values())
+        pricing = _price_invoice_rows(rows)
         stamp = self.stamp()
         credit = Invoice(
             document_number=number,
@@ -659,10 +681,10 @@ class BusinessDay:
             currency="SEK",
             currency_rate="1",
             rows=rows,
-            net=net,
-            total_vat=total_vat,
-            total=net + total_vat,
-            balance=net + total_vat,
+            net=pricing.net,
+            total_vat=pricing.total_vat,
+            total=pricing.total,
+            balance=pricing.total,
             ocr=ocr_reference(number),
             credit=True,
             credit_invoice_reference=original_number,
@@ -673,7 +695,7 @@ class BusinessDay:
         )
         self.company.invoices[number] = credit
         self.summary.new_invoices += 1
-        self._book_customer_invoice(credit, net_by_key, vat_by_rate)
+        self._book_customer_invoice(credit, pricing)
         original.credit_invoice_reference = number
         original.last_modified = stamp
         self.modified_invoices.add(original_number)
@@ -757,9 +779,7 @@ class BusinessDay:
             registration_date=self.day + timedelta(days=_between(rng.random(), 0, 4)),
         )
         self.maybe_correct(voucher)
-        invoice.voucher_series = voucher.series
-        invoice.voucher_number = voucher.number
-        invoice.voucher_year = voucher.financial_year_id
+        _link_voucher(invoice, voucher)
         self._plan_supplier_payments(invoice)
 
     def _plan_supplier_payments(self, invoice: SupplierInvoice) -> None:
@@ -812,10 +832,7 @@ class BusinessDay:
             voucher_year=voucher.financial_year_id,
             last_modified=stamp,
         )
-        invoice.balance -= amount
-        if invoice.balance == 0:
-            invoice.final_pay_date = self.day
-        invoice.last_modified = stamp
+        self._settle(invoice, amount, stamp)
         self.modified_supplier_invoices.add(given_number)
         self.summary.new_supplier_invoice_payments += 1
 

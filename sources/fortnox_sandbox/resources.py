@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -49,6 +49,7 @@ class ApiRequest:
 
 
 Handler = Callable[[ApiRequest], Response | Awaitable[Response]]
+Record = TypeVar("Record")
 
 
 # -- derived figures (cached per tenant until the books change) -------------------------------
@@ -143,6 +144,49 @@ def _listing(
     return json_response({"MetaInformation": meta, envelope: [render(r) for r in page]})
 
 
+def _lookup(
+    api: ApiRequest,
+    records: Mapping[Any, Record],
+    param: str,
+    missing: tuple[str, int],
+    *,
+    numeric: bool = False,
+) -> Record:
+    """The record a detail path names, or Fortnox's 404 (message, code) for that resource.
+
+    With `numeric`, a path segment that is not a number is the same 404, as Fortnox answers
+    `/3/invoices/abc`: not found, never a 400.
+    """
+    raw = api.path(param)
+    key: Any = (int(raw) if raw.isdigit() else None) if numeric else raw
+    record = records.get(key) if key is not None else None
+    if record is None:
+        raise not_found(*missing)
+    return record
+
+
+def _number_and_name_sort(number_param: str) -> dict[str, Callable[[Any], Any]]:
+    """`sortby=<number>|name` of the registers (customers, suppliers): numbers sort naturally."""
+    return {
+        number_param: lambda r: natural_key(r.number),
+        "name": lambda r: (r.name, natural_key(r.number)),
+    }
+
+
+def _for_invoice(api: ApiRequest, payments: list[Any]) -> list[Any]:
+    """`?invoicenumber=` of both payment lists: the payments of one invoice."""
+    chosen = single_filter(api.query, ["invoicenumber"])
+    if chosen is None:
+        return payments
+    return [p for p in payments if str(p.invoice_number) == chosen[1]]
+
+
+_PAYMENT_SORT_KEYS: dict[str, Callable[[Any], Any]] = {
+    "paymentdate": lambda p: (p.payment_date, p.number),
+    "number": lambda p: p.number,
+}
+
+
 def _modified_since(
     api: ApiRequest, records: list[Any], when: Callable[[Any], datetime]
 ) -> list[Any]:
@@ -224,10 +268,9 @@ def list_accounts(api: ApiRequest) -> Response:
 def get_account(api: ApiRequest) -> Response:
     """`/3/accounts/{Number}?financialyear=`: adds the balance carried forward."""
     year = _financial_year(api)
-    number = api.path("Number")
-    account = api.company.accounts.get(int(number)) if number.isdigit() else None
-    if account is None:
-        raise not_found("Kan inte hitta kontot.", 2000423)
+    account = _lookup(
+        api, api.company.accounts, "Number", ("Kan inte hitta kontot.", 2000423), numeric=True
+    )
     brought = api.company.opening_balances.get(year.id, {}).get(account.number, 0)
     carried = _closing_balances(api, year.id).get(account.number, 0)
     record = serialize.account_detail(account, year.id, brought, carried, api.base)
@@ -272,9 +315,8 @@ def list_voucher_series(api: ApiRequest) -> Response:
 def get_voucher_series(api: ApiRequest) -> Response:
     """`/3/voucherseries/{Code}?financialyear=`: adds `NextVoucherNumber`."""
     year = _financial_year(api)
-    series = api.company.voucher_series.get(api.path("Code"))
-    if series is None:
-        raise not_found("Kan inte hitta verifikationsserien.", 2000517)
+    missing = ("Kan inte hitta verifikationsserien.", 2000517)
+    series = _lookup(api, api.company.voucher_series, "Code", missing)
     next_number = _next_voucher_number(api, year.id, series.code)
     record = serialize.voucher_series_detail(series, year.id, next_number, api.base)
     return json_response({"VoucherSeries": record})
@@ -403,10 +445,8 @@ def list_invoices(api: ApiRequest) -> Response:
 
 def get_invoice(api: ApiRequest) -> Response:
     """`/3/invoices/{DocumentNumber}`: with rows; the recorded capitalised 404 if unknown."""
-    number = api.path("DocumentNumber")
-    invoice = api.company.invoices.get(int(number)) if number.isdigit() else None
-    if invoice is None:
-        raise not_found("Kan inte hitta fakturan.", 2000434)
+    missing = ("Kan inte hitta fakturan.", 2000434)
+    invoice = _lookup(api, api.company.invoices, "DocumentNumber", missing, numeric=True)
     customer = api.company.customers.get(invoice.customer_number)
     return json_response({"Invoice": serialize.invoice_detail(invoice, customer, api.base)})
 
@@ -414,25 +454,21 @@ def get_invoice(api: ApiRequest) -> Response:
 def list_invoice_payments(api: ApiRequest) -> Response:
     """`/3/invoicepayments[?invoicenumber=]`, with `lastmodified`."""
     payments = sorted(api.company.invoice_payments.values(), key=lambda p: p.number)
-    chosen = single_filter(api.query, ["invoicenumber"])
-    if chosen is not None:
-        payments = [p for p in payments if str(p.invoice_number) == chosen[1]]
+    payments = _for_invoice(api, payments)
     payments = _modified_since(api, payments, lambda p: _since(p.last_modified, p.payment_date))
     return _listing(
         api,
         "InvoicePayments",
         payments,
         lambda p: serialize.invoice_payment_list_item(p, api.base),
-        {"paymentdate": lambda p: (p.payment_date, p.number), "number": lambda p: p.number},
+        _PAYMENT_SORT_KEYS,
     )
 
 
 def get_invoice_payment(api: ApiRequest) -> Response:
     """`/3/invoicepayments/{Number}`."""
-    number = api.path("Number")
-    payment = api.company.invoice_payments.get(int(number)) if number.isdigit() else None
-    if payment is None:
-        raise not_found("Kan inte hitta inbetalningen.", 2000438)
+    missing = ("Kan inte hitta inbetalningen.", 2000438)
+    payment = _lookup(api, api.company.invoice_payments, "Number", missing, numeric=True)
     invoice = api.company.invoices.get(payment.invoice_number)
     bank = api.company.predefined_accounts.get("BG", 1930)
     record = serialize.invoice_payment_detail(payment, invoice, bank, api.base)
@@ -470,10 +506,8 @@ def list_supplier_invoices(api: ApiRequest) -> Response:
 
 def get_supplier_invoice(api: ApiRequest) -> Response:
     """`/3/supplierinvoices/{GivenNumber}`: with its booking rows."""
-    number = api.path("GivenNumber")
-    invoice = api.company.supplier_invoices.get(int(number)) if number.isdigit() else None
-    if invoice is None:
-        raise not_found("Kan inte hitta leverantörsfakturan.", 2000435)
+    missing = ("Kan inte hitta leverantörsfakturan.", 2000435)
+    invoice = _lookup(api, api.company.supplier_invoices, "GivenNumber", missing, numeric=True)
     payments = _supplier_payments_by_invoice(api).get(invoice.given_number, [])
     payable = api.company.predefined_accounts.get("SUPPLIERDEBT", 2440)
     record = serialize.supplier_invoice_detail(
@@ -485,24 +519,20 @@ def get_supplier_invoice(api: ApiRequest) -> Response:
 def list_supplier_invoice_payments(api: ApiRequest) -> Response:
     """`/3/supplierinvoicepayments[?invoicenumber=]` (`lastmodified` is ignored here)."""
     payments = sorted(api.company.supplier_invoice_payments.values(), key=lambda p: p.number)
-    chosen = single_filter(api.query, ["invoicenumber"])
-    if chosen is not None:
-        payments = [p for p in payments if str(p.invoice_number) == chosen[1]]
+    payments = _for_invoice(api, payments)
     return _listing(
         api,
         "SupplierInvoicePayments",
         payments,
         lambda p: serialize.supplier_invoice_payment_list_item(p, api.base),
-        {"paymentdate": lambda p: (p.payment_date, p.number), "number": lambda p: p.number},
+        _PAYMENT_SORT_KEYS,
     )
 
 
 def get_supplier_invoice_payment(api: ApiRequest) -> Response:
     """`/3/supplierinvoicepayments/{Number}`."""
-    number = api.path("Number")
-    payment = api.company.supplier_invoice_payments.get(int(number)) if number.isdigit() else None
-    if payment is None:
-        raise not_found("Kan inte hitta utbetalningen.", 2000439)
+    missing = ("Kan inte hitta utbetalningen.", 2000439)
+    payment = _lookup(api, api.company.supplier_invoice_payments, "Number", missing, numeric=True)
     invoice = api.company.supplier_invoices.get(payment.invoice_number)
     record = serialize.supplier_invoice_payment_detail(payment, invoice, api.base)
     return json_response({"SupplierInvoicePayment": record})
@@ -538,18 +568,14 @@ def list_customers(api: ApiRequest) -> Response:
         "Customers",
         customers,
         lambda c: serialize.customer_list_item(c, api.base),
-        {
-            "customernumber": lambda c: natural_key(c.number),
-            "name": lambda c: (c.name, natural_key(c.number)),
-        },
+        _number_and_name_sort("customernumber"),
     )
 
 
 def get_customer(api: ApiRequest) -> Response:
     """`/3/customers/{CustomerNumber}`."""
-    customer = api.company.customers.get(api.path("CustomerNumber"))
-    if customer is None:
-        raise not_found("Kan inte hitta kunden.", 2000433)
+    missing = ("Kan inte hitta kunden.", 2000433)
+    customer = _lookup(api, api.company.customers, "CustomerNumber", missing)
     return json_response({"Customer": serialize.customer_detail(customer, api.base)})
 
 
@@ -561,18 +587,14 @@ def list_suppliers(api: ApiRequest) -> Response:
         "Suppliers",
         suppliers,
         lambda s: serialize.supplier_list_item(s, api.base),
-        {
-            "suppliernumber": lambda s: natural_key(s.number),
-            "name": lambda s: (s.name, natural_key(s.number)),
-        },
+        _number_and_name_sort("suppliernumber"),
     )
 
 
 def get_supplier(api: ApiRequest) -> Response:
     """`/3/suppliers/{SupplierNumber}`."""
-    supplier = api.company.suppliers.get(api.path("SupplierNumber"))
-    if supplier is None:
-        raise not_found("Kan inte hitta leverantören.", 2000432)
+    missing = ("Kan inte hitta leverantören.", 2000432)
+    supplier = _lookup(api, api.company.suppliers, "SupplierNumber", missing)
     return json_response({"Supplier": serialize.supplier_detail(supplier, api.base)})
 
 
@@ -584,9 +606,8 @@ def list_cost_centers(api: ApiRequest) -> Response:
 
 def get_cost_center(api: ApiRequest) -> Response:
     """`/3/costcenters/{Code}`."""
-    center = api.company.cost_centers.get(api.path("Code"))
-    if center is None:
-        raise not_found("Kan inte hitta kostnadsstället.", 2000436)
+    missing = ("Kan inte hitta kostnadsstället.", 2000436)
+    center = _lookup(api, api.company.cost_centers, "Code", missing)
     return json_response({"CostCenter": serialize.cost_center(center, api.base)})
 
 
@@ -602,9 +623,8 @@ def list_projects(api: ApiRequest) -> Response:
 
 def get_project(api: ApiRequest) -> Response:
     """`/3/projects/{ProjectNumber}`."""
-    project = api.company.projects.get(api.path("ProjectNumber"))
-    if project is None:
-        raise not_found("Kan inte hitta projektet.", 2000437)
+    missing = ("Kan inte hitta projektet.", 2000437)
+    project = _lookup(api, api.company.projects, "ProjectNumber", missing)
     return json_response({"Project": serialize.project_detail(project, api.base)})
 
 
