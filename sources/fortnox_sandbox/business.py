@@ -164,32 +164,31 @@ class InvoicePricing:
         vat_by_rate: VAT per rate, each rounded once on its rate's net (not per line).
         net: the invoice's net in its currency (öre).
         total_vat: the sum of `vat_by_rate`.
+        total: net plus VAT, the invoice's total and its balance when created.
     """
 
     net_by_key: dict[tuple[int, str, str], int]
     vat_by_rate: dict[int, int]
     net: int
     total_vat: int
-
-    @property
-    def total(self) -> int:
-        """Net plus VAT: the invoice's total and its balance when created."""
-        return self.net + self.total_vat
+    total: int
 
 
 def _price_invoice_rows(rows: list[InvoiceRow]) -> InvoicePricing:
     """Group an invoice's rows by booking key and VAT rate and compute its totals."""
     net_by_key: dict[tuple[int, str, str], int] = {}
     net_by_rate: dict[int, int] = {}
+    key_net = net_by_key.get  # bound once: this runs for every invoice of a large book
+    rate_net = net_by_rate.get
     for row in rows:
         line_net = row.quantity * row.price
         key = (row.account, row.cost_center, row.project)
-        net_by_key[key] = net_by_key.get(key, 0) + line_net
-        net_by_rate[row.vat_percent] = net_by_rate.get(row.vat_percent, 0) + line_net
+        net_by_key[key] = key_net(key, 0) + line_net
+        net_by_rate[row.vat_percent] = rate_net(row.vat_percent, 0) + line_net
     vat_by_rate = {rate: _vat(net, rate) for rate, net in net_by_rate.items()}
-    return InvoicePricing(
-        net_by_key, vat_by_rate, sum(net_by_rate.values()), sum(vat_by_rate.values())
-    )
+    net = sum(net_by_rate.values())
+    total_vat = sum(vat_by_rate.values())
+    return InvoicePricing(net_by_key, vat_by_rate, net, total_vat, net + total_vat)
 
 
 def _link_voucher(document: Invoice | SupplierInvoice, voucher: Voucher) -> None:
