@@ -190,7 +190,7 @@ def run_company(
     counter = _RowCounter()
     if on_rows is not None:
         counter.listeners.append(on_rows)
-    requests_before = _endpoint_counts(client)
+    requests_before = client.stats.as_dict()
     with _qualified(target):
         try:
             _finish_pending_loads(pipeline)
@@ -318,8 +318,21 @@ def _loaded_sie_files(pipeline: dlt.Pipeline) -> list[dict[str, Any]]:
     ]
 
 
-def _endpoint_counts(client: FortnoxClient) -> dict[str, dict[str, int | float]]:
-    return client.stats.as_dict()
+def requests_since(
+    client: FortnoxClient, baseline: dict[str, dict[str, int | float]]
+) -> dict[str, ResourceMetrics]:
+    """Per resource: requests, 429s, retries, bytes and seconds since `baseline` (a
+    `client.stats.as_dict()` taken earlier; one client's counters may span several runs)."""
+    totals: dict[str, ResourceMetrics] = {}
+    for endpoint, now in client.stats.as_dict().items():
+        earlier = baseline.get(endpoint, {})
+        metrics = totals.setdefault(resource_of_endpoint(endpoint), ResourceMetrics())
+        metrics.requests += int(now["requests"]) - int(earlier.get("requests", 0))
+        metrics.throttled += int(now["rate_limited"]) - int(earlier.get("rate_limited", 0))
+        metrics.retries += int(now["retries"]) - int(earlier.get("retries", 0))
+        metrics.bytes += int(now["bytes"]) - int(earlier.get("bytes", 0))
+        metrics.seconds += float(now["seconds"]) - float(earlier.get("seconds", 0.0))
+    return totals
 
 
 def _fill_metrics(
@@ -328,16 +341,8 @@ def _fill_metrics(
     before: dict[str, dict[str, int | float]],
     counter: _RowCounter,
 ) -> None:
-    """Per-resource requests, 429s, retries, bytes and seconds of this run (the client's
-    counters may span several runs, hence the difference), and rows extracted."""
-    for endpoint, now in client.stats.as_dict().items():
-        earlier = before.get(endpoint, {})
-        metrics = summary.resources.setdefault(resource_of_endpoint(endpoint), ResourceMetrics())
-        metrics.requests += int(now["requests"]) - int(earlier.get("requests", 0))
-        metrics.throttled += int(now["rate_limited"]) - int(earlier.get("rate_limited", 0))
-        metrics.retries += int(now["retries"]) - int(earlier.get("retries", 0))
-        metrics.bytes += int(now["bytes"]) - int(earlier.get("bytes", 0))
-        metrics.seconds += float(now["seconds"]) - float(earlier.get("seconds", 0.0))
+    """The run's per-resource request metrics and extracted rows."""
+    summary.resources.update(requests_since(client, before))
     for name, rows in counter.rows.items():
         summary.resources.setdefault(name, ResourceMetrics()).rows = rows
 

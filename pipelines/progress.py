@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from pipelines.pipeline import resource_of_endpoint
+from pipelines.pipeline import ResourceMetrics, requests_since
 from sources.fortnox.client import FortnoxClient
 
 logger = logging.getLogger("fortnox_pipeline.progress")
@@ -40,7 +40,7 @@ class RunProgress:
         self.client = client
         self.label = label
         self.rows: dict[str, int] = {}
-        self._baseline = {name: dict(stats) for name, stats in client.stats.as_dict().items()}
+        self._baseline = client.stats.as_dict()
         self._started = time.monotonic()
         self._lock = threading.Lock()
 
@@ -49,16 +49,9 @@ class RunProgress:
         with self._lock:
             self.rows[resource] = rows
 
-    def requests(self) -> dict[str, tuple[int, int, int]]:
-        """Per resource: (requests, 429s, retries) since the run started."""
-        totals: dict[str, list[int]] = {}
-        for endpoint, stats in self.client.stats.as_dict().items():
-            before = self._baseline.get(endpoint, {})
-            entry = totals.setdefault(resource_of_endpoint(endpoint), [0, 0, 0])
-            entry[0] += int(stats["requests"]) - int(before.get("requests", 0))
-            entry[1] += int(stats["rate_limited"]) - int(before.get("rate_limited", 0))
-            entry[2] += int(stats["retries"]) - int(before.get("retries", 0))
-        return {name: (a, b, c) for name, (a, b, c) in totals.items()}
+    def requests(self) -> dict[str, ResourceMetrics]:
+        """Per resource: requests, 429s and retries since the run started."""
+        return requests_since(self.client, self._baseline)
 
     def table(self) -> Table:
         """The live table: one line per resource seen so far."""
@@ -70,8 +63,14 @@ class RunProgress:
         for column in ("resource", "requests", "rows", "429s", "retries"):
             table.add_column(column, justify="left" if column == "resource" else "right")
         for name in sorted(set(requests) | set(rows)):
-            sent, throttled, retried = requests.get(name, (0, 0, 0))
-            table.add_row(name, str(sent), f"{rows.get(name, 0):,}", str(throttled), str(retried))
+            metrics = requests.get(name, ResourceMetrics())
+            table.add_row(
+                name,
+                str(metrics.requests),
+                f"{rows.get(name, 0):,}",
+                str(metrics.throttled),
+                str(metrics.retries),
+            )
         return table
 
     def log_line(self) -> str:
@@ -79,8 +78,8 @@ class RunProgress:
         requests = self.requests()
         with self._lock:
             rows = sum(self.rows.values())
-        sent = sum(entry[0] for entry in requests.values())
-        throttled = sum(entry[1] for entry in requests.values())
+        sent = sum(metrics.requests for metrics in requests.values())
+        throttled = sum(metrics.throttled for metrics in requests.values())
         elapsed = time.monotonic() - self._started
         return (
             f"{self.label}: {elapsed:.0f} s, {sent} requests ({throttled} throttled), "
