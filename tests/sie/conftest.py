@@ -13,7 +13,7 @@ from sources.fortnox.settings import DEFAULT_DATASET
 from sources.fortnox.sie import SieFile, read_sie
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT.parent / "shared" / "sie-samples"
+SAMPLES = ROOT / "tests" / "fixtures" / "sie"
 
 
 @dataclass(frozen=True)
