@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sources.fortnox.sie import read_sie
-from sources.fortnox.sie_load import load_sie_files
+from sources.sie.load import load_sie_files
+from sources.sie.reader import read_sie
 
 MILLION = 1_000_000
 

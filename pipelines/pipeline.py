@@ -26,8 +26,8 @@ from sources.fortnox import fortnox_source, settings
 from sources.fortnox.client import FortnoxClient
 from sources.fortnox.records import STOCKHOLM
 from sources.fortnox.settings import ENDPOINTS
-from sources.fortnox.sie_load import duckdb_catalog_qualified
-from sources.fortnox.sie_tables import TABLE_NAMES as SIE_TABLES
+from sources.sie.load import duckdb_catalog_qualified
+from sources.sie.tables import TABLE_NAMES as SIE_TABLES
 
 DEFAULT_DATASET = settings.DEFAULT_DATASET
 

@@ -17,8 +17,8 @@ from sources.fortnox import CompanyCalendar
 from sources.fortnox.client import FortnoxClient
 from sources.fortnox.records import fortnox_timestamp
 from sources.fortnox.settings import COMPANY_INFORMATION_REFRESH_HOURS, DEFAULT_OVERLAP_MINUTES
-from sources.fortnox.sie_load import duckdb_catalog_qualified
 from sources.fortnox.years import YearPlan
+from sources.sie.load import duckdb_catalog_qualified
 
 LISTED_WHOLE = ("predefined_accounts", "cost_centers", "projects", "suppliers")
 BY_LASTMODIFIED = ("customers", "invoices", "invoice_payments")

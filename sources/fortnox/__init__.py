@@ -34,7 +34,6 @@ import pyarrow as pa
 from dlt.common.schema.typing import TColumnSchema, TWriteDispositionConfig
 from dlt.sources import DltResource
 
-from sources.fortnox.archive import archive_sie_file
 from sources.fortnox.client import FortnoxClient
 from sources.fortnox.records import (
     STOCKHOLM,
@@ -51,9 +50,10 @@ from sources.fortnox.settings import (
     SIE_EXPORT_TYPE,
     SUPPLIER_INVOICE_LIST_FIELDS,
 )
-from sources.fortnox.sie import normalise_org_number, read_sie
-from sources.fortnox.sie_tables import ROW_KEYS as SIE_ROW_KEYS
 from sources.fortnox.years import FinancialYear, YearPlan, books_digest, plan_years
+from sources.sie.archive import archive_sie_file
+from sources.sie.reader import normalise_org_number, read_sie
+from sources.sie.tables import ROW_KEYS as SIE_ROW_KEYS
 
 PER_COMPANY: TWriteDispositionConfig = {"disposition": "merge", "strategy": "delete-insert"}
 """Write disposition of tables replaced as a whole for one company (or company and year)."""

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.cli_auth import exit_code_for
+from pipelines.cli.auth import exit_code_for
 from pipelines.exit_codes import ExitCode
 from sources.fortnox.errors import (
     ApiError,

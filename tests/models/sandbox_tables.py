@@ -16,10 +16,10 @@ import polars as pl
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from pipelines.models import DEFAULT_DATASET as DATASET
-from sources.fortnox.sie import normalise_org_number, read_sie
 from sources.fortnox_sandbox import serialize
 from sources.fortnox_sandbox.model import Company
 from sources.fortnox_sandbox.sie_writer import write_sie
+from sources.sie.reader import normalise_org_number, read_sie
 
 BASE = "http://sandbox/3"
 _NAMING = NamingConvention()

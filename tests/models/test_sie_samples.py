@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from pipelines.models import DEFAULT_DATASET, BuildReport, build_models
-from sources.fortnox.sie import read_sie
+from sources.sie.reader import read_sie
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "sie"
 
@@ -40,7 +40,6 @@ NOT_RECONCILING = [
     "bl_admin_2021_utf8_crlf.SE",
     "e-conomic_typ4.se",
 ]
-
 
 
 def _build_from_sample(file_name: str) -> tuple[BuildReport, duckdb.DuckDBPyConnection]:
@@ -108,7 +107,7 @@ def test_through_sie_load_into_fortnox_duckdb(tmp_path: Path) -> None:
 
     Both land in one warehouse as two companies; the check fails for e-conomic's accounts only.
     """
-    from sources.fortnox.sie_load import load_sie_files
+    from sources.sie.load import load_sie_files
 
     path = tmp_path / "fortnox.duckdb"
     load_sie_files(

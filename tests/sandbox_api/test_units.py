@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import typer
 
-from pipelines.cli_sandbox import parse_rate_limit
+from pipelines.cli.sandbox import parse_rate_limit
 from sources.fortnox_sandbox.serialize import money, money_text, rate, render_json
 
 

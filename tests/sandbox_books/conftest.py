@@ -114,7 +114,7 @@ def _ore(amount: str) -> int:
     return -value if amount.startswith("-") else value
 
 
-# -- a tiny SIE reader, independent of the project's sources/fortnox/sie.py ---------------
+# -- a tiny SIE reader, independent of the project's sources/sie/reader.py ---------------
 
 
 def tokens(line: str) -> list[str]:

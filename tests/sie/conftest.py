@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from sources.fortnox.settings import DEFAULT_DATASET
-from sources.fortnox.sie import SieFile, read_sie
+from sources.sie.reader import SieFile, read_sie
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tests" / "fixtures" / "sie"

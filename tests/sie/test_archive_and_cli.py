@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.exit_codes import ExitCode
-from sources.fortnox.archive import archive_sie_file, read_manifest
+from sources.sie.archive import archive_sie_file, read_manifest
 from tests.sie.conftest import SAMPLES, warehouse_snapshot
 
 runner = CliRunner()

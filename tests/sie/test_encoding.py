@@ -6,8 +6,8 @@ import codecs
 
 import pytest
 
-from sources.fortnox.sie import read_sie
-from sources.fortnox.sie_encoding import decode_sie_bytes, detect_encoding
+from sources.sie.encoding import decode_sie_bytes, detect_encoding
+from sources.sie.reader import read_sie
 
 TEXT = (
     '#FLAGGA 0\r\n#FORMAT PC8\r\n#FNAMN "Åkeri & Södergården AB"\r\n#KONTO 1930 "Företagskonto"\r\n'

@@ -8,8 +8,8 @@ import dlt
 import duckdb
 import pytest
 
-from sources.fortnox.sie import SieError, read_sie
-from sources.fortnox.sie_load import LoadSummary, load_sie_files, sie_resources
+from sources.sie.load import LoadSummary, load_sie_files, sie_resources
+from sources.sie.reader import SieError, read_sie
 from tests.sie.conftest import SAMPLE_ROWS, SAMPLES, sample_bytes, warehouse_snapshot
 
 ALL_SAMPLES = [SAMPLES / row.file_name for row in SAMPLE_ROWS]

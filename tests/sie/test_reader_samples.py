@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from sources.fortnox.sie import SieFile, read_sie, read_sie_reference
+from sources.sie.reader import SieFile, read_sie, read_sie_reference
 from tests.sie.conftest import SAMPLE_NAMES, SAMPLE_ROWS, SampleRow, sample_bytes
 
 HOLD = [row.file_name for row in SAMPLE_ROWS if row.invariants == "hold"]

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from sources.fortnox.sie import SieError, SieFile, read_sie, read_sie_reference
+from sources.sie.reader import SieError, SieFile, read_sie, read_sie_reference
 from tests.sie.conftest import sample_bytes
 
 HEADER = [

@@ -23,16 +23,16 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from sources.fortnox.sie_checks import (
+from sources.sie.checks import (
     ERROR,
     WARNING,
     Finding,
     reconciliation_findings,
     voucher_balance_findings,
 )
-from sources.fortnox.sie_checksum import ksumma_crc
-from sources.fortnox.sie_encoding import decode_sie_bytes
-from sources.fortnox.sie_fastpath import (
+from sources.sie.checksum import ksumma_crc
+from sources.sie.encoding import decode_sie_bytes
+from sources.sie.fastpath import (
     BALANCE_FIELDS,
     BLANK,
     CLOSE,
@@ -54,8 +54,8 @@ from sources.fortnox.sie_fastpath import (
     split_lines,
     unquote,
 )
-from sources.fortnox.sie_tables import AMOUNT, QUANTITY, SCHEMAS
-from sources.fortnox.sie_tokens import Record, object_members, tokenize_record
+from sources.sie.tables import AMOUNT, QUANTITY, SCHEMAS
+from sources.sie.tokens import Record, object_members, tokenize_record
 
 DEFAULT_CHUNK_ROWS = 250_000
 

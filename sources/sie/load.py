@@ -23,9 +23,9 @@ from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
 from dlt.extract import DltResource
 
 from sources.fortnox import settings
-from sources.fortnox.archive import archive_sie_file
-from sources.fortnox.sie import SieFile, normalise_org_number, read_sie
-from sources.fortnox.sie_tables import ROW_KEYS, TABLE_NAMES
+from sources.sie.archive import archive_sie_file
+from sources.sie.reader import SieFile, normalise_org_number, read_sie
+from sources.sie.tables import ROW_KEYS, TABLE_NAMES
 
 PIPELINE_NAME = "fortnox_sie"
 TOMBSTONE = "_sie_tombstone"

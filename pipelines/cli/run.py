@@ -33,7 +33,7 @@ from pipelines.progress import RunProgress, show_progress
 from pipelines.warehouse import WarehouseBusyError
 from sources.fortnox.client import FortnoxClient, client_from_config
 from sources.fortnox.errors import FortnoxError
-from sources.fortnox.sie import SieError
+from sources.sie.reader import SieError
 
 DEFAULT_WAREHOUSE = Path("fortnox.duckdb")
 
@@ -51,7 +51,7 @@ class RunFailed(Exception):
 
 def exit_code_of(error: BaseException) -> ExitCode:
     """The exit status for anything a run can raise (dlt's wrappers unwrapped)."""
-    from pipelines.cli_auth import exit_code_for
+    from pipelines.cli.auth import exit_code_for
 
     root = unwrap(error)
     if isinstance(root, FortnoxError):
@@ -241,7 +241,7 @@ def _run_with_progress(
 
 
 def _build_models(duckdb_path: Path, dataset: str) -> None:
-    from pipelines.cli_models import build_and_report
+    from pipelines.cli.models import build_and_report
 
     exit_code = build_and_report(duckdb_path, dataset=dataset)
     if exit_code != ExitCode.OK:

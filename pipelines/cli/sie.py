@@ -39,8 +39,8 @@ def load_command(
     ] = None,
 ) -> None:
     """Load SIE files into DuckDB; loading a file again replaces it, never duplicates it."""
-    from sources.fortnox.sie import SieError
-    from sources.fortnox.sie_load import load_sie_files
+    from sources.sie.load import load_sie_files
+    from sources.sie.reader import SieError
 
     console = Console()
     try:
@@ -81,7 +81,7 @@ def load_command(
 @sie_app.command("check")
 def check_command(files: FilesArgument) -> None:
     """Print each file's findings (unbalanced vouchers, accounts that do not reconcile)."""
-    from sources.fortnox.sie import SieError, read_sie
+    from sources.sie.reader import SieError, read_sie
 
     console = Console()
     broken = False

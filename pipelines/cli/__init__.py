@@ -1,4 +1,8 @@
-"""The `fortnox-pipeline` command line: one typer app, each command group in its own module."""
+"""The `fortnox-pipeline` command line: one typer app, each command group in its own module.
+
+The commands only parse options and print; the work they start lives in `pipelines/` (the
+pipeline wiring, the plan, the warehouse helpers), so it can be called without a terminal.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import os
 
 import typer
 
-from pipelines import cli_auth, cli_models, cli_run, cli_sandbox, cli_sie
+from pipelines.cli import auth, models, run, sandbox, sie
 
 app = typer.Typer(
     name="fortnox-pipeline",
@@ -25,7 +29,7 @@ def version() -> None:
     typer.echo(installed_version("fortnox-pipeline"))
 
 
-for module in (cli_run, cli_auth, cli_sie, cli_models, cli_sandbox):
+for module in (run, auth, sie, models, sandbox):
     module.register(app)
 
 
@@ -36,7 +40,3 @@ def main() -> None:
     # An explicit RUNTIME__LOG_LEVEL (or .dlt/config.toml) still wins.
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
     app()
-
-
-if __name__ == "__main__":
-    main()
