@@ -7,6 +7,8 @@ hash to the sha256 the warehouse recorded (nothing is written then).
 
 from __future__ import annotations
 
+import hashlib
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -25,7 +27,9 @@ from pipelines.sie_export import (
     export_file,
     loaded_sie_files,
     select_file,
+    write_exact,
 )
+from pipelines.sie_write import books_from_warehouse
 from pipelines.warehouse import WarehouseNotFoundError, open_warehouse
 from sources.fortnox import settings
 
@@ -143,8 +147,92 @@ def export_command(
             raise typer.Exit(int(max(failure.exit_code for failure in failures)))
 
 
+def _day(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UserError(
+            f"{option} {value} is not a date", ExitCode.BAD_INPUT, "use YYYY-MM-DD"
+        ) from None
+
+
+def write_command(
+    company: Annotated[
+        str, typer.Option("--company", help="Company id (Fortnox DatabaseNumber) or org number.")
+    ],
+    first_day: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD).")],
+    last_day: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD).")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="File to write; default <company>_<from>_<to>.se here."),
+    ] = None,
+    duckdb: DuckdbOption = Path("fortnox.duckdb"),
+    dataset: DatasetOption = settings.DEFAULT_DATASET,
+    output: OutputOption = None,
+) -> None:
+    """Generate a SIE 4 (4E) file from the warehouse for a company and period.
+
+    Works for any source (Fortnox API, other programs' files). A whole financial year gives
+    every balance record of its file; a part of a year gives #IB/#UB as of the period's days
+    and #RES/#PSALDO of its movements. The period must lie inside one financial year.
+    """
+    from sources.sie.writer import write_sie4
+
+    with user_errors():
+        start, end = _day(first_day, "--from"), _day(last_day, "--to")
+        try:
+            connection = open_warehouse(duckdb, read_only=True)
+        except WarehouseNotFoundError as error:
+            raise UserError(str(error), ExitCode.NOT_FOUND) from None
+        try:
+            found = books_from_warehouse(
+                connection, dataset, company=company, first_day=start, last_day=end
+            )
+        except ExportError as error:
+            raise _as_user_error(error) from None
+        finally:
+            connection.close()
+        result = write_sie4(found.books, generated_on=date.today(), program_version=_version())
+        safe = default_file_name(found.source).removesuffix(f"_{found.source.year}.se")
+        target = out or Path(f"{safe}_{start:%Y%m%d}_{end:%Y%m%d}.se")
+        try:
+            write_exact(target, result.data)
+        except ExportError as error:
+            raise _as_user_error(error) from None
+        document = {
+            "company_id": found.source.company_id,
+            "from": start,
+            "to": end,
+            "out": target,
+            "sha256": hashlib.sha256(result.data).hexdigest(),
+            "size_bytes": len(result.data),
+            "vouchers": result.vouchers,
+            "rows": result.rows,
+            "source_sha256": found.source.file_sha256,
+            "notes": result.notes,
+        }
+
+        def render() -> None:
+            stdout.print(
+                f"wrote {target}: SIE 4E, {result.vouchers} vouchers, {result.rows} rows,"
+                f" {len(result.data):,} bytes, sha256 {document['sha256']}"
+                f" (from the rows of file {found.source.file_sha256})"
+            )
+            for note in result.notes:
+                stdout.print(f"note: {note}")
+
+        emit(document, output, render)
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("fortnox-pipeline")
+
+
 def register(app: typer.Typer) -> None:
-    """Attach `sie export` to the `sie` command group."""
+    """Attach `sie export` and `sie write` to the `sie` command group."""
     from pipelines.cli.sie import sie_app
 
     sie_app.command("export")(export_command)
+    sie_app.command("write")(write_command)
