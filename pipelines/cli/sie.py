@@ -6,6 +6,7 @@ fatal); `BAD_INPUT` when a file is not a readable SIE file, with the file and li
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.archive_settings import ArchiveOption, NoArchiveOption, resolve_archive_dir
 from pipelines.cli.output import OutputOption, emit, print_error
 from pipelines.exit_codes import ExitCode
 from sources.fortnox import settings
@@ -34,18 +36,25 @@ def load_command(
     dataset: Annotated[
         str, typer.Option("--dataset", help="Dataset (schema) name.")
     ] = settings.DEFAULT_DATASET,
-    archive: Annotated[
-        Path | None,
-        typer.Option("--archive", help="Archive folder for the raw files (content-addressed)."),
-    ] = None,
+    archive: ArchiveOption = None,
+    no_archive: NoArchiveOption = False,
 ) -> None:
-    """Load SIE files into DuckDB; loading a file again replaces it, never duplicates it."""
+    """Load SIE files into DuckDB; loading a file again replaces it, never duplicates it.
+
+    Each file is archived first (content-addressed, beside the warehouse by default) and the
+    load is recorded in `load_runs`, so `sie export` can hand the exact bytes back.
+    """
+    from pipelines.sie_load_runs import record_sie_load
     from sources.sie.load import load_sie_files
     from sources.sie.reader import SieError
 
     console = Console()
+    archive_dir = resolve_archive_dir(archive, no_archive=no_archive, duckdb_path=duckdb)
+    started_at = datetime.now(UTC)
     try:
-        summary = load_sie_files(files, duckdb_path=duckdb, dataset=dataset, archive_dir=archive)
+        summary = load_sie_files(
+            files, duckdb_path=duckdb, dataset=dataset, archive_dir=archive_dir
+        )
     except SieError as error:
         Console(stderr=True).print(f"[red]not loaded:[/red] {error}", highlight=False)
         raise typer.Exit(ExitCode.BAD_INPUT) from None
@@ -73,6 +82,9 @@ def load_command(
             str(entry.findings),
         )
     console.print(table)
+    record_sie_load(
+        summary, duckdb_path=duckdb, dataset=dataset, archive_dir=archive_dir, started_at=started_at
+    )
     console.print(
         f"parsed in {summary.parse_seconds:.2f} s, loaded in {summary.load_seconds:.2f} s",
         highlight=False,
