@@ -72,7 +72,7 @@ def test_warehouse_types_follow_the_contract(loaded_warehouse: tuple[Path, LoadS
     )
     assert types["sie_voucher_rows.amount"] == "DECIMAL(18,2)"
     assert types["sie_balances.amount"] == "DECIMAL(18,2)"
-    assert types["sie_findings.actual"] == "DECIMAL(18,2)"
+    assert types["sie_findings.actual"] == "DECIMAL(38,2)"  # sums of amounts
     assert types["sie_voucher_rows.transaction_date"] == "DATE"
     assert types["sie_vouchers.voucher_date"] == "DATE"
     assert types["sie_files.year_start"] == "DATE"
