@@ -1,7 +1,8 @@
 """`fortnox-pipeline sie load | check`: SIE files from any program into the warehouse, or audited.
 
 Exit status: 0 when every file is structurally sound (bookkeeping findings are reported, not
-fatal); `BAD_INPUT` when a file is not a readable SIE file, with the file and line named.
+fatal); `BAD_INPUT` when a file is not a readable SIE file, with the file and line named (the
+other files are still loaded or checked); `WAREHOUSE_BUSY` when another process holds it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.cli.output import OutputOption, emit, fail, print_error, stderr, stdout
 from pipelines.exit_codes import ExitCode
+from pipelines.warehouse import WarehouseBusyError, open_warehouse
 from sources.fortnox import settings
 
 sie_app = typer.Typer(help="Load or check SIE 1-4 files.", no_args_is_help=True)
@@ -37,45 +40,82 @@ def load_command(
         Path | None,
         typer.Option("--archive", help="Archive folder for the raw files (content-addressed)."),
     ] = None,
+    output: OutputOption = None,
 ) -> None:
-    """Load SIE files into DuckDB; loading a file again replaces it, never duplicates it."""
-    from sources.sie.load import load_sie_files
-    from sources.sie.reader import SieError
+    """Load SIE files into DuckDB, each wholly or not at all; a refused file never stops the
+    others. Loading a file again replaces it, never duplicates it."""
+    from sources.sie.load_files import load_sie_files
 
-    console = Console()
     try:
-        summary = load_sie_files(files, duckdb_path=duckdb, dataset=dataset, archive_dir=archive)
-    except SieError as error:
-        Console(stderr=True).print(f"[red]not loaded:[/red] {error}", highlight=False)
-        raise typer.Exit(ExitCode.BAD_INPUT) from None
-    table = Table(title=f"SIE files loaded into {duckdb} ({dataset})")
-    for column in (
-        "file",
-        "company",
-        "vouchers",
-        "TRANS",
-        "RTRANS",
-        "BTRANS",
-        "KSUMMA",
-        "findings",
-    ):
-        table.add_column(column, justify="left" if column in ("file", "company") else "right")
-    for entry in summary.files:
-        table.add_row(
-            entry.file_name,
-            entry.company_id,
-            str(entry.voucher_count),
-            str(entry.trans_rows),
-            str(entry.rtrans_rows),
-            str(entry.btrans_rows),
-            entry.checksum_status,
-            str(entry.findings),
+        connection = open_warehouse(duckdb)
+    except WarehouseBusyError as error:
+        raise fail(str(error), ExitCode.WAREHOUSE_BUSY) from None
+    try:
+        summary = load_sie_files(
+            files, connection=connection, duckdb_path=duckdb, dataset=dataset, archive_dir=archive
         )
-    console.print(table)
-    console.print(
-        f"parsed in {summary.parse_seconds:.2f} s, loaded in {summary.load_seconds:.2f} s",
-        highlight=False,
+    finally:
+        connection.close()
+    if summary.discarded:
+        stderr.print(f"note: {summary.discarded}", markup=False)
+
+    def render() -> None:
+        table = Table(title=f"SIE files into {duckdb} ({dataset})")
+        columns = ("file", "company", "status", "vouchers", "TRANS", "RTRANS", "BTRANS")
+        for column in (*columns, "KSUMMA", "findings"):
+            table.add_column(column, justify="left" if column in columns[:3] else "right")
+        for entry in summary.files:
+            table.add_row(
+                entry.file_name,
+                entry.company_id,
+                entry.status if entry.reason is None else f"{entry.status}: {entry.reason}",
+                str(entry.voucher_count),
+                str(entry.trans_rows),
+                str(entry.rtrans_rows),
+                str(entry.btrans_rows),
+                entry.checksum_status,
+                str(entry.findings),
+            )
+        for refused in summary.refused:
+            table.add_row(refused.file_name, "", "refused", *[""] * 6)
+        stdout.print(table)
+        stdout.print(
+            f"{sum(f.status == 'loaded' for f in summary.files)} loaded, "
+            f"{sum(f.status != 'loaded' for f in summary.files)} skipped, "
+            f"{len(summary.refused)} refused; parsed in {summary.parse_seconds:.2f} s, "
+            f"written in {summary.load_seconds:.2f} s"
+        )
+
+    emit(
+        {
+            "warehouse": str(duckdb),
+            "dataset": dataset,
+            "files": [
+                {
+                    "file": entry.file_name,
+                    "file_sha256": entry.file_sha256,
+                    "company_id": entry.company_id,
+                    "status": entry.status,
+                    "reason": entry.reason,
+                    "vouchers": entry.voucher_count,
+                    "trans_rows": entry.trans_rows,
+                    "rtrans_rows": entry.rtrans_rows,
+                    "btrans_rows": entry.btrans_rows,
+                    "checksum": entry.checksum_status,
+                    "findings": entry.findings,
+                }
+                for entry in summary.files
+            ],
+            "refused": [{"file": r.file_name, "error": r.error} for r in summary.refused],
+            "discarded": summary.discarded,
+        },
+        output,
+        render,
     )
+    for refused in summary.refused:
+        print_error(f"not loaded: {refused.error}", "fix or re-export the file; the others loaded")
+    if summary.refused:
+        raise typer.Exit(int(ExitCode.BAD_INPUT))
 
 
 @sie_app.command("check")

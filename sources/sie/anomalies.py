@@ -67,9 +67,7 @@ def vouchers_outside_year(
     if year0 is None or year0[0] is None or year0[1] is None:
         return []
     start, end = year0
-    outside = vouchers.filter(
-        (pl.col("voucher_date") < start) | (pl.col("voucher_date") > end)
-    )
+    outside = vouchers.filter((pl.col("voucher_date") < start) | (pl.col("voucher_date") > end))
     return [
         Finding(
             "voucher_outside_year",
@@ -97,9 +95,17 @@ def repeated_balance_records(balances: pl.DataFrame) -> list[Finding]:
         first_amount=pl.col("amount").first().over(key),
     ).filter(pl.col("line_no") != pl.col("first_line"))
     findings = []
-    for record, year, period, account, objects, line_no, first, amount, first_amount in (
-        repeats.select(*key, "line_no", "first_line", "amount", "first_amount").iter_rows()
-    ):
+    for (
+        record,
+        year,
+        period,
+        account,
+        objects,
+        line_no,
+        first,
+        amount,
+        first_amount,
+    ) in repeats.select(*key, "line_no", "first_line", "amount", "first_amount").iter_rows():
         what = " ".join(
             str(part)
             for part in (f"#{record}", year, period, account, objects and f"{{{objects}}}")
@@ -176,8 +182,7 @@ def account_findings(
                     None,
                     None,
                     INFO,
-                    f"account {account} starts with 0: kept as written, not as "
-                    f"{int(account)}",
+                    f"account {account} starts with 0: kept as written, not as {int(account)}",
                     lines[account],
                 )
             )

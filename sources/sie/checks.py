@@ -169,18 +169,17 @@ def reconciliation_findings(
                         message="IB(0) + ΣTRANS differs from UB(0)",
                     )
                 )
-        elif has_res:  # a result account
-            if movement != Decimal(res or 0):
-                findings.append(
-                    Finding(
-                        check="trans_equals_res",
-                        subject=str(account),
-                        expected=Decimal(res or 0),
-                        actual=movement,
-                        severity=WARNING,
-                        message="ΣTRANS differs from RES(0)",
-                    )
+        elif has_res and movement != Decimal(res or 0):  # a result account
+            findings.append(
+                Finding(
+                    check="trans_equals_res",
+                    subject=str(account),
+                    expected=Decimal(res or 0),
+                    actual=movement,
+                    severity=WARNING,
+                    message="ΣTRANS differs from RES(0)",
                 )
+            )
     return findings
 
 

@@ -112,9 +112,7 @@ def completeness_findings(
         findings.append(_missing_section("#VER", f"#SIETYP {effective_type} promises vouchers"))
     if effective_type < VOUCHER_SIE_TYPE and not has_balances:
         findings.append(
-            _missing_section(
-                "#IB/#UB/#RES", f"#SIETYP {effective_type} promises year balances"
-            )
+            _missing_section("#IB/#UB/#RES", f"#SIETYP {effective_type} promises year balances")
         )
     if has_balances:
         declared_years = {index for _, index, _, _ in rar_lines}
@@ -166,8 +164,7 @@ def _financial_year_findings(
                     None,
                     None,
                     WARNING,
-                    f"#RAR {index} ends ({end.isoformat()}) before it starts "
-                    f"({start.isoformat()})",
+                    f"#RAR {index} ends ({end.isoformat()}) before it starts ({start.isoformat()})",
                     line_no,
                 )
             )

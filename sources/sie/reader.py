@@ -33,8 +33,8 @@ from sources.sie.checks import (
     reconciliation_findings,
     voucher_balance_findings,
 )
-from sources.sie.completeness import completeness_findings, file_layout
 from sources.sie.checksum import ksumma_crc
+from sources.sie.completeness import completeness_findings, file_layout
 from sources.sie.encoding import decode_sie_bytes
 from sources.sie.fastpath import (
     BALANCE_FIELDS,
@@ -313,9 +313,7 @@ class _SieReader:
             *self.skipped,
         ]
         if not has_vouchers and (sie_type or 1) >= VOUCHER_SIE_TYPE:
-            findings.append(
-                not_checked("voucher_balance", WARNING, "the file has no #VER records")
-            )
+            findings.append(not_checked("voucher_balance", WARNING, "the file has no #VER records"))
         if has_vouchers or (sie_type or 1) >= VOUCHER_SIE_TYPE:
             findings.extend(reconciliation_findings(rows, account_balances, account_types))
         else:
