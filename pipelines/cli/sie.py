@@ -121,12 +121,14 @@ def load_command(
 @sie_app.command("check")
 def check_command(files: FilesArgument) -> None:
     """Print each file's findings (unbalanced vouchers, accounts that do not reconcile)."""
-    from sources.sie.reader import SieError, read_sie
+    from sources.sie.reader import SNIFF_BYTES, SieError, read_sie, refuse_non_sie
 
     console = Console()
     broken = False
     for path in files:
         try:
+            with path.open("rb") as stream:
+                refuse_non_sie(stream.read(SNIFF_BYTES), path.name)
             sie_file = read_sie(path.read_bytes(), path.name)
         except SieError as error:
             Console(stderr=True).print(f"[red]broken:[/red] {error}", highlight=False)
@@ -143,14 +145,15 @@ def check_command(files: FilesArgument) -> None:
             console.print("  no findings: every check holds")
             continue
         table = Table(show_lines=False)
-        for column in ("check", "subject", "expected", "actual", "severity", "message"):
+        for column in ("check", "subject", "line", "expected", "actual", "severity", "message"):
             table.add_column(
-                column, justify="right" if column in ("expected", "actual") else "left"
+                column, justify="right" if column in ("line", "expected", "actual") else "left"
             )
         for finding in sie_file.findings:
             table.add_row(
                 finding.check,
                 finding.subject,
+                "" if finding.line_no is None else str(finding.line_no),
                 "" if finding.expected is None else str(finding.expected),
                 "" if finding.actual is None else str(finding.actual),
                 finding.severity,

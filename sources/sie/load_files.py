@@ -24,8 +24,14 @@ from pathlib import Path
 import duckdb
 
 from sources.sie.archive import archive_sie_file
-from sources.sie.reader import SieError, normalise_org_number, read_sie
-from sources.sie.warehouse import SieWarehouse, new_load_id
+from sources.sie.reader import (
+    SNIFF_BYTES,
+    SieError,
+    normalise_org_number,
+    read_sie,
+    refuse_non_sie,
+)
+from sources.sie.warehouse import SieWarehouse
 
 MARKER_SUFFIX = ".sie-load.json"
 
@@ -67,7 +73,6 @@ class LoadSummary:
     parse_seconds: float = 0.0
     load_seconds: float = 0.0
     discarded: str | None = None
-    load_ids: list[str] = field(default_factory=list)
 
 
 def marker_path(duckdb_path: Path) -> Path:
@@ -101,8 +106,6 @@ def load_sie_files(
     summary.discarded = _discard_leftover(marker)
     warehouse = SieWarehouse(connection, dataset)
     warehouse.ensure_tables()
-    load_id = new_load_id()
-    summary.load_ids.append(load_id)
     seen: set[Path] = set()
     for path in paths:
         if path.resolve() in seen:
@@ -110,6 +113,8 @@ def load_sie_files(
         seen.add(path.resolve())
         started = time.perf_counter()
         try:
+            with path.open("rb") as stream:
+                refuse_non_sie(stream.read(SNIFF_BYTES), path.name)
             data = path.read_bytes()
             sie_file = read_sie(data, path.name)
         except SieError as error:
@@ -133,7 +138,7 @@ def load_sie_files(
         started = time.perf_counter()
         counts = sie_file.row_counts()
         _write_marker(marker, path, sie_file.file_sha256)
-        result = warehouse.write(sie_file, load_id)
+        result = warehouse.write(sie_file)
         marker.unlink(missing_ok=True)
         summary.load_seconds += time.perf_counter() - started
         if result.status == "loaded":

@@ -141,6 +141,9 @@ class SieFile:
     def tables(self) -> dict[str, pa.Table]:
         """All eight tables, keyed by table name, each with `file_sha256` and `company_id`.
 
+        `sie_files.is_current` is true: alone, a file is its year's current one (`run` keeps one
+        file per Fortnox year); `sie load` re-ranks it among the year's other files.
+
         Returns:
             Tables in `sie_tables.SCHEMAS` order and schema, chunked at `chunk_rows` rows;
             `sie_files.loaded_at` is the time of this call.
@@ -192,7 +195,7 @@ class SieFile:
             "unknown_labels": self.unknown_labels,
             "warnings": "\n".join(self.warnings) or None,
             "loaded_at": datetime.now(UTC),
-            "is_current": None,  # decided by the loader, against the other files of the year
+            "is_current": True,
         }
         schema = pa.schema([f for f in SCHEMAS["sie_files"] if f.name in row])
         return pa.Table.from_pylist([row], schema=schema)
@@ -212,6 +215,39 @@ def normalise_org_number(raw: str | None) -> str | None:
     if len(digits) != _ORG_NUMBER_DIGITS:
         return None
     return f"{digits[:6]}-{digits[6:]}"
+
+
+SNIFF_BYTES = 1 << 20
+
+
+def refuse_non_sie(prefix: bytes, file_name: str) -> None:
+    """Refuse a file that is not SIE from its first megabyte, before reading the rest.
+
+    A binary or sparse file (NUL bytes) or one whose first record does not start with `#`
+    (an HTML page, a PDF) is refused here, so a 2 GB file of zeros costs a megabyte of reading.
+
+    Raises:
+        SieError: naming the file and the line where the problem is.
+    """
+    head = prefix[:SNIFF_BYTES]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return  # UTF-16 has NUL bytes by design; the reader decodes and checks it
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        raise SieError(
+            file_name,
+            head.count(b"\n", 0, nul) + 1,
+            "not a SIE file: binary content (a NUL byte), not text",
+        )
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if text and not text.startswith(b"#"):
+        line_no = head[: len(head) - len(text)].count(b"\n") + 1
+        raise SieError(
+            file_name,
+            line_no,
+            "not a SIE file: the first record does not start with '#' "
+            "(an HTML page or another format saved as .se?)",
+        )
 
 
 def read_sie(data: bytes, file_name: str, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> SieFile:
@@ -270,6 +306,7 @@ class _SieReader:
     # ---- driver -------------------------------------------------------------------------
     def read(self, chunk_rows: int) -> SieFile:
         stage = _Stopwatch()
+        refuse_non_sie(self.data[:SNIFF_BYTES], self.file_name)
         decoded = decode_sie_bytes(self.data)
         self.warnings.extend(decoded.warnings)
         stage("decode")

@@ -1,7 +1,7 @@
 """Write one parsed SIE file into a DuckDB warehouse in one transaction: wholly in or wholly out.
 
-The tables are the same ones `run` fills through dlt (same names, same columns, plus dlt's
-`_dlt_load_id`/`_dlt_id` and the Fortnox `financial_year_id`, null for files loaded by hand),
+The tables are the same ones `run` fills through dlt (same names, same columns, plus the Fortnox
+`financial_year_id`, null for files loaded by hand; dlt adds no `_dlt_*` columns to Arrow rows),
 so files from other programs and a Fortnox company share one warehouse and one schema in any
 order. Replacing a file is a `DELETE ... WHERE file_sha256 = ?` (a filtered scan, never a join
 over the whole table) followed by its inserts, inside one transaction: a SIGKILL at any moment
@@ -16,7 +16,6 @@ source in `source.py` remains for other destinations.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,12 +29,9 @@ from sources.sie.tables import SCHEMAS, TABLE_NAMES
 
 # Columns the dlt-loaded (`run`) rows carry besides the contract's: present in every table so
 # either loader can create the tables and the other can write to them.
-_EXTRA_COLUMNS = {
-    "financial_year_id": "BIGINT",
-    "_dlt_load_id": "VARCHAR NOT NULL",
-    "_dlt_id": "VARCHAR NOT NULL",
-}
-_NULLABLE_KEYS = ("financial_year_id", "company_id")
+_EXTRA_COLUMNS = {"financial_year_id": "BIGINT"}
+# `run` makes its replace key NOT NULL; rows loaded by hand have no Fortnox year.
+_NULLABLE_KEYS = ("financial_year_id", "company_id", "_dlt_load_id", "_dlt_id")
 
 
 @dataclass(frozen=True)
@@ -107,18 +103,15 @@ class SieWarehouse:
                 continue
             for column, kind in wanted.items():
                 if column not in existing:
-                    # Added nullable: the table may hold rows without a value.
-                    con.execute(
-                        f'ALTER TABLE {self.table(name)} ADD COLUMN "{column}" '
-                        f"{kind.replace(' NOT NULL', '')}"
-                    )
-                elif column in _NULLABLE_KEYS and existing[column][1] == "NO":
-                    con.execute(
-                        f'ALTER TABLE {self.table(name)} ALTER COLUMN "{column}" DROP NOT NULL'
-                    )
+                    con.execute(f'ALTER TABLE {self.table(name)} ADD COLUMN "{column}" {kind}')
                 elif column == "account_number" and existing[column][0] != "VARCHAR":
                     con.execute(
                         f'ALTER TABLE {self.table(name)} ALTER COLUMN "{column}" TYPE VARCHAR'
+                    )
+            for column in _NULLABLE_KEYS:
+                if existing.get(column, ("", "YES"))[1] == "NO":
+                    con.execute(
+                        f'ALTER TABLE {self.table(name)} ALTER COLUMN "{column}" DROP NOT NULL'
                     )
 
     def loaded_by_run(self, file_sha256: str) -> int | None:
@@ -130,7 +123,7 @@ class SieWarehouse:
         ).fetchone()
         return None if row is None else int(row[0])
 
-    def write(self, sie_file: SieFile, load_id: str) -> WriteResult:
+    def write(self, sie_file: SieFile) -> WriteResult:
         """Replace the file's rows (if loaded before by hand) with these, in one transaction."""
         year_id = self.loaded_by_run(sie_file.file_sha256)
         if year_id is not None:
@@ -148,11 +141,9 @@ class SieWarehouse:
                 )
             tables = sie_file.tables()
             for name in TABLE_NAMES:
-                self._insert(name, tables[name], load_id)
+                self._insert(name, tables[name])
             tables.clear()
-            added = self._insert_findings(
-                self.closing_balance_findings(sie_file), sie_file, load_id
-            )
+            added = self._insert_findings(self.closing_balance_findings(sie_file), sie_file)
             self.refresh_current_files(sie_file.company_id)
             con.execute("COMMIT")
         except BaseException:
@@ -160,17 +151,13 @@ class SieWarehouse:
             raise
         return WriteResult("loaded", findings_added=added)
 
-    def _insert(self, name: str, table: pa.Table, load_id: str) -> None:
+    def _insert(self, name: str, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
         view = f"_sie_new_{name}"
         self.connection.register(view, table)
         try:
-            self.connection.execute(
-                f"INSERT INTO {self.table(name)} BY NAME SELECT *, ? AS _dlt_load_id,"
-                f" CAST(uuid() AS VARCHAR) AS _dlt_id FROM {view}",
-                [load_id],
-            )
+            self.connection.execute(f"INSERT INTO {self.table(name)} BY NAME SELECT * FROM {view}")
         finally:
             self.connection.unregister(view)
 
@@ -178,7 +165,6 @@ class SieWarehouse:
         self,
         findings: list[tuple[str, str, Decimal | None, Decimal | None, str]],
         sie_file: SieFile,
-        load_id: str,
     ) -> int:
         if not findings:
             return 0
@@ -196,7 +182,7 @@ class SieWarehouse:
             }
             for account, message, expected, actual, _ in findings
         ]
-        self._insert("sie_findings", pa.Table.from_pylist(rows, SCHEMAS["sie_findings"]), load_id)
+        self._insert("sie_findings", pa.Table.from_pylist(rows, SCHEMAS["sie_findings"]))
         return len(rows)
 
     def closing_balance_findings(
@@ -264,11 +250,6 @@ class SieWarehouse:
             """,
             [company_id] if company_id is not None else [],
         )
-
-
-def new_load_id() -> str:
-    """A load id in dlt's form (seconds since the epoch), so `_dlt_load_id` reads the same."""
-    return f"{time.time():.6f}"
 
 
 def table_row_counts(files: Iterable[SieFile]) -> dict[str, int]:
