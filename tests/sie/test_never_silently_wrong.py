@@ -83,9 +83,7 @@ def test_a_file_cut_mid_number_is_an_error_finding() -> None:
     whole = sample_bytes("bl_admin_2011_typ4_rtrans_btrans.SE")
     cut = whole[: whole.index(b"#IB 0 1920") + len(b"#IB 0 1920 68")]
     sie_file = read_sie(cut, "cut.se")
-    [(check, severity)] = [
-        (f.check, f.severity) for f in sie_file.findings if f.check == "final_line_break"
-    ]
+    [severity] = [f.severity for f in sie_file.findings if f.check == "final_line_break"]
     assert severity == "error"
     assert ("#VER", None) in _found(sie_file, "missing_section")
     assert ("ib_plus_trans_equals_ub", None) in _found(sie_file, "not_checked")
