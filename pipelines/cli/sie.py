@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from pipelines.cli.output import OutputOption, emit, fail, print_error, stderr, stdout
@@ -119,49 +118,83 @@ def load_command(
 
 
 @sie_app.command("check")
-def check_command(files: FilesArgument) -> None:
-    """Print each file's findings (unbalanced vouchers, accounts that do not reconcile)."""
-    from sources.sie.reader import SNIFF_BYTES, SieError, read_sie, refuse_non_sie
+def check_command(files: FilesArgument, output: OutputOption = None) -> None:
+    """Print each file's findings (unbalanced vouchers, accounts that do not reconcile, a cut
+    last line, checks that could not run), each naming its account, voucher or line."""
+    from sources.sie.reader import SNIFF_BYTES, SieError, SieFile, read_sie, refuse_non_sie
 
-    console = Console()
-    broken = False
+    checked: list[SieFile] = []
+    broken: list[str] = []
     for path in files:
         try:
             with path.open("rb") as stream:
                 refuse_non_sie(stream.read(SNIFF_BYTES), path.name)
-            sie_file = read_sie(path.read_bytes(), path.name)
+            checked.append(read_sie(path.read_bytes(), path.name))
         except SieError as error:
-            Console(stderr=True).print(f"[red]broken:[/red] {error}", highlight=False)
-            broken = True
-            continue
-        console.print(
-            f"[bold]{path.name}[/bold]: {sie_file.detected_encoding}, "
-            f"{sie_file.voucher_count} vouchers, {sie_file.trans_rows} #TRANS, "
-            f"{sie_file.rtrans_rows} #RTRANS, {sie_file.btrans_rows} #BTRANS, "
-            f"KSUMMA {sie_file.checksum_status}",
-            highlight=False,
-        )
-        if not sie_file.findings:
-            console.print("  no findings: every check holds")
-            continue
-        table = Table(show_lines=False)
-        for column in ("check", "subject", "line", "expected", "actual", "severity", "message"):
-            table.add_column(
-                column, justify="right" if column in ("line", "expected", "actual") else "left"
+            broken.append(str(error))
+
+    def render() -> None:
+        for sie_file in checked:
+            stdout.print(
+                f"[bold]{sie_file.file_name}[/bold]: {sie_file.detected_encoding}, "
+                f"{sie_file.voucher_count} vouchers, {sie_file.trans_rows} #TRANS, "
+                f"{sie_file.rtrans_rows} #RTRANS, {sie_file.btrans_rows} #BTRANS, "
+                f"KSUMMA {sie_file.checksum_status}"
             )
-        for finding in sie_file.findings:
-            table.add_row(
-                finding.check,
-                finding.subject,
-                "" if finding.line_no is None else str(finding.line_no),
-                "" if finding.expected is None else str(finding.expected),
-                "" if finding.actual is None else str(finding.actual),
-                finding.severity,
-                finding.message,
-            )
-        console.print(table)
+            if not sie_file.findings:
+                stdout.print("  no findings: every check ran and holds")
+                continue
+            table = Table(show_lines=False)
+            for column in ("check", "subject", "line", "expected", "actual", "severity"):
+                numeric = column in ("line", "expected", "actual")
+                table.add_column(column, justify="right" if numeric else "left", no_wrap=True)
+            table.add_column("message", overflow="fold")
+            for finding in sie_file.findings:
+                table.add_row(
+                    finding.check,
+                    finding.subject,
+                    "" if finding.line_no is None else str(finding.line_no),
+                    "" if finding.expected is None else str(finding.expected),
+                    "" if finding.actual is None else str(finding.actual),
+                    finding.severity,
+                    finding.message,
+                )
+            stdout.print(table)
+
+    emit(
+        {
+            "files": [
+                {
+                    "file": f.file_name,
+                    "file_sha256": f.file_sha256,
+                    "encoding": f.detected_encoding,
+                    "vouchers": f.voucher_count,
+                    "trans_rows": f.trans_rows,
+                    "checksum": f.checksum_status,
+                    "findings": [
+                        {
+                            "check": x.check,
+                            "subject": x.subject,
+                            "line": x.line_no,
+                            "expected": x.expected,
+                            "actual": x.actual,
+                            "severity": x.severity,
+                            "message": x.message,
+                        }
+                        for x in f.findings
+                    ],
+                }
+                for f in checked
+            ],
+            "refused": broken,
+        },
+        output,
+        render,
+    )
+    for message in broken:
+        print_error(f"broken: {message}", "fix or re-export the file")
     if broken:
-        raise typer.Exit(ExitCode.BAD_INPUT)
+        raise typer.Exit(int(ExitCode.BAD_INPUT))
 
 
 def register(app: typer.Typer) -> None:

@@ -193,3 +193,52 @@ def _account_kind(account: str, account_types: dict[str, str]) -> str | None:
     if not account.isascii() or not account.isdigit():
         return None
     return "balance" if int(account) < _FIRST_RESULT_ACCOUNT else "result"
+
+
+def opening_balance_findings(
+    balances: pl.DataFrame, account_types: dict[str, str]
+) -> list[Finding]:
+    """Balance accounts whose opening balance (#IB 0) differs from last year's closing (#UB -1).
+
+    Checked only when the file carries both. A difference is often a real closing entry (a
+    result moved to equity, VAT settled in the new year), so it is information for an auditor,
+    not an error; but it also catches a prior-year figure changed after export.
+
+    Args:
+        balances: account-level balance records (`record`, `year_index`, `account_number`,
+            `amount`, `line_no`).
+        account_types: `#KTYP` per account.
+    """
+
+    def amounts(record: str, year: int) -> dict[str, tuple[Decimal, int]]:
+        rows = balances.filter((pl.col("record") == record) & (pl.col("year_index") == year))
+        return {
+            account: (Decimal(amount), line_no)
+            for account, amount, line_no in rows.group_by("account_number", maintain_order=True)
+            .agg(pl.col("amount").sum(), pl.col("line_no").first())
+            .iter_rows()
+        }
+
+    opening, prior_closing = amounts("IB", 0), amounts("UB", -1)
+    if not opening or not prior_closing:
+        return []
+    findings = []
+    for account in sorted(set(opening) | set(prior_closing)):
+        if _account_kind(account, account_types) != "balance":
+            continue
+        ib, ib_line = opening.get(account, (Decimal("0.00"), None))
+        ub, ub_line = prior_closing.get(account, (Decimal("0.00"), None))
+        if ib != ub:
+            findings.append(
+                Finding(
+                    "opening_equals_prior_closing",
+                    account,
+                    ub,
+                    ib,
+                    INFO,
+                    "IB(0) differs from UB(-1): last year's closing balance is not this "
+                    "year's opening balance",
+                    ib_line if ib_line is not None else ub_line,
+                )
+            )
+    return findings

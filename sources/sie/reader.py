@@ -30,6 +30,7 @@ from sources.sie.checks import (
     WARNING,
     Finding,
     not_checked,
+    opening_balance_findings,
     reconciliation_findings,
     voucher_balance_findings,
 )
@@ -351,6 +352,7 @@ class _SieReader:
         ]
         if not has_vouchers and (sie_type or 1) >= VOUCHER_SIE_TYPE:
             findings.append(not_checked("voucher_balance", WARNING, "the file has no #VER records"))
+        findings.extend(opening_balance_findings(account_balances, account_types))
         if has_vouchers or (sie_type or 1) >= VOUCHER_SIE_TYPE:
             findings.extend(reconciliation_findings(rows, account_balances, account_types))
         else:

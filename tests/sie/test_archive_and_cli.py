@@ -58,7 +58,7 @@ def test_an_archived_file_is_never_rewritten(tmp_path: Path) -> None:
 
 def test_check_prints_findings_and_exits_0_for_a_sound_file() -> None:
     result = runner.invoke(
-        app, ["sie", "check", str(SAMPLES / "softone_xe_typ4_unbalanced_voucher.SE")]
+        app, ["sie", "check", "-o", "table", str(SAMPLES / "softone_xe_typ4_unbalanced_voucher.SE")]
     )
     assert result.exit_code == ExitCode.OK, result.output
     assert "voucher_balance" in result.output
