@@ -2,6 +2,8 @@
 
 One dlt pipeline per company (`fortnox_<DatabaseNumber>`): its state (cursors, which years are
 final and loaded) belongs to that company alone, while every company's rows share one dataset.
+The state is the warehouse's (`_dlt_pipeline_state`, see `warehouse_state`); the local working
+folder beside the warehouse only caches it and holds packages not yet loaded.
 Each run, failed or not, leaves a row in `load_runs`: the audit trail of what was loaded when.
 """
 
@@ -21,7 +23,9 @@ import dlt
 import pyarrow as pa
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from pipelines.warehouse import open_warehouse
+from pipelines.warehouse import open_warehouse, working_dir_beside
+from pipelines.warehouse_state import follow_warehouse
+from pipelines.writer_lock import hold_writer_lock
 from sources.fortnox import fortnox_source, settings
 from sources.fortnox.client import FortnoxClient
 from sources.fortnox.records import STOCKHOLM
@@ -72,6 +76,9 @@ class RunSummary:
     error: str | None = None
     resources: dict[str, ResourceMetrics] = field(default_factory=dict)
     sie_files: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What the run did before its own work (an earlier run's package finished, state restored
+    from the warehouse, entries the warehouse did not back): told to the user first."""
 
     @property
     def requests(self) -> int:
@@ -98,7 +105,7 @@ class RunSummary:
         }
 
 
-@dataclass
+@dataclass(frozen=True)
 class WarehouseTarget:
     """Where a run loads: a DuckDB file by default, any dlt destination by config."""
 
@@ -106,6 +113,7 @@ class WarehouseTarget:
     dataset: str = DEFAULT_DATASET
     destination: str | None = None  # a dlt destination name configured in .dlt/, e.g. "postgres"
     pipelines_dir: Path | None = None
+    """The working folder, when not the default one of the warehouse (`working_dir`)."""
 
     def dlt_destination(self) -> Any:
         """The dlt destination object or name."""
@@ -114,20 +122,39 @@ class WarehouseTarget:
         assert self.duckdb_path is not None
         return dlt.destinations.duckdb(str(self.duckdb_path))
 
+    @property
+    def working_dir(self) -> Path:
+        """dlt's pipeline folders, the writer lock and the run journal of this warehouse.
+
+        Beside a DuckDB file (`fortnox.duckdb.work/`), so the working folder is keyed by the
+        warehouse and each company has its pipeline folder inside it; for another destination,
+        `.fortnox-pipeline/<destination>.<dataset>/` in the current directory.
+        """
+        if self.pipelines_dir is not None:
+            return self.pipelines_dir
+        if self.duckdb_path is not None:
+            return working_dir_beside(self.duckdb_path)
+        return Path(".fortnox-pipeline") / f"{self.destination}.{self.dataset}"
+
+    def describe(self) -> str:
+        """The warehouse as the user named it."""
+        if self.duckdb_path is not None:
+            return str(self.duckdb_path)
+        return f"{self.destination} dataset {self.dataset}"
+
 
 def company_pipeline(company_id: str, target: WarehouseTarget) -> dlt.Pipeline:
-    """The dlt pipeline of one company: own state, shared dataset."""
-    pipeline = dlt.pipeline(
+    """The dlt pipeline of one company in one warehouse: own state, shared dataset.
+
+    Its working folder is inside the warehouse's own (`WarehouseTarget.working_dir`); its state
+    is made the warehouse's by `follow_warehouse` before each run.
+    """
+    return dlt.pipeline(
         pipeline_name=f"fortnox_{company_id}",
         destination=target.dlt_destination(),
         dataset_name=target.dataset,
-        pipelines_dir=str(target.pipelines_dir) if target.pipelines_dir else None,  # type: ignore[arg-type]
+        pipelines_dir=str(target.working_dir),
     )
-    if target.duckdb_path is not None and not target.duckdb_path.exists():
-        # Local state of a warehouse file that is gone would make the run skip years and
-        # documents the new file does not have: start clean instead.
-        pipeline = pipeline.drop()
-    return pipeline
 
 
 class _RowCounter:
@@ -171,65 +198,74 @@ def run_company(
     invoice_rows: bool = False,
     archive_dir: Path | None = None,
     on_rows: Callable[[str, int], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Load one company into the warehouse and record the run.
 
-    The warehouse is checked for a lock before anything is fetched, so a file held open by an
-    analyst fails fast. A failure during extraction loads nothing (dlt loads only after a
-    complete extract); the failed run is still recorded in `load_runs`.
+    Before any request: the warehouse's writer lock is taken (a second writer fails at once
+    naming the holder), the file is checked (not held by an analyst, a DuckDB database), and
+    the company's state is made the warehouse's own (`follow_warehouse`). A failure during
+    extraction loads nothing (dlt loads only after a complete extract); the failed run is
+    still recorded in `load_runs`.
     """
-    if target.duckdb_path is not None:
-        open_warehouse(target.duckdb_path).close()
     summary = RunSummary(
         run_id=uuid.uuid4().hex,
         profile=profile,
         company_id=company_id,
         started_at=datetime.now(STOCKHOLM),
     )
-    pipeline = company_pipeline(company_id, target)
-    counter = _RowCounter()
-    if on_rows is not None:
-        counter.listeners.append(on_rows)
-    requests_before = client.stats.as_dict()
-    with _qualified(target):
-        try:
-            _finish_pending_loads(pipeline)
-            _drop_superseded_sie_rows(pipeline)
-            source = fortnox_source(
-                client,
-                company_id,
-                start_date=start_date,
-                invoice_rows=invoice_rows,
-                full_refresh=full_refresh,
-                archive_dir=archive_dir,
-            )
-            if resources:
-                source = source.with_resources(*resources)
-            for name, resource in source.selected_resources.items():
-                resource.add_map(counter.counting(name))
-            load_info = pipeline.run(source)
-            load_info.raise_on_failed_jobs()
-            _drop_superseded_sie_rows(pipeline)
-            summary.outcome = "completed"
-            summary.sie_files = _loaded_sie_files(pipeline)
-        except BaseException as error:
-            summary.outcome = "failed"
-            summary.error = _describe(error)
-            raise
-        finally:
-            summary.ended_at = datetime.now(STOCKHOLM)
-            _fill_metrics(summary, client, requests_before, counter)
-            _record_run(pipeline, summary)
+    with hold_writer_lock(target.working_dir, target.describe(), command=f"run {profile}"):
+        if target.duckdb_path is not None:
+            open_warehouse(target.duckdb_path).close()
+        pipeline = company_pipeline(company_id, target)
+        counter = _RowCounter()
+        if on_rows is not None:
+            counter.listeners.append(on_rows)
+        requests_before = client.stats.as_dict()
+        with qualified_names(target):
+            try:
+                preparation = follow_warehouse(
+                    pipeline, _finish_pending_loads, company_id, say=on_note
+                )
+                pipeline = preparation.pipeline
+                summary.notes.extend(preparation.notes)
+                _drop_superseded_sie_rows(pipeline)
+                source = fortnox_source(
+                    client,
+                    company_id,
+                    start_date=start_date,
+                    invoice_rows=invoice_rows,
+                    full_refresh=full_refresh,
+                    archive_dir=archive_dir,
+                )
+                if resources:
+                    source = source.with_resources(*resources)
+                for name, resource in source.selected_resources.items():
+                    resource.add_map(counter.counting(name))
+                load_info = pipeline.run(source)
+                load_info.raise_on_failed_jobs()
+                _drop_superseded_sie_rows(pipeline)
+                summary.outcome = "completed"
+                summary.sie_files = _loaded_sie_files(pipeline)
+            except BaseException as error:
+                summary.outcome = "failed"
+                summary.error = _describe(error)
+                raise
+            finally:
+                summary.ended_at = datetime.now(STOCKHOLM)
+                _fill_metrics(summary, client, requests_before, counter)
+                _record_run(pipeline, summary)
     return summary
 
 
-def _qualified(target: WarehouseTarget) -> Any:
+def qualified_names(target: WarehouseTarget) -> Any:
+    """Table names qualified so that dlt works in `fortnox.duckdb` with dataset `fortnox`."""
     if target.duckdb_path is None:
         return contextlib.nullcontext()
     return duckdb_catalog_qualified(target.duckdb_path, target.dataset)
 
 
-def _finish_pending_loads(pipeline: dlt.Pipeline) -> None:
+def _finish_pending_loads(pipeline: dlt.Pipeline) -> list[str]:
     """Load what an interrupted run extracted (killed, or failed while loading) before this run.
 
     dlt's `run` with pending packages loads only those and returns without extracting, so
@@ -237,11 +273,13 @@ def _finish_pending_loads(pipeline: dlt.Pipeline) -> None:
     carry the state (cursors, loaded years) their extraction advanced, so they must be loaded,
     not dropped; then this run extracts as usual.
     """
+    pending = [*pipeline.list_normalized_load_packages(), *pipeline.list_extracted_load_packages()]
     if pipeline.has_pending_data:
         load_info = pipeline.run()
         if load_info is not None:
             load_info.raise_on_failed_jobs()
         _drop_repeated_rows(pipeline)
+    return pending
 
 
 def _drop_repeated_rows(pipeline: dlt.Pipeline) -> None:

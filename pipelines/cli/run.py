@@ -30,7 +30,8 @@ from pipelines.pipeline import (
 )
 from pipelines.plan import RunPlan, make_plan
 from pipelines.progress import RunProgress, show_progress
-from pipelines.warehouse import WarehouseBusyError
+from pipelines.warehouse import WarehouseBusyError, WarehouseInvalidError
+from pipelines.writer_lock import hold_writer_lock
 from sources.fortnox.client import FortnoxClient, client_from_config
 from sources.fortnox.errors import FortnoxError
 from sources.sie.reader import SieError
@@ -58,7 +59,7 @@ def exit_code_of(error: BaseException) -> ExitCode:
         return exit_code_for(root)
     if isinstance(root, WarehouseBusyError):
         return ExitCode.WAREHOUSE_BUSY
-    if isinstance(root, SieError):
+    if isinstance(root, (SieError, WarehouseInvalidError)):
         return ExitCode.BAD_INPUT
     return ExitCode.ERROR
 
@@ -125,6 +126,8 @@ def print_summary(summary: RunSummary, title: str) -> None:
 def print_plan(plan: RunPlan) -> None:
     """What a run would fetch, without fetching it."""
     console.print(f"Plan for company {plan.company_id} (pipeline {plan.pipeline_name})")
+    for note in plan.notes:
+        console.print(f"  note: {note}", markup=False, highlight=False)
     console.print(
         f"  locked through: {plan.locked_through or 'nothing locked'}; "
         f"state: {'first run' if plan.first_run else 'incremental'}"
@@ -204,7 +207,12 @@ def run(
             dataset=dataset,
             destination=destination,
         )
-        with client_from_config(profile) as client:
+        # The writer lock first: a second process on this warehouse is refused before it
+        # spends a request (the token refresh included).
+        with (
+            hold_writer_lock(target.working_dir, target.describe(), command=_command_line(profile)),
+            client_from_config(profile) as client,
+        ):
             company_id = company_id_of(client)
             if plan:
                 print_plan(make_plan(client, company_id, target, full_refresh=full_refresh))
@@ -226,6 +234,16 @@ def run(
             _build_models(duckdb, dataset)
 
 
+def _command_line(profile: str | None) -> str:
+    """How a process refused the lock sees this one: the command and its profile."""
+    return f"fortnox-pipeline run --profile {profile or 'default'}"
+
+
+def _say_note(note: str) -> None:
+    """What a run does before its own work (an earlier run's package, restored state)."""
+    errors.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+
+
 def _run_with_progress(
     client: FortnoxClient, *, metrics_json: Path | None, **options: Any
 ) -> RunSummary:
@@ -233,7 +251,7 @@ def _run_with_progress(
     summary: RunSummary | None = None
     try:
         with show_progress(progress):
-            summary = run_company(client, on_rows=progress.on_rows, **options)
+            summary = run_company(client, on_rows=progress.on_rows, on_note=_say_note, **options)
     finally:
         if metrics_json is not None and summary is not None:
             metrics_json.write_text(json.dumps(summary.as_metrics_json(), indent=2) + "\n")
@@ -279,7 +297,7 @@ def demo(
             f"Company: {company.name} ({company.organisation_number}), DatabaseNumber {tenant}; "
             f"logging in by OAuth authorization code ..."
         )
-        target = WarehouseTarget(duckdb_path=warehouse, pipelines_dir=directory / ".pipelines")
+        target = WarehouseTarget(duckdb_path=warehouse)
         with session.client(
             tenant=tenant, token_dir=directory / "tokens", profile="demo"
         ) as client:
@@ -310,7 +328,7 @@ def _reset_demo(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for name in ("fortnox.duckdb", "fortnox.duckdb.wal"):
         (directory / name).unlink(missing_ok=True)
-    for name in (".pipelines", "tokens"):
+    for name in ("fortnox.duckdb.work", ".pipelines", "tokens"):
         shutil.rmtree(directory / name, ignore_errors=True)
 
 

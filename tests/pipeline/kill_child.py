@@ -98,9 +98,7 @@ def main(workdir: Path, seed: int, phase: str, delay: float) -> None:
         client,
         company_id=str(tenant),
         profile="killable",
-        target=WarehouseTarget(
-            duckdb_path=workdir / "fortnox.duckdb", pipelines_dir=workdir / "dlt"
-        ),
+        target=WarehouseTarget(duckdb_path=workdir / "fortnox.duckdb"),
     )
     print(
         json.dumps(
