@@ -209,29 +209,32 @@ def run(
         )
         # The writer lock first: a second process on this warehouse is refused before it
         # spends a request (the token refresh included).
-        with (
-            hold_writer_lock(target.working_dir, target.describe(), command=_command_line(profile)),
-            client_from_config(profile) as client,
+        # The models are built under the lock too: they write the warehouse.
+        with hold_writer_lock(
+            target.working_dir, target.describe(), command=_command_line(profile)
         ):
-            company_id = company_id_of(client)
-            if plan:
-                print_plan(make_plan(client, company_id, target, full_refresh=full_refresh))
-                return
-            summary = _run_with_progress(
-                client,
-                company_id=company_id,
-                profile=client.auth.profile,
-                target=target,
-                resources=[name.strip() for name in resources.split(",")] if resources else None,
-                full_refresh=full_refresh,
-                start_date=start_date,
-                invoice_rows=invoice_rows,
-                archive_dir=archive_dir,
-                metrics_json=metrics_json,
-            )
-        print_summary(summary, f"Loaded company {company_id}")
-        if models and destination is None:
-            _build_models(duckdb, dataset)
+            with client_from_config(profile) as client:
+                company_id = company_id_of(client)
+                if plan:
+                    print_plan(make_plan(client, company_id, target, full_refresh=full_refresh))
+                    return
+                summary = _run_with_progress(
+                    client,
+                    company_id=company_id,
+                    profile=client.auth.profile,
+                    target=target,
+                    resources=[name.strip() for name in resources.split(",")]
+                    if resources
+                    else None,
+                    full_refresh=full_refresh,
+                    start_date=start_date,
+                    invoice_rows=invoice_rows,
+                    archive_dir=archive_dir,
+                    metrics_json=metrics_json,
+                )
+            print_summary(summary, f"Loaded company {company_id}")
+            if models and destination is None:
+                _build_models(duckdb, dataset)
 
 
 def _command_line(profile: str | None) -> str:
