@@ -23,9 +23,11 @@ import dlt
 import pyarrow as pa
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines.run_journal import UNKNOWN_COMPANY, RunJournal, fold_journal, record_runs
+from pipelines.scratch import scratch_in
 from pipelines.warehouse import open_warehouse, working_dir_beside
 from pipelines.warehouse_state import follow_warehouse
-from pipelines.writer_lock import hold_writer_lock
+from pipelines.writer_lock import WarehouseBusyError, hold_writer_lock
 from sources.fortnox import fortnox_source, settings
 from sources.fortnox.client import FortnoxClient
 from sources.fortnox.records import STOCKHOLM
@@ -34,21 +36,6 @@ from sources.sie.load import duckdb_catalog_qualified
 from sources.sie.tables import TABLE_NAMES as SIE_TABLES
 
 DEFAULT_DATASET = settings.DEFAULT_DATASET
-
-LOAD_RUNS_COLUMNS: dict[str, Any] = {
-    "run_id": {"data_type": "text", "nullable": False},
-    "profile": {"data_type": "text"},
-    "company_id": {"data_type": "text", "nullable": False},
-    "started_at": {"data_type": "timestamp", "timezone": True},
-    "ended_at": {"data_type": "timestamp", "timezone": True},
-    "outcome": {"data_type": "text"},
-    "error": {"data_type": "text"},
-    "requests": {"data_type": "bigint"},
-    "rows": {"data_type": "bigint"},
-    "resources": {"data_type": "text"},
-    "sie_files": {"data_type": "text"},
-}
-"""The audit trail of runs: one row per run and company, failed runs included."""
 
 
 @dataclass
@@ -214,48 +201,86 @@ def run_company(
         company_id=company_id,
         started_at=datetime.now(STOCKHOLM),
     )
-    with hold_writer_lock(target.working_dir, target.describe(), command=f"run {profile}"):
-        if target.duckdb_path is not None:
-            open_warehouse(target.duckdb_path).close()
-        pipeline = company_pipeline(company_id, target)
-        counter = _RowCounter()
-        if on_rows is not None:
-            counter.listeners.append(on_rows)
-        requests_before = client.stats.as_dict()
-        with qualified_names(target):
-            try:
-                preparation = follow_warehouse(
-                    pipeline, _finish_pending_loads, company_id, say=on_note
-                )
-                pipeline = preparation.pipeline
-                summary.notes.extend(preparation.notes)
-                _drop_superseded_sie_rows(pipeline)
-                source = fortnox_source(
-                    client,
-                    company_id,
-                    start_date=start_date,
-                    invoice_rows=invoice_rows,
-                    full_refresh=full_refresh,
-                    archive_dir=archive_dir,
-                )
-                if resources:
-                    source = source.with_resources(*resources)
-                for name, resource in source.selected_resources.items():
-                    resource.add_map(counter.counting(name))
-                load_info = pipeline.run(source)
-                load_info.raise_on_failed_jobs()
-                _drop_superseded_sie_rows(pipeline)
-                summary.outcome = "completed"
-                summary.sie_files = _loaded_sie_files(pipeline)
-            except BaseException as error:
-                summary.outcome = "failed"
-                summary.error = _describe(error)
-                raise
-            finally:
-                summary.ended_at = datetime.now(STOCKHOLM)
-                _fill_metrics(summary, client, requests_before, counter)
-                _record_run(pipeline, summary)
+    journal = RunJournal(target.working_dir)
+    try:
+        with hold_writer_lock(target.working_dir, target.describe(), command=f"run {profile}"):
+            _run_locked(
+                client,
+                summary,
+                journal,
+                target,
+                source_options={
+                    "start_date": start_date,
+                    "invoice_rows": invoice_rows,
+                    "full_refresh": full_refresh,
+                    "archive_dir": archive_dir,
+                },
+                resources=resources,
+                on_rows=on_rows,
+                on_note=on_note,
+            )
+    except WarehouseBusyError as error:
+        if summary.outcome == "running":  # refused the lock: the holder or the next run records
+            summary.outcome = "refused"
+            summary.error = _describe(error)
+            summary.ended_at = datetime.now(STOCKHOLM)
+            journal.write(run_row(summary))
+        raise
     return summary
+
+
+def _run_locked(
+    client: FortnoxClient,
+    summary: RunSummary,
+    journal: RunJournal,
+    target: WarehouseTarget,
+    *,
+    source_options: dict[str, Any],
+    resources: Sequence[str] | None,
+    on_rows: Callable[[str, int], None] | None,
+    on_note: Callable[[str], None] | None,
+) -> None:
+    """The run itself, under the writer lock: journalled first, recorded last, whatever happens."""
+    journal.write(run_row(summary))
+    counter = _RowCounter()
+    if on_rows is not None:
+        counter.listeners.append(on_rows)
+    requests_before = client.stats.as_dict()
+    recording = {
+        "destination": target.dlt_destination(),
+        "dataset": target.dataset,
+        "working_dir": target.working_dir,
+    }
+    with qualified_names(target), scratch_in(target.working_dir):
+        try:
+            if target.duckdb_path is not None:
+                open_warehouse(target.duckdb_path).close()
+            fold_journal(journal, **recording)
+            pipeline = company_pipeline(summary.company_id, target)
+            preparation = follow_warehouse(
+                pipeline, _finish_pending_loads, summary.company_id, say=on_note
+            )
+            pipeline = preparation.pipeline
+            summary.notes.extend(preparation.notes)
+            _drop_superseded_sie_rows(pipeline)
+            source = fortnox_source(client, summary.company_id, **source_options)
+            if resources:
+                source = source.with_resources(*resources)
+            for name, resource in source.selected_resources.items():
+                resource.add_map(counter.counting(name))
+            load_info = pipeline.run(source)
+            load_info.raise_on_failed_jobs()
+            _drop_superseded_sie_rows(pipeline)
+            summary.outcome = "completed"
+            summary.sie_files = _loaded_sie_files(pipeline)
+        except BaseException as error:
+            summary.outcome = "refused" if isinstance(error, WarehouseBusyError) else "failed"
+            summary.error = _describe(error)
+            raise
+        finally:
+            summary.ended_at = datetime.now(STOCKHOLM)
+            _fill_metrics(summary, client, requests_before, counter)
+            _record_run(summary, journal, recording)
 
 
 def qualified_names(target: WarehouseTarget) -> Any:
@@ -407,22 +432,9 @@ def unwrap(error: BaseException) -> BaseException:
     return error
 
 
-def _run_records_pipeline(pipeline: dlt.Pipeline) -> dlt.Pipeline:
-    """The pipeline that writes a company's `load_runs` rows: same destination and dataset,
-    its own working dir. Through the company's pipeline, a run that failed after extracting
-    would have its pending package loaded by the recording (dlt's `run` loads pending packages
-    first and then returns) and the failure itself would never be recorded."""
-    return dlt.pipeline(
-        pipeline_name=f"{pipeline.pipeline_name}_runs",
-        destination=pipeline.destination,
-        dataset_name=pipeline.dataset_name,
-        pipelines_dir=pipeline.pipelines_dir,
-    )
-
-
-def _record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
-    """Append the run to `load_runs`; best effort, never hides the run's own outcome."""
-    row = {
+def run_row(summary: RunSummary) -> dict[str, Any]:
+    """The run's `load_runs` row."""
+    return {
         "run_id": summary.run_id,
         "profile": summary.profile,
         "company_id": summary.company_id,
@@ -436,16 +448,62 @@ def _record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
             {name: asdict(metrics) for name, metrics in summary.resources.items()}
         ),
         "sie_files": json.dumps(summary.sie_files),
+        "notes": json.dumps(summary.notes),
     }
-    # Best effort: when the warehouse itself is what failed, the run's own error is what the
-    # user must see, not a second one from recording it.
-    with contextlib.suppress(Exception):
-        _run_records_pipeline(pipeline).run(
-            [row],
-            table_name="load_runs",
-            # Merged on run_id, not appended: a load job repeated after a killed run (dlt
-            # loads at least once) must not record the run twice.
-            write_disposition="merge",
-            primary_key="run_id",
-            columns=LOAD_RUNS_COLUMNS,
-        )
+
+
+def _record_run(summary: RunSummary, journal: RunJournal, recording: dict[str, Any]) -> None:
+    """Write the run to `load_runs`, else leave it in the journal for the next run to record.
+
+    Never raises: when the warehouse itself is what failed, the run's own error is what the
+    user must see, not a second one from recording it.
+    """
+    row = run_row(summary)
+    try:
+        record_runs([row], **recording)
+    except Exception:
+        with contextlib.suppress(OSError):
+            journal.write(row)
+        return
+    journal.remove(summary.run_id)
+    # Runs refused while this one held the lock are recorded now, not a night later.
+    fold_journal(journal, **recording)
+
+
+def record_refused_run(
+    target: WarehouseTarget,
+    *,
+    profile: str,
+    started_at: datetime,
+    error: BaseException,
+    company_id: str | None = None,
+) -> None:
+    """Record a run that could not start (lock held, no login, bad configuration).
+
+    Into the journal first; then, when the warehouse can be written now, into `load_runs`.
+    Never raises: the user must see why the run could not start, not why recording failed.
+    """
+    summary = RunSummary(
+        run_id=uuid.uuid4().hex,
+        profile=profile,
+        company_id=company_id or UNKNOWN_COMPANY,
+        started_at=started_at,
+        ended_at=datetime.now(STOCKHOLM),
+        outcome="refused",
+        error=_describe(error),
+    )
+    journal = RunJournal(target.working_dir)
+    try:
+        journal.write(run_row(summary))
+        with hold_writer_lock(target.working_dir, target.describe(), command=f"run {profile}"):
+            if target.duckdb_path is not None:
+                open_warehouse(target.duckdb_path).close()
+            with qualified_names(target), scratch_in(target.working_dir):
+                fold_journal(
+                    journal,
+                    destination=target.dlt_destination(),
+                    dataset=target.dataset,
+                    working_dir=target.working_dir,
+                )
+    except Exception:
+        pass

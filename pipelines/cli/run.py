@@ -8,11 +8,12 @@ traceback, unless `--debug` asks for one.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +26,7 @@ from pipelines.pipeline import (
     DEFAULT_DATASET,
     RunSummary,
     WarehouseTarget,
+    record_refused_run,
     run_company,
     unwrap,
 )
@@ -34,6 +36,7 @@ from pipelines.warehouse import WarehouseBusyError, WarehouseInvalidError
 from pipelines.writer_lock import hold_writer_lock
 from sources.fortnox.client import FortnoxClient, client_from_config
 from sources.fortnox.errors import FortnoxError
+from sources.fortnox.records import STOCKHOLM
 from sources.sie.reader import SieError
 
 DEFAULT_WAREHOUSE = Path("fortnox.duckdb")
@@ -207,34 +210,68 @@ def run(
             dataset=dataset,
             destination=destination,
         )
-        # The writer lock first: a second process on this warehouse is refused before it
-        # spends a request (the token refresh included).
-        # The models are built under the lock too: they write the warehouse.
-        with hold_writer_lock(
-            target.working_dir, target.describe(), command=_command_line(profile)
-        ):
-            with client_from_config(profile) as client:
-                company_id = company_id_of(client)
-                if plan:
-                    print_plan(make_plan(client, company_id, target, full_refresh=full_refresh))
-                    return
-                summary = _run_with_progress(
-                    client,
-                    company_id=company_id,
-                    profile=client.auth.profile,
-                    target=target,
-                    resources=[name.strip() for name in resources.split(",")]
+        started_at = datetime.now(STOCKHOLM)
+        reached: list[bool] = []  # set once run_company records the run itself
+        try:
+            _locked_run(
+                target,
+                profile,
+                reached,
+                plan=plan,
+                full_refresh=full_refresh,
+                models=models,
+                run_options={
+                    "resources": [name.strip() for name in resources.split(",")]
                     if resources
                     else None,
-                    full_refresh=full_refresh,
-                    start_date=start_date,
-                    invoice_rows=invoice_rows,
-                    archive_dir=archive_dir,
-                    metrics_json=metrics_json,
+                    "full_refresh": full_refresh,
+                    "start_date": start_date,
+                    "invoice_rows": invoice_rows,
+                    "archive_dir": archive_dir,
+                    "metrics_json": metrics_json,
+                },
+            )
+        except Exception as error:
+            if not reached and not plan and not isinstance(error, typer.Exit):
+                record_refused_run(
+                    target,
+                    profile=profile or os.environ.get("FORTNOX_PROFILE") or "default",
+                    started_at=started_at,
+                    error=error,
                 )
-            print_summary(summary, f"Loaded company {company_id}")
-            if models and destination is None:
-                _build_models(duckdb, dataset)
+            raise
+
+
+def _locked_run(
+    target: WarehouseTarget,
+    profile: str | None,
+    reached: list[bool],
+    *,
+    plan: bool,
+    full_refresh: bool,
+    models: bool,
+    run_options: dict[str, Any],
+) -> None:
+    """Log in, load and build the models, holding the warehouse's writer lock throughout."""
+    # The lock before anything else: a second process on this warehouse is refused before it
+    # spends a request (the token refresh included). The models are built under it too.
+    with hold_writer_lock(target.working_dir, target.describe(), command=_command_line(profile)):
+        with client_from_config(profile) as client:
+            company_id = company_id_of(client)
+            if plan:
+                print_plan(make_plan(client, company_id, target, full_refresh=full_refresh))
+                return
+            reached.append(True)
+            summary = _run_with_progress(
+                client,
+                company_id=company_id,
+                profile=client.auth.profile,
+                target=target,
+                **run_options,
+            )
+        print_summary(summary, f"Loaded company {company_id}")
+        if models and target.duckdb_path is not None:
+            _build_models(target.duckdb_path, target.dataset)
 
 
 def _command_line(profile: str | None) -> str:

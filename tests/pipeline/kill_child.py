@@ -5,7 +5,8 @@ The child starts an in-process sandbox with a fixed seed (so every child serves 
 books), logs in with a fresh token profile (a new sandbox knows no earlier tokens) and runs
 `run_company` into WORKDIR. With PHASE `extract`, `normalize` or `load` it kills itself DELAY
 seconds after that step starts; with `job:TABLE` right after a load job of TABLE committed and
-before dlt recorded it; with `sie:N` as it asks for the N-th SIE export. Always a real SIGKILL:
+before dlt recorded it; with `sie:N` as it asks for the N-th SIE export; with `followup` as a
+merge's SQL job moves from the temporary directory into its package. Always a real SIGKILL:
 nothing flushed, no `finally` runs (or, given a sixth argument, a pause there; see `ACTION`).
 It prints one line per step it enters and, when it survives, a JSON summary.
 """
@@ -81,6 +82,22 @@ def arm_kill_at_job(table: str) -> None:
     PackageStorage.complete_job = complete_job  # type: ignore[method-assign]
 
 
+def arm_kill_at_followup_job() -> None:
+    """SIGKILL this process as dlt moves a follow-up job (a merge's SQL, written to the
+    temporary directory first) into its package: the file is written, not yet moved."""
+    original = PackageStorage.import_job
+
+    def import_job(
+        self: PackageStorage, load_id: str, job_file_path: str, *args: Any, **kwargs: Any
+    ) -> None:
+        if job_file_path.endswith(".sql"):
+            print(f"followup {Path(job_file_path).name}", flush=True)
+            ACTION["stop"]()
+        original(self, load_id, job_file_path, *args, **kwargs)
+
+    PackageStorage.import_job = import_job  # type: ignore[method-assign]
+
+
 def arm_kill_at_sie_export(number: int) -> None:
     """SIGKILL this process as it asks for its `number`-th SIE export: in the middle of
     extraction, with earlier years' rows already written to the package being built."""
@@ -106,6 +123,8 @@ def main(
         arm_kill_at_job(phase.removeprefix("job:"))
     elif phase.startswith("sie:"):
         arm_kill_at_sie_export(int(phase.removeprefix("sie:")))
+    elif phase == "followup":
+        arm_kill_at_followup_job()
     elif phase != "none":
         arm_kill(phase, delay)
     session = SandboxSession(SandboxConfig(seed=seed, scale="small", rate_limit=None))

@@ -18,7 +18,7 @@ import pytest
 
 from pipelines.exit_codes import ExitCode
 from tests.cli.test_run_cli import environment, invoke, sandbox_url  # noqa: F401 (fixtures)
-from tests.pipeline.conftest import SEED, LoadedCompany, differences, snapshot
+from tests.pipeline.conftest import SEED, LoadedCompany, differences, query, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,4 +80,9 @@ def test_a_second_run_is_refused_whatever_the_moment(
             first.kill()
             first.wait()
     assert first.returncode == 0, rest[-500:]
-    assert differences(snapshot(tmp_path / "fortnox.duckdb"), small_load.snapshot) == {}
+    path = tmp_path / "fortnox.duckdb"
+    assert differences(snapshot(path), small_load.snapshot) == {}
+    # The refused run is on record too: the holder folded it in when it finished.
+    runs = query(path, "SELECT outcome, error FROM load_runs ORDER BY started_at")
+    assert [outcome for outcome, _ in runs] == ["completed", "refused"], runs
+    assert f"in use by process {first.pid}" in runs[1][1]
