@@ -23,6 +23,7 @@ import dlt
 import pyarrow as pa
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines.interrupts import INTERRUPTS, ActiveRun, own_signals
 from pipelines.run_journal import UNKNOWN_COMPANY, RunJournal, fold_journal, record_runs
 from pipelines.scratch import scratch_in
 from pipelines.warehouse import open_warehouse, working_dir_beside
@@ -251,24 +252,37 @@ def _run_locked(
         "dataset": target.dataset,
         "working_dir": target.working_dir,
     }
-    with qualified_names(target), scratch_in(target.working_dir):
+    active = _active_run(summary, journal, recording, client, requests_before, counter)
+    with (
+        qualified_names(target),
+        scratch_in(target.working_dir),
+        INTERRUPTS.watching(active),
+    ):
         try:
+            active.step = "preparing"
             if target.duckdb_path is not None:
                 open_warehouse(target.duckdb_path).close()
-            fold_journal(journal, **recording)
-            pipeline = company_pipeline(summary.company_id, target)
+            pipeline = own_signals(company_pipeline(summary.company_id, target))
             preparation = follow_warehouse(
                 pipeline, _finish_pending_loads, summary.company_id, say=on_note
             )
-            pipeline = preparation.pipeline
+            pipeline = own_signals(preparation.pipeline)
             summary.notes.extend(preparation.notes)
+            fold_journal(journal, **recording)
             _drop_superseded_sie_rows(pipeline)
             source = fortnox_source(client, summary.company_id, **source_options)
             if resources:
                 source = source.with_resources(*resources)
             for name, resource in source.selected_resources.items():
                 resource.add_map(counter.counting(name))
-            load_info = pipeline.run(source)
+            # The steps one by one (what dlt's `run` does once pending packages are finished,
+            # as they are here), so an interruption can say which one it stopped.
+            active.step = "fetching"
+            pipeline.extract(source)
+            active.step = "normalizing"
+            pipeline.normalize()
+            active.step = "loading"
+            load_info = pipeline.load()
             load_info.raise_on_failed_jobs()
             _drop_superseded_sie_rows(pipeline)
             summary.outcome = "completed"
@@ -278,9 +292,66 @@ def _run_locked(
             summary.error = _describe(error)
             raise
         finally:
+            active.step = "recording"
             summary.ended_at = datetime.now(STOCKHOLM)
             _fill_metrics(summary, client, requests_before, counter)
             _record_run(summary, journal, recording)
+
+
+def _active_run(
+    summary: RunSummary,
+    journal: RunJournal,
+    recording: dict[str, Any],
+    client: FortnoxClient,
+    requests_before: dict[str, dict[str, int | float]],
+    counter: _RowCounter,
+) -> ActiveRun:
+    """What a signal's watcher needs of this run: record it interrupted, say what was loaded."""
+
+    reasons = ["interrupted"]
+
+    def interrupted(reason: str) -> dict[str, Any]:
+        reasons.append(reason)
+        stopped = RunSummary(
+            run_id=summary.run_id,
+            profile=summary.profile,
+            company_id=summary.company_id,
+            started_at=summary.started_at,
+            ended_at=datetime.now(STOCKHOLM),
+            outcome="interrupted",
+            error=f"{reason} while {active.step}",
+            notes=list(summary.notes),
+        )
+        _fill_metrics(stopped, client, requests_before, counter)
+        return run_row(stopped)
+
+    def describe() -> str:
+        rows = sum(counter.rows.values())
+        requests = sum(m.requests for m in requests_since(client, requests_before).values())
+        fetched = f"{requests} requests, {rows:,} rows fetched"
+        return {
+            "starting": "nothing fetched or loaded; the warehouse is as before",
+            "preparing": "nothing of this run fetched or loaded; an earlier run's package, if "
+            "one was being finished, stays for the next run",
+            "fetching": f"nothing of this run loaded ({fetched}, dropped); the warehouse is "
+            "as before",
+            "normalizing": f"nothing loaded ({fetched}, kept); the next run loads them first",
+            "loading": f"loading was under way ({fetched}); tables may hold part of them until "
+            "the next run, which finishes loading them first",
+            "recording": "everything was loaded; the run's record is written now or by the "
+            "next run",
+        }.get(active.step, active.step)
+
+    def record() -> None:
+        record_runs([interrupted(reasons[-1])], **recording)
+        journal.remove(summary.run_id)
+
+    active = ActiveRun(
+        journal_interrupted=lambda reason: journal.write(interrupted(reason)),
+        describe=describe,
+        record=record,
+    )
+    return active
 
 
 def qualified_names(target: WarehouseTarget) -> Any:

@@ -22,6 +22,8 @@ from typing import Any
 
 import dlt
 
+from pipelines.interrupts import own_signals
+
 LOAD_RUNS_COLUMNS: dict[str, Any] = {
     "run_id": {"data_type": "text", "nullable": False},
     "profile": {"data_type": "text"},
@@ -114,11 +116,13 @@ def record_runs(
     for row in rows:
         by_company[str(row.get("company_id") or UNKNOWN_COMPANY)].append(row)
     for company_id, company_rows in by_company.items():
-        pipeline = dlt.pipeline(
-            pipeline_name=f"fortnox_{company_id}_runs",
-            destination=destination,
-            dataset_name=dataset,
-            pipelines_dir=str(working_dir),
+        pipeline = own_signals(
+            dlt.pipeline(
+                pipeline_name=f"fortnox_{company_id}_runs",
+                destination=destination,
+                dataset_name=dataset,
+                pipelines_dir=str(working_dir),
+            )
         )
         if pipeline.has_pending_data:
             # A recording killed halfway: dlt's run would load it and skip these rows.

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines.exit_codes import ExitCode
+from pipelines.interrupts import INTERRUPTS, ActiveRun, stop_on_signals
 from pipelines.pipeline import (
     DEFAULT_DATASET,
     RunSummary,
@@ -202,7 +203,7 @@ def run(
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
     """Load a Fortnox company into the warehouse (incrementally after the first run)."""
-    with errors_as_exit_codes(debug):
+    with errors_as_exit_codes(debug), stop_on_signals(INTERRUPTS):
         if start_date:
             date.fromisoformat(start_date)
         target = WarehouseTarget(
@@ -301,7 +302,17 @@ def _run_with_progress(
 def _build_models(duckdb_path: Path, dataset: str) -> None:
     from pipelines.cli.models import build_and_report
 
-    exit_code = build_and_report(duckdb_path, dataset=dataset)
+    building = ActiveRun(
+        journal_interrupted=lambda reason: None,  # the load is complete and recorded
+        describe=lambda: (
+            "the load completed and is recorded; the models were not all built "
+            "(build them with `fortnox-pipeline models`)"
+        ),
+        record=lambda: None,
+        step="building models",
+    )
+    with INTERRUPTS.watching(building):
+        exit_code = build_and_report(duckdb_path, dataset=dataset)
     if exit_code != ExitCode.OK:
         raise typer.Exit(int(exit_code))
 
@@ -326,7 +337,7 @@ def demo(
 
     if scale not in {"small", "medium", "large"}:
         raise typer.BadParameter("scale must be small, medium or large", param_hint="--scale")
-    with errors_as_exit_codes(debug):
+    with errors_as_exit_codes(debug), stop_on_signals(INTERRUPTS):
         warehouse = directory / "fortnox.duckdb"
         _reset_demo(directory)
         console.print(f"Generating {scale} books (seed {seed}) and starting the sandbox ...")
