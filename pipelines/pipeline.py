@@ -251,6 +251,7 @@ def _run_locked(
         "destination": target.dlt_destination(),
         "dataset": target.dataset,
         "working_dir": target.working_dir,
+        "warehouse_file": target.duckdb_path,
     }
     active = _active_run(summary, journal, recording, client, requests_before, counter)
     with (

@@ -105,13 +105,24 @@ class RunJournal:
 
 
 def record_runs(
-    rows: Iterable[dict[str, Any]], *, destination: Any, dataset: str, working_dir: Path
+    rows: Iterable[dict[str, Any]],
+    *,
+    destination: Any,
+    dataset: str,
+    working_dir: Path,
+    warehouse_file: Path | None = None,
 ) -> None:
     """Write run records to `load_runs`, merged on `run_id` (a record written twice is one).
 
     Through a pipeline of its own per company (`fortnox_<company>_runs`): through the company's
     pipeline, recording a failed run would load that run's pending package instead.
+
+    Raises:
+        FileNotFoundError: `warehouse_file` (a DuckDB file) does not exist: recording never
+            creates the warehouse (a creation that failed must leave no file behind).
     """
+    if warehouse_file is not None and not warehouse_file.exists():
+        raise FileNotFoundError(f"no warehouse at {warehouse_file} to record runs in")
     by_company: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_company[str(row.get("company_id") or UNKNOWN_COMPANY)].append(row)
@@ -139,7 +150,12 @@ def record_runs(
 
 
 def fold_journal(
-    journal: RunJournal, *, destination: Any, dataset: str, working_dir: Path
+    journal: RunJournal,
+    *,
+    destination: Any,
+    dataset: str,
+    working_dir: Path,
+    warehouse_file: Path | None = None,
 ) -> list[dict[str, Any]]:
     """Record what earlier runs left in the journal; returns the rows recorded.
 
@@ -149,7 +165,13 @@ def fold_journal(
     if not rows:
         return []
     try:
-        record_runs(rows, destination=destination, dataset=dataset, working_dir=working_dir)
+        record_runs(
+            rows,
+            destination=destination,
+            dataset=dataset,
+            working_dir=working_dir,
+            warehouse_file=warehouse_file,
+        )
     except Exception:
         return []
     for row in rows:

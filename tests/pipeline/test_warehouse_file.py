@@ -16,7 +16,14 @@ import pytest
 
 from pipelines.exit_codes import ExitCode
 from tests.cli.test_run_cli import environment, invoke, sandbox_url  # noqa: F401 (fixtures)
-from tests.pipeline.conftest import LoadedCompany, Loader, differences, make_session, snapshot
+from tests.pipeline.conftest import (
+    LoadedCompany,
+    Loader,
+    differences,
+    make_session,
+    query,
+    snapshot,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 FILE_SIZE_LIMIT = 8192
@@ -30,6 +37,7 @@ def _small_files_only() -> None:
 
 
 def test_a_failed_creation_leaves_no_file_and_the_next_run_loads(
+    small_load: LoadedCompany,
     environment: dict[str, str],  # noqa: F811
     tmp_path: Path,
 ) -> None:
@@ -52,6 +60,11 @@ def test_a_failed_creation_leaves_no_file_and_the_next_run_loads(
 
     code, output = invoke(["run", "--no-models", "--duckdb", str(warehouse)], environment, tmp_path)
     assert code == 0, output
+    assert differences(snapshot(warehouse), small_load.snapshot) == {}
+    # The run the full disk stopped is on record, folded in by this one.
+    runs = query(warehouse, "SELECT outcome, error FROM load_runs ORDER BY started_at")
+    assert [outcome for outcome, _ in runs] == ["failed", "completed"], runs
+    assert "Could not create the warehouse" in runs[0][1]
 
 
 @pytest.mark.parametrize("content", [b"", b"<html>not a database</html>\n"])
