@@ -32,12 +32,12 @@ def sandbox_requests(url: str) -> int:
 @pytest.mark.parametrize(
     "moment",
     [
-        "extract",  # the run's start: state restored, nothing fetched yet
+        pytest.param("extract", marks=pytest.mark.slow),  # state restored, nothing fetched
         "sie:2",  # fetching
-        "normalize",
-        "load",
+        pytest.param("normalize", marks=pytest.mark.slow),
+        pytest.param("load", marks=pytest.mark.slow),
         "job:sie_voucher_rows",  # a load job committed, not yet recorded
-        "job:load_runs",  # recording the run itself
+        pytest.param("job:load_runs", marks=pytest.mark.slow),  # recording the run itself
     ],
 )
 def test_a_second_run_is_refused_whatever_the_moment(

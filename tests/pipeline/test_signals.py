@@ -30,7 +30,7 @@ STOP_WITHIN_SECONDS = 2.0
         ("fetching", signal.SIGINT, 130),
         ("normalizing", signal.SIGINT, 130),
         ("loading", signal.SIGINT, 130),
-        ("loading", signal.SIGTERM, 143),
+        pytest.param("loading", signal.SIGTERM, 143, marks=pytest.mark.slow),
     ],
 )
 def test_a_signal_stops_the_run_and_the_next_run_completes_it(

@@ -100,8 +100,12 @@ def test_a_warehouse_restored_from_a_backup_gets_what_it_lacks(tmp_path: Path) -
     [
         ("invoices", "invoices missing: read from the start"),
         ("sie_files", "SIE of financial year(s)"),
-        ("supplier_invoices", "supplier invoices missing: read from the start"),
-        ("accounts", "accounts of year(s)"),
+        pytest.param(
+            "supplier_invoices",
+            "supplier invoices missing: read from the start",
+            marks=pytest.mark.slow,
+        ),
+        pytest.param("accounts", "accounts of year(s)", marks=pytest.mark.slow),
     ],
 )
 def test_rows_the_state_claims_but_the_warehouse_lacks_are_fetched_again(
