@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from pipelines.exit_codes import ExitCode
-from tests.cli.test_run_cli import environment, invoke, sandbox_url  # noqa: F401 (fixtures)
+from tests.cli.conftest import environment, invoke, sandbox_url  # noqa: F401 (fixtures)
 from tests.pipeline.conftest import SEED, LoadedCompany, differences, query, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]

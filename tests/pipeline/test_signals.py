@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_run_cli import environment, invoke, sandbox_url  # noqa: F401 (fixtures)
+from tests.cli.conftest import environment, invoke, sandbox_url  # noqa: F401 (fixtures)
 from tests.pipeline.conftest import LoadedCompany, differences, query, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
