@@ -13,6 +13,7 @@ import polars as pl
 from pipelines.exit_codes import ExitCode
 from sources.sie.reader import read_sie
 from tests.audit.conftest import DefaultRun, invoke
+from tests.audit.test_sie_export import SAMPLES
 
 EXPECTED = {
     "sie/generated_{company}_{year}.se",
@@ -32,6 +33,8 @@ EXPECTED = {
     "sie_findings.parquet",
     "load_history.csv",
     "load_history.parquet",
+    "vouchers_without_attachment.csv",
+    "vouchers_without_attachment.parquet",
     "MANIFEST",
 }
 
@@ -160,3 +163,28 @@ def test_an_existing_out_is_never_overwritten(default_run: DefaultRun, tmp_path:
     code, output = _pack(default_run, tmp_path / "pack")
     assert code == ExitCode.BAD_INPUT, output
     assert list((tmp_path / "pack").iterdir()) == []
+
+
+def test_a_pack_of_books_loaded_from_another_program_s_file(tmp_path: Path) -> None:
+    sample = SAMPLES / "sie-gruppen_SIE4_Exempelfil_visma2022.SE"
+    warehouse = tmp_path / "books.duckdb"
+    code, output = invoke(["sie", "load", str(sample), "--duckdb", str(warehouse)], cwd=tmp_path)
+    assert code == 0, output
+    code, output = invoke(["models", "--duckdb", str(warehouse)])
+    assert code == 0, output
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        row = connection.execute(
+            "select company_id, year(year_start) from fortnox_raw.sie_files"
+        ).fetchone()
+    assert row is not None
+    out = tmp_path / "pack"
+    arguments = ["audit-pack", "--company", str(row[0]), "--year", str(row[1])]
+    code, output = invoke([*arguments, "--out", str(out), "--duckdb", str(warehouse)])
+    assert code == 0, output
+    files = _files(out)
+    [original] = [name for name in files if name.startswith("sie/original/")]
+    assert files[original] == sample.read_bytes()
+    manifest = files["MANIFEST"].decode()
+    assert "# not included: customer reconciliation and aging" in manifest
+    assert "# not included: vouchers without an attachment" in manifest
+    assert {"general_ledger.csv", "trial_balance.parquet", "sie_findings.csv"} <= set(files)
