@@ -33,10 +33,8 @@ LINE_END = "\r\n"
 ENCODING = "cp437"
 _BARE = re.compile(r"^[A-Za-z0-9_.\-]+$")  # safe to write unquoted
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_RECORD_PREFIX = "#"
 _BALANCE_WITH_OBJECTS = ("OIB", "OUB")
 _PERIOD_BALANCES = ("PSALDO", "PBUDGET")
-_PLAIN_BALANCES = ("IB", "UB", "RES")
 
 
 class SieWriteError(ValueError):
