@@ -18,7 +18,8 @@ from typing import Any
 import dlt
 
 from pipelines.pipeline import LOAD_RUNS_COLUMNS
-from sources.sie.load import LoadSummary, duckdb_catalog_qualified
+from sources.sie.load import duckdb_catalog_qualified
+from sources.sie.load_files import LoadSummary
 
 PROFILE = "sie load"
 

@@ -395,26 +395,45 @@ def _chart(books: SieBooks, text: _Text) -> list[str]:
 
 
 def _balances(books: SieBooks, text: _Text) -> list[str]:
+    """One record per source line: a balance with several objects is one row per object in the
+    tables (`object_no` 1, 2, ...) and goes back to one line with all its objects."""
     lines = []
-    for row in books.balances.iter_rows(named=True):
+    for group in _balance_lines(books.balances):
+        row = group[0]
         record = row["record"]
-        has_object = row.get("dimension") is not None
+        pairs = [member for member in group if member.get("dimension") is not None]
         objects = (
-            "{" + f"{row['dimension']} {text.quoted(row['object_id'])}" + "}"
-            if has_object
-            else "{}"
+            "{"
+            + " ".join(
+                f"{member['dimension']} {text.quoted(member['object_id'])}" for member in pairs
+            )
+            + "}"
         )
         account = text.token(row["account_number"])
         year = str(row["year_index"])
         amount, quantity = _number(row["amount"]), _number(row.get("quantity"))
         if record in _PERIOD_BALANCES:
             fields = [year, row.get("period"), account, objects, amount, quantity]
-        elif record in _BALANCE_WITH_OBJECTS or has_object:
+        elif record in _BALANCE_WITH_OBJECTS or pairs:
             fields = [year, account, objects, amount, quantity]
         else:
             fields = [year, account, amount, quantity]
         lines.append(_line(f"#{record}", fields))
     return lines
+
+
+def _balance_lines(balances: pl.DataFrame) -> list[list[dict[str, Any]]]:
+    """Balance rows grouped by the line they came from (computed rows stand alone)."""
+    groups: list[list[dict[str, Any]]] = []
+    previous_line: Any = None
+    for row in balances.iter_rows(named=True):
+        line_no = row.get("line_no")
+        if groups and line_no is not None and line_no == previous_line and row.get("object_no"):
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+        previous_line = line_no
+    return groups
 
 
 def _format_unique(series: pl.Series, render: Callable[[Any], str], text: _Text) -> pl.Series:

@@ -42,13 +42,23 @@ def _lost_as_question_mark(value: Any) -> Any:
     return value
 
 
+FILE_FORM_CHECKS = frozenset({"reader_warning", "final_line_break"})
+# Header records the writer always writes, whatever its source lacked.
+WRITTEN_HEADER = frozenset({"#FLAGGA", "#FORMAT", "#PROGRAM", "#GEN", "#SIETYP", "#KSUMMA"})
+
+
 def _bookkeeping_findings(sie_file: SieFile) -> list[tuple[Any, ...]]:
-    """Findings about the books, not about the source file's form (encoding, tabs, labels)."""
-    return [
-        (f.check, f.subject, f.expected, f.actual, f.severity)
-        for f in sie_file.findings
-        if f.check != "reader_warning"
-    ]
+    """Findings about the books, not about the source file's form (encoding, tabs, labels, a
+    missing final line break: a written file is well formed whatever its source was)."""
+    return sorted(
+        (
+            (f.check, f.subject, f.expected, f.actual, f.severity)
+            for f in sie_file.findings
+            if f.check not in FILE_FORM_CHECKS
+            and not (f.check == "missing_record" and f.subject in WRITTEN_HEADER)
+        ),
+        key=repr,
+    )
 
 
 def _sums(sie_file: SieFile) -> dict[tuple[str, Any], Decimal]:
@@ -105,8 +115,8 @@ def test_sie_check_reports_the_same_findings_for_the_written_file(tmp_path: Path
     source = read_sie(path.read_bytes(), path.name)
     out = tmp_path / "written.se"
     out.write_bytes(write_sie4(SieBooks.from_tables(source.tables()), generated_on=GEN).data)
-    code, original = invoke(["sie", "check", str(path)])
-    code_written, written = invoke(["sie", "check", str(out)])
+    code, original = invoke(["sie", "check", "-o", "table", str(path)])
+    code_written, written = invoke(["sie", "check", "-o", "table", str(out)])
     assert code == code_written == ExitCode.OK
     assert "voucher_balance" in written and "1:1" in written
     assert "KSUMMA ok" in written
@@ -239,9 +249,7 @@ def test_a_period_inside_the_year_has_balances_as_of_its_days() -> None:
     # IB of the period = the year's IB plus every #TRANS booked before the period.
     rows = pl.from_arrow(source.tables()["sie_voucher_rows"])
     assert isinstance(rows, pl.DataFrame)
-    # The account as the reader types it (a number today, the text as written once account
-    # numbers keep their leading zeros).
-    account = next(a for a in rows.get_column("account_number") if str(a) == "1930")
+    account = "1930"
     before = (
         rows.filter(
             (pl.col("row_type") == "TRANS")
