@@ -260,35 +260,51 @@ def _ledger_tables(
         "trial balance per period and account (opening, movement, closing; SIE signs)",
     )
     for side, label in (("ar", "customer"), ("ap", "supplier")):
-        reconciliation = _model(
-            connection,
-            f"fct_{side}_reconciliation",
-            dataset=dataset,
-            as_of=end,
-            keep=lambda f: f.filter(
-                (pl.col("company_id") == company_id) & (pl.col("reconciliation_date") == end)
-            ).sort("reconciliation_date"),
-        )
+        order = [
+            "aging_bucket_order",
+            "due_date",
+            "invoice_number" if side == "ar" else "given_number",
+        ]
+        try:
+            reconciliation = _model(
+                connection,
+                f"fct_{side}_reconciliation",
+                dataset=dataset,
+                as_of=end,
+                keep=lambda f: f.filter(
+                    (pl.col("company_id") == company_id) & (pl.col("reconciliation_date") == end)
+                ),
+            )
+            aging = _model(
+                connection,
+                f"fct_{side}_aging",
+                dataset=dataset,
+                as_of=end,
+                keep=lambda f: f.filter(pl.col("company_id") == company_id),
+            ).sort(order, nulls_last=True)
+        except ExportError:
+            # A warehouse loaded from SIE files alone has no subledger to reconcile.
+            pack.not_included.append(
+                f"{label} reconciliation and aging: fct_{side}_reconciliation / fct_{side}_aging"
+                " are not built (no Fortnox subledger in this warehouse)"
+            )
+            continue
         _tables(
             pack,
             f"{side}_reconciliation",
             reconciliation,
             f"{label} subledger against the ledger at {end}",
         )
-        order = [
-            "aging_bucket_order",
-            "due_date",
-            "invoice_number" if side == "ar" else "given_number",
-        ]
-        aging = _model(
-            connection,
-            f"fct_{side}_aging",
-            dataset=dataset,
-            as_of=end,
-            keep=lambda f: f.filter(pl.col("company_id") == company_id),
-        ).sort(order, nulls_last=True)
         _tables(pack, f"{side}_aging", aging, f"open {label} invoices at {end} by days past due")
-    try:
+    judged = _has_rows(connection, dataset, "voucher_file_connections", company_id) or _has_rows(
+        connection, dataset, "supplier_invoice_file_connections", company_id
+    )
+    if not judged:
+        pack.not_included.append(
+            "vouchers without an attachment: no file connections are loaded for the company"
+            " (books from SIE files, or a token without the connectfile scope)"
+        )
+    else:
         missing = _model(
             connection,
             MISSING_RECEIPTS_MODEL,
@@ -298,17 +314,11 @@ def _ledger_tables(
                 (pl.col("company_id") == company_id) & pl.col("voucher_date").is_between(start, end)
             ).sort("voucher_series", "voucher_number"),
         )
-    except (ExportError, KeyError):
-        pack.not_included.append(
-            "vouchers without an attachment: attachment metadata is not loaded"
-            f" ({MISSING_RECEIPTS_MODEL} not built)"
-        )
-    else:
         _tables(
             pack,
             "vouchers_without_attachment",
             missing,
-            "vouchers of series that need a receipt (supplier invoices, manual) with no file",
+            "vouchers of series that need a receipt (A manual, B supplier invoice) with no file",
         )
     findings = _select(
         connection,
@@ -326,6 +336,21 @@ def _history_tables(pack: AuditPack, connection: duckdb.DuckDBPyConnection, data
         connection, dataset, "load_runs", "company_id = ?", [pack.company_id], "started_at, run_id"
     )
     _tables(pack, "load_history", history, "every recorded load of the company (load_runs)")
+
+
+def _has_rows(
+    connection: duckdb.DuckDBPyConnection, dataset: str, table: str, company_id: str
+) -> bool:
+    row = connection.execute("select current_database()").fetchone()
+    assert row is not None
+    try:
+        found = connection.execute(
+            f'select 1 from "{row[0]}"."{dataset}"."{table}" where company_id = ? limit 1',
+            [company_id],
+        ).fetchone()
+    except duckdb.CatalogException:
+        return False  # never loaded
+    return found is not None
 
 
 def _safe(text: str) -> str:

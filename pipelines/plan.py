@@ -177,6 +177,25 @@ def _resource_lines(
         )
     else:
         lines.append(ResourcePlan("supplier_invoices", "everything (first load)", 1))
+    # issue 13: file connections, added since the last run (by offset)
+    attached = resource("voucher_file_connections")
+    attached_done = attached.get("final_years", {})
+    attached_years = [y for y in calendar.financial_years if not attached_done.get(str(y.id))]
+    lines.append(
+        ResourcePlan(
+            "voucher_file_connections",
+            f"new files of years {', '.join(str(y.id) for y in attached_years) or '-'}",
+            len(attached_years),
+        )
+    )
+    known_files = int(resource("supplier_invoice_file_connections").get("known", 0))
+    lines.append(
+        ResourcePlan(
+            "supplier_invoice_file_connections",
+            f"new after #{known_files}" if known_files else "everything (first load)",
+            1,
+        )
+    )
     known_payments = int(resource("supplier_invoice_payments").get("known", 0))
     lines.append(
         ResourcePlan(

@@ -16,6 +16,9 @@ How each table is read (chosen to read a whole company in a handful of requests)
   when.
 - `company_information`: first run, then at most daily; replaced per company.
 - `invoice_rows` (opt-in): one detail request per new or changed invoice.
+- `voucher_file_connections` (per open year, final years once) and
+  `supplier_invoice_file_connections` (whole list): which documents have a file attached
+  (`attachments.py`; metadata only).
 
 Every row carries `company_id` (Fortnox's DatabaseNumber, the tenant id), so several companies
 share one warehouse; each company has its own pipeline state.
@@ -34,6 +37,7 @@ import pyarrow as pa
 from dlt.common.schema.typing import TColumnSchema, TWriteDispositionConfig
 from dlt.sources import DltResource
 
+from sources.fortnox.attachments import attachment_resources
 from sources.fortnox.client import FortnoxClient
 from sources.fortnox.records import (
     STOCKHOLM,
@@ -411,6 +415,7 @@ def fortnox_source(
         invoice_payments,
         supplier_invoices,
         supplier_invoice_payments,
+        *attachment_resources(client, company_id, calendar, full_refresh=full_refresh),
     ]
     if invoice_rows:
         resources.append(invoices | _invoice_rows(client, company_id))

@@ -29,6 +29,7 @@ DEFAULT_SCOPES: Final[tuple[str, ...]] = (
     "project",
     "companyinformation",
     "settings",
+    "connectfile",  # which vouchers and supplier invoices have a file (never the file itself)
 )
 DEFAULT_PROFILE: Final = "default"
 # `auth login` receives the consent on http://127.0.0.1:<port>/callback; Fortnox only redirects
@@ -81,6 +82,8 @@ SCOPE_BY_RESOURCE: Final[dict[str, str]] = {
     "companyinformation": "companyinformation",
     "settings": "settings",
     "predefinedaccounts": "settings",
+    "voucherfileconnections": "connectfile",
+    "supplierinvoicefileconnections": "connectfile",
 }
 
 # --- the dlt source's endpoints ----------------------------------------------------------------
@@ -102,6 +105,11 @@ ENDPOINTS: Final[dict[str, tuple[str, str]]] = {
     "invoice_payments": ("invoicepayments", "InvoicePayments"),
     "supplier_invoices": ("supplierinvoices", "SupplierInvoices"),
     "supplier_invoice_payments": ("supplierinvoicepayments", "SupplierInvoicePayments"),
+    "voucher_file_connections": ("voucherfileconnections", "VoucherFileConnections"),
+    "supplier_invoice_file_connections": (
+        "supplierinvoicefileconnections",
+        "SupplierInvoiceFileConnections",
+    ),
 }
 SIE_EXPORT_TYPE: Final = 4  # type 4 = chart, balances and every voucher row of the year
 # Company information (name, organisation number) rarely changes: a nightly run refreshes it,

@@ -48,6 +48,7 @@ ALL_SCOPES: tuple[str, ...] = (
     "project",
     "companyinformation",
     "settings",
+    "connectfile",
 )
 
 INVALID_REFRESH_TOKEN = {"error": "invalid_grant", "error_description": "Invalid refresh token"}

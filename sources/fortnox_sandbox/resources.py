@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sources.fortnox_sandbox import serialize
+from sources.fortnox_sandbox import attachments, serialize
 from sources.fortnox_sandbox.listing import (
     bad_request,
     date_param,
@@ -682,5 +682,6 @@ API_ROUTES: list[tuple[str, str | None, Handler]] = [
     ("/3/settings/lockedperiod", "settings", get_locked_period),
     ("/3/predefinedaccounts", "settings", list_predefined_accounts),
     ("/3/predefinedaccounts/{name}", "settings", get_predefined_account),
+    *attachments.ROUTES,  # issue 13: file connections (metadata only)
     ("/3/{rest:path}", None, unknown_route),
 ]

@@ -67,6 +67,9 @@ def archive_sie_file(
         handle.flush()
         os.fsync(handle.fileno())
         temporary = Path(handle.name)
+    # Read-only on disk too: an archived file is evidence, and a slip of an editor must not
+    # change it (`sie export` would then refuse it, rightly, but the original would be gone).
+    temporary.chmod(0o444)
     try:
         os.link(temporary, target)  # fails if the target exists: never overwrite
     except FileExistsError:

@@ -17,7 +17,8 @@ has no escape for it).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+import zlib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -26,17 +27,13 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from sources.sie.checksum import ksumma_crc
-
 PROGRAM_NAME = "fortnox-pipeline"
 LINE_END = "\r\n"
 ENCODING = "cp437"
 _BARE = re.compile(r"^[A-Za-z0-9_.\-]+$")  # safe to write unquoted
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_RECORD_PREFIX = "#"
 _BALANCE_WITH_OBJECTS = ("OIB", "OUB")
 _PERIOD_BALANCES = ("PSALDO", "PBUDGET")
-_PLAIN_BALANCES = ("IB", "UB", "RES")
 
 
 class SieWriteError(ValueError):
@@ -439,74 +436,194 @@ def _balance_lines(balances: pl.DataFrame) -> list[list[dict[str, Any]]]:
     return groups
 
 
-def _vouchers(books: SieBooks, text: _Text) -> list[str]:
-    """Every #VER block, rows under the voucher they follow in the source (by line number)."""
-    vouchers = books.vouchers.select(
-        "line_no",
-        "series",
-        "voucher_number",
-        "voucher_date",
-        "text",
-        "registration_date",
-        "signature",
-    ).with_columns(kind=pl.lit(0))
-    rows = books.rows.select(
-        "line_no",
-        "row_type",
-        "account_number",
-        "objects",
-        "amount",
-        "transaction_date",
-        "text",
-        "quantity",
-        "signature",
+def _format_unique(series: pl.Series, render: Callable[[Any], str], text: _Text) -> pl.Series:
+    """Each distinct value formatted once in Python, then mapped onto every row.
+
+    Most of a file's values repeat (accounts, series, object lists, texts of a voucher's rows),
+    so this costs a fraction of formatting every row; `text`'s counts of what the format
+    changed still count every occurrence.
+    """
+    counts = series.drop_nulls().value_counts()
+    mapping: dict[Any, str] = {}
+    for value, occurrences in counts.iter_rows():
+        before = (text.unencodable, text.control, text.trailing_backslash)
+        mapping[value] = render(value)
+        extra = occurrences - 1
+        text.unencodable += (text.unencodable - before[0]) * extra
+        text.control += (text.control - before[1]) * extra
+        text.trailing_backslash += (text.trailing_backslash - before[2]) * extra
+    if not mapping:
+        return pl.Series(series.name, [None] * series.len(), dtype=pl.String)
+    return series.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def _decimal_text(column: str) -> pl.Expr:
+    """`_number` for a whole column: exact decimal text without trailing zeros."""
+    return (
+        pl.col(column)
+        .cast(pl.String)
+        .str.replace(r"\.?0+$", "")
+        .str.replace(r"^-?$", "0")  # "0.00" became "", "-0.00" became "-"
+        .str.replace(r"^-0$", "0")
     )
-    lines: list[str] = []
-    row_iter = rows.iter_rows(named=True)
-    pending = next(row_iter, None)
-    voucher_rows = vouchers.iter_rows(named=True)
-    current = next(voucher_rows, None)
-    while current is not None:
-        following = next(voucher_rows, None)
-        voucher_date = current["voucher_date"]
-        lines.append(
-            _line(
-                "#VER",
+
+
+def _optional_tail(fields: list[pl.Expr]) -> pl.Expr:
+    """Positional fields after the required ones: trailing missing ones left out, a missing
+    one before a present one written `""` (sie4.md §1.1, "Positions")."""
+    pieces = []
+    for index, value in enumerate(fields):
+        later_present = pl.any_horizontal([f.is_not_null() for f in fields[index:]])
+        pieces.append(
+            pl.when(later_present)
+            .then(pl.concat_str([pl.lit(" "), value.fill_null('""')]))
+            .otherwise(pl.lit(""))
+        )
+    return pl.concat_str(pieces)
+
+
+_PAIR, _MEMBER = "\x1e", "\x1f"  # separators of an object list's key (never in SIE text)
+
+
+def _object_list_from_key(key: str, text: _Text) -> str:
+    pairs = [pair.split(_MEMBER, 1) for pair in key.split(_PAIR)] if key else []
+    return _object_list([{"dimension": d, "object_id": o} for d, o in pairs], text)
+
+
+def _vouchers(books: SieBooks, text: _Text) -> pl.Series:
+    """Every #VER block, rows under the voucher they follow in the source (by line number).
+
+    Built column-wise (a 250,000-voucher file has a million rows): each distinct value is
+    formatted once, the lines are assembled by polars and ordered by voucher, then row.
+    """
+    vouchers = books.vouchers.sort("line_no")
+    if vouchers.is_empty():
+        return pl.Series("line", [], dtype=pl.String)
+    tied = (
+        books.rows.sort("line_no")
+        .join_asof(
+            vouchers.select(
+                voucher_line=pl.col("line_no"), voucher_date_of_row=pl.col("voucher_date")
+            ),
+            left_on="line_no",
+            right_on="voucher_line",
+            strategy="backward",
+        )
+        .filter(pl.col("voucher_line").is_not_null())  # a row before any #VER: not a row
+    )
+    object_key = (
+        pl.col("objects")
+        .list.eval(
+            pl.concat_str(
                 [
-                    text.token(current["series"]),
-                    text.token(current["voucher_number"]),
-                    _ymd(voucher_date),
-                    text.quoted(current["text"]) if current["text"] is not None else None,
-                    _ymd(current["registration_date"]),
-                    text.quoted(current["signature"]) if current["signature"] is not None else None,
-                ],
+                    pl.element().struct.field("dimension").cast(pl.String),
+                    pl.lit(_MEMBER),
+                    pl.element().struct.field("object_id"),
+                ]
             )
         )
-        lines.append("{")
-        limit = following["line_no"] if following is not None else None
-        while pending is not None and (limit is None or pending["line_no"] < limit):
-            if pending["line_no"] > current["line_no"]:
-                transaction_date = pending["transaction_date"]
-                lines.append(
-                    _line(
-                        f"#{pending['row_type']}",
-                        [
-                            text.token(pending["account_number"]),
-                            _object_list(pending["objects"], text),
-                            _number(pending["amount"]),
-                            None if transaction_date == voucher_date else _ymd(transaction_date),
-                            None if pending["text"] is None else text.quoted(pending["text"]),
-                            _number(pending["quantity"]),
-                            None
-                            if pending["signature"] is None
-                            else text.quoted(pending["signature"]),
-                        ],
-                    )
-                )
-            pending = next(row_iter, None)
-        lines.append("}")
-        current = following
-    return lines
+        .list.join(_PAIR)
+    )
+    rows = tied.with_columns(object_key=object_key.fill_null(""))
+    rows = rows.with_columns(
+        account=_format_unique(rows.get_column("account_number"), text.token, text),
+        object_list=_format_unique(
+            rows.get_column("object_key"), lambda key: _object_list_from_key(key, text), text
+        ),
+        row_text=_format_unique(rows.get_column("text"), text.quoted, text),
+        row_signature=_format_unique(rows.get_column("signature"), text.quoted, text),
+    )
+    row_lines = rows.select(
+        voucher_line="voucher_line",
+        part=pl.lit(2),
+        line_no="line_no",
+        line=pl.concat_str(
+            [
+                pl.lit("#"),
+                pl.col("row_type"),
+                pl.lit(" "),
+                pl.col("account"),
+                pl.lit(" "),
+                pl.col("object_list"),
+                pl.lit(" "),
+                _decimal_text("amount"),
+                _optional_tail(
+                    [
+                        pl.when(pl.col("transaction_date") == pl.col("voucher_date_of_row"))
+                        .then(None)
+                        .otherwise(pl.col("transaction_date").dt.strftime("%Y%m%d")),
+                        pl.col("row_text"),
+                        _decimal_text("quantity"),
+                        pl.col("row_signature"),
+                    ]
+                ),
+            ]
+        ),
+    )
+    headers = vouchers.with_columns(
+        series_text=_format_unique(vouchers.get_column("series"), text.token, text),
+        number_text=_format_unique(vouchers.get_column("voucher_number"), text.token, text),
+        voucher_text=_format_unique(vouchers.get_column("text"), text.quoted, text),
+        voucher_signature=_format_unique(vouchers.get_column("signature"), text.quoted, text),
+    ).select(
+        voucher_line="line_no",
+        line=pl.concat_str(
+            [
+                pl.lit("#VER "),
+                pl.col("series_text").fill_null('""'),
+                pl.lit(" "),
+                pl.col("number_text").fill_null('""'),
+                pl.lit(" "),
+                pl.col("voucher_date").dt.strftime("%Y%m%d"),
+                _optional_tail(
+                    [
+                        pl.col("voucher_text"),
+                        pl.col("registration_date").dt.strftime("%Y%m%d"),
+                        pl.col("voucher_signature"),
+                    ]
+                ),
+            ]
+        ),
+    )
+    blocks = [
+        headers.with_columns(part=pl.lit(0), line_no=pl.lit(0, pl.Int64)),
+        headers.with_columns(part=pl.lit(1), line_no=pl.lit(0, pl.Int64), line=pl.lit("{")),
+        row_lines,
+        headers.with_columns(part=pl.lit(3), line_no=pl.lit(0, pl.Int64), line=pl.lit("}")),
+    ]
+    columns = ["voucher_line", "part", "line_no", "line"]
+    ordered = pl.concat(
+        [block.select(columns).cast({"part": pl.Int32, "line_no": pl.Int64}) for block in blocks]
+    ).sort("voucher_line", "part", "line_no")
+    return ordered.get_column("line")
+
+
+# #KSUMMA content of a line (sie4.md Appendix A): quoted contents and unquoted runs, without
+# the whitespace between fields, the quotes and the braces. Without a backslash in the line a
+# Rust regex does it for the whole file at once; `\"` (an escaped quote) needs the tokenizer.
+_CHECKSUM_SEPARATORS = r'"([^"\n]*)"?|[{} \t\r\n]+'
+_CHECKSUM_TOKEN = re.compile(r'"((?:\\"|[^"\n])*)"?|[{}]|([^ \t\r\n{}"]+)')
+
+
+def _escaped_line_content(line: str) -> str:
+    parts = []
+    for match in _CHECKSUM_TOKEN.finditer(line):
+        quoted, unquoted = match.groups()
+        if quoted is not None:
+            parts.append(quoted.replace('\\"', '"'))
+        elif unquoted is not None:
+            parts.append(unquoted)
+    return "".join(parts)
+
+
+def _checksum(lines: pl.Series) -> int:
+    """The #KSUMMA CRC-32 of the records between the markers (what the reader verifies)."""
+    content = lines.str.replace_all(_CHECKSUM_SEPARATORS, "${1}")
+    escaped = lines.str.contains("\\", literal=True)
+    if escaped.any():
+        careful = [_escaped_line_content(line) for line in lines.filter(escaped).to_list()]
+        content = content.scatter(escaped.arg_true(), careful)
+    return zlib.crc32(content.str.join("").item().encode(ENCODING))
 
 
 def write_sie4(
@@ -530,11 +647,11 @@ def write_sie4(
         *_header(books, program_version, generated_on, text),
         *_chart(books, text),
         *_balances(books, text),
-        *_vouchers(books, text),
     ]
-    body = LINE_END.join(records) + LINE_END
-    encoded = body.encode(ENCODING)  # every text was made CP437-safe by _Text.clean
-    crc = ksumma_crc(encoded)
+    lines = pl.concat([pl.Series("line", records, dtype=pl.String), _vouchers(books, text)])
+    body = str(pl.DataFrame({"line": lines}).select(pl.col("line").str.join(LINE_END)).item())
+    encoded = (body + LINE_END).encode(ENCODING)  # every text was made CP437-safe already
+    crc = _checksum(lines)
     data = (
         f"#FLAGGA 0{LINE_END}#KSUMMA{LINE_END}".encode(ENCODING)
         + encoded

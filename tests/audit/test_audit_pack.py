@@ -13,6 +13,7 @@ import polars as pl
 from pipelines.exit_codes import ExitCode
 from sources.sie.reader import read_sie
 from tests.audit.conftest import DefaultRun, invoke
+from tests.audit.test_sie_export import SAMPLES
 
 EXPECTED = {
     "sie/generated_{company}_{year}.se",
@@ -32,6 +33,8 @@ EXPECTED = {
     "sie_findings.parquet",
     "load_history.csv",
     "load_history.parquet",
+    "vouchers_without_attachment.csv",
+    "vouchers_without_attachment.parquet",
     "MANIFEST",
 }
 
@@ -126,21 +129,20 @@ def test_two_packs_of_one_warehouse_are_identical_but_for_the_creation_line(
     assert _without_created(first["MANIFEST"]) == _without_created(second["MANIFEST"])
     assert sum(line.startswith(b"created: ") for line in first["MANIFEST"].splitlines()) == 1
 
-    for name in ("one", "two"):
-        code, output = _pack(default_run, tmp_path / name / "pack.zip")
-        assert code == 0, output
-    with (
-        zipfile.ZipFile(tmp_path / "one" / "pack.zip") as one,
-        zipfile.ZipFile(tmp_path / "two" / "pack.zip") as two,
-    ):
-        assert one.namelist() == two.namelist()
-        assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in one.infolist())
-        for name in one.namelist():
-            if name.endswith("MANIFEST"):
-                assert _without_created(one.read(name)) == _without_created(two.read(name))
+    # A zip holds the same bytes (under a folder named after it), entries dated 1980-01-01.
+    code, output = _pack(default_run, tmp_path / "pack.zip")
+    assert code == 0, output
+    with zipfile.ZipFile(tmp_path / "pack.zip") as packed:
+        names = packed.namelist()
+        assert names == sorted(names, key=lambda n: (n.endswith("MANIFEST"), n))
+        assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in packed.infolist())
+        assert {n.split("/", 1)[1] for n in names} == set(first)
+        for name in names:
+            inside = name.split("/", 1)[1]
+            if inside == "MANIFEST":
+                assert _without_created(packed.read(name)) == _without_created(first[inside])
             else:
-                assert one.read(name) == two.read(name), name
-        assert {n.split("/", 1)[1] for n in one.namelist()} == set(first)
+                assert packed.read(name) == first[inside], name
 
 
 def test_an_altered_original_stops_the_pack(default_run: DefaultRun, tmp_path: Path) -> None:
@@ -160,3 +162,28 @@ def test_an_existing_out_is_never_overwritten(default_run: DefaultRun, tmp_path:
     code, output = _pack(default_run, tmp_path / "pack")
     assert code == ExitCode.BAD_INPUT, output
     assert list((tmp_path / "pack").iterdir()) == []
+
+
+def test_a_pack_of_books_loaded_from_another_program_s_file(tmp_path: Path) -> None:
+    sample = SAMPLES / "sie-gruppen_SIE4_Exempelfil_visma2022.SE"
+    warehouse = tmp_path / "books.duckdb"
+    code, output = invoke(["sie", "load", str(sample), "--duckdb", str(warehouse)], cwd=tmp_path)
+    assert code == 0, output
+    code, output = invoke(["models", "--duckdb", str(warehouse)])
+    assert code == 0, output
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        row = connection.execute(
+            "select company_id, year(year_start) from fortnox_raw.sie_files"
+        ).fetchone()
+    assert row is not None
+    out = tmp_path / "pack"
+    arguments = ["audit-pack", "--company", str(row[0]), "--year", str(row[1])]
+    code, output = invoke([*arguments, "--out", str(out), "--duckdb", str(warehouse)])
+    assert code == 0, output
+    files = _files(out)
+    [original] = [name for name in files if name.startswith("sie/original/")]
+    assert files[original] == sample.read_bytes()
+    manifest = files["MANIFEST"].decode()
+    assert "# not included: customer reconciliation and aging" in manifest
+    assert "# not included: vouchers without an attachment" in manifest
+    assert {"general_ledger.csv", "trial_balance.parquet", "sie_findings.csv"} <= set(files)

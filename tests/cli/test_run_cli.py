@@ -56,7 +56,7 @@ def test_plan_writes_nothing_then_run_loads_what_it_planned(
     )
     assert code == 0, output
     assert "final and already loaded" in output
-    assert re.search(r"about 15 requests", output)
+    assert re.search(r"about 17 requests", output)
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         runs = connection.sql("select outcome, requests from fortnox_raw.load_runs").fetchall()
     assert runs == [("completed", planned)]
@@ -106,7 +106,7 @@ def test_demo_loads_twice_and_builds_the_models(tmp_path: Path) -> None:
     ]
     assert len(totals) == 2
     first, incremental = totals
-    assert first == 19 and incremental <= 15
+    assert first == 23 and incremental <= 17
     assert "0 failed" in output
     warehouse = demo_dir / "fortnox.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as connection:

@@ -30,9 +30,11 @@ SMALL_FIRST_LOAD = Counter(
         "GET /3/supplierinvoices": 1,
         "GET /3/suppliers": 1,
         "GET /3/voucherseries": 1,  # the open year only
+        "GET /3/voucherfileconnections": 3,  # one page per financial year
+        "GET /3/supplierinvoicefileconnections": 1,
     }
 )
-"""What the first load of the `small` company asks Fortnox, per endpoint (19 in all)."""
+"""What the first load of the `small` company asks Fortnox, per endpoint (23 in all)."""
 
 REPEAT_RUN = Counter(
     {
@@ -50,19 +52,21 @@ REPEAT_RUN = Counter(
         "GET /3/supplierinvoices": 2,  # new ones by offset, open ones by filter=unpaid
         "GET /3/suppliers": 1,
         "GET /3/voucherseries": 1,
+        "GET /3/voucherfileconnections": 1,  # the open year; final years' files were read once
+        "GET /3/supplierinvoicefileconnections": 1,  # no filter exists: the whole list
     }
 )
-"""A run straight after a load, nothing changed: 15 requests (company information is daily)."""
+"""A run straight after a load, nothing changed: 17 requests (company information is daily)."""
 
 
-def test_first_load_of_small_company_asks_exactly_19_requests(small_load: LoadedCompany) -> None:
+def test_first_load_of_small_company_asks_exactly_23_requests(small_load: LoadedCompany) -> None:
     assert small_load.first.outcome == "completed"
     assert small_load.first_requests == SMALL_FIRST_LOAD
-    assert small_load.first.requests == 19
+    assert small_load.first.requests == 23
     assert small_load.first.resources["sie"].requests == 3
 
 
-def test_a_run_straight_after_asks_at_most_15_and_skips_final_years(
+def test_a_run_straight_after_asks_at_most_17_and_skips_final_years(
     small_load: LoadedCompany,
 ) -> None:
     before = api_requests(small_load.session)
@@ -71,7 +75,7 @@ def test_a_run_straight_after_asks_at_most_15_and_skips_final_years(
 
     assert repeat.outcome == "completed"
     assert asked == REPEAT_RUN
-    assert repeat.requests == sum(REPEAT_RUN.values()) <= 15
+    assert repeat.requests == sum(REPEAT_RUN.values()) <= 17
     # Nothing changed, so nothing but the whole-list reference tables is loaded again.
     changed = {name for name, metrics in repeat.resources.items() if metrics.rows}
     assert changed <= {
@@ -84,13 +88,15 @@ def test_a_run_straight_after_asks_at_most_15_and_skips_final_years(
         "suppliers",
         "voucher_series",
         "supplier_invoices",  # the open ones, read again by filter=unpaid
+        "voucher_file_connections",  # the open year's, read again
+        "supplier_invoice_file_connections",  # the whole list, read again
     }
     assert repeat.resources["sie"].rows == 0  # the open year's export was unchanged
     assert repeat.resources["invoices"].rows == 0
 
 
 def test_first_load_of_medium_company_fits_the_budget(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Medium: three financial years, ~100k rows, at most 60 requests (exactly 46) and no 429.
+    """Medium: three financial years, ~100k rows, at most 60 requests (exactly 54) and no 429.
 
     The sandbox's rate limit is off here for speed; the client paces itself to Fortnox's 25
     per 5 s regardless (the slow variant below proves zero 429s with the limit on).
@@ -106,7 +112,7 @@ def test_first_load_of_medium_company_fits_the_budget(tmp_path) -> None:  # type
     assert summary.rows > 90_000
 
 
-MEDIUM_FIRST_LOAD = 46
+MEDIUM_FIRST_LOAD = 54
 
 
 @pytest.mark.slow
@@ -118,6 +124,6 @@ def test_medium_first_load_with_the_sandbox_rate_limit_on_sees_no_429(tmp_path) 
     stats = session.control("GET", "/_sandbox/stats")
 
     assert first.requests == MEDIUM_FIRST_LOAD
-    assert repeat.requests <= 15
+    assert repeat.requests <= 17
     assert stats["rate_limited"] == 0
     assert stats["statuses"].get("429", 0) == 0
