@@ -30,7 +30,13 @@ from pipelines.models import (
     build_models,
     query_model,
 )
-from pipelines.warehouse import WarehouseBusyError, WarehouseNotFoundError, open_warehouse
+from pipelines.warehouse import (
+    WarehouseBusyError,
+    WarehouseNotFoundError,
+    open_warehouse,
+    working_dir_beside,
+)
+from pipelines.writer_lock import hold_writer_lock
 
 DEFAULT_WAREHOUSE = Path("fortnox.duckdb")
 
@@ -160,11 +166,16 @@ def build_and_report(
         WarehouseBusyError: Another process holds the warehouse file.
         ModelCycleError: The models' SQL depends on itself in a cycle.
     """
-    connection = open_warehouse(duckdb_path)
-    try:
-        report = build_models(connection, dataset=dataset, models_schema=models_schema, as_of=as_of)
-    finally:
-        connection.close()
+    # Under the warehouse's writer lock (a run building its models already holds it): a
+    # build never overlaps a load of another process.
+    with hold_writer_lock(working_dir_beside(duckdb_path), duckdb_path, command="models"):
+        connection = open_warehouse(duckdb_path)
+        try:
+            report = build_models(
+                connection, dataset=dataset, models_schema=models_schema, as_of=as_of
+            )
+        finally:
+            connection.close()
     return echo_build_report(report, console)
 
 

@@ -86,3 +86,35 @@ def test_a_second_run_is_refused_whatever_the_moment(
     runs = query(path, "SELECT outcome, error FROM load_runs ORDER BY started_at")
     assert [outcome for outcome, _ in runs] == ["completed", "refused"], runs
     assert f"in use by process {first.pid}" in runs[1][1]
+
+
+HOLD_WRITER_LOCK = """
+import sys, time
+from pathlib import Path
+from pipelines.warehouse import working_dir_beside
+from pipelines.writer_lock import hold_writer_lock
+path = Path(sys.argv[1])
+with hold_writer_lock(working_dir_beside(path), path, command="fortnox-pipeline run --profile x"):
+    print("holding", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_models_are_not_built_while_another_process_writes(tmp_path: Path) -> None:
+    """`models` writes the warehouse too: refused with exit 6 while a run holds it."""
+    warehouse = tmp_path / "fortnox.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITER_LOCK, str(warehouse)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        code, output = invoke(["models", "--duckdb", str(warehouse)], {}, tmp_path)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert code == ExitCode.WAREHOUSE_BUSY, output
+    assert f"in use by process {holder.pid} (fortnox-pipeline run --profile x" in output
+    assert not warehouse.exists()
