@@ -450,7 +450,7 @@ def build_models(
         models_schema: The schema the models are built into.
         sql_dir: The folder holding `staging/`, `intermediate/`, `marts/` and `checks/`.
         as_of: The "today" of the models that look at a single date (aging, the reconciliation's
-            current row); None means the current date.
+            current row); None means each company's latest date in its books.
         run_checks: Run `checks/*.sql` after the models.
 
     Returns:
@@ -541,7 +541,7 @@ def query_model(
         dataset: The raw tables' schema.
         models_schema: The schema the inputs were built into.
         sql_dir: The models' folder.
-        as_of: The date the model treats as today; None means the current date.
+        as_of: The date the model treats as today; None means each company's latest data date.
 
     Returns:
         The model's rows.

@@ -43,7 +43,10 @@ SchemaOption = Annotated[
 ]
 AsOfOption = Annotated[
     str | None,
-    typer.Option("--as-of", help="Treat this date (YYYY-MM-DD) as today; default: today."),
+    typer.Option(
+        "--as-of",
+        help="Treat this date (YYYY-MM-DD) as today; default: the latest date in the books.",
+    ),
 ]
 CompanyOption = Annotated[
     str | None, typer.Option("--company", help="Company id (org number); needed when several.")

@@ -114,7 +114,7 @@ def test_aging_buckets_as_of_a_date(warehouse: duckdb.DuckDBPyConnection) -> Non
     ).fetchall() == [(1, 58, "31-60")]
     build_models(warehouse, as_of=date(2024, 4, 19))
     assert warehouse.sql("select aging_bucket from analytics.fct_ar_aging").fetchall() == [
-        ("not due",)
+        ("current",)
     ]
     build_models(warehouse, as_of=date(2024, 12, 31))
     assert warehouse.sql("select aging_bucket from analytics.fct_ap_aging").fetchall() == [

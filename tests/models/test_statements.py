@@ -197,3 +197,39 @@ def test_balance_sheet_balances_at_every_month_end_when_the_books_do(book: Book)
         if period_end == periods[-1][0]:
             leftover = opening + sum((Decimal(str(a)) for a in rows["amount"]), ZERO)
         assert total_assets - total_claims == leftover, period_end
+
+
+def test_cash_flow_explains_the_change_in_cash(book: Book) -> None:
+    rows = book.rows(
+        "select period, line_code, period_amount, year_to_date_amount"
+        " from analytics.fct_cash_flow order by period, sort_order"
+    )
+    assert rows
+    by_period: dict[str, dict[str, tuple[Decimal, Decimal]]] = {}
+    for period, line_code, amount, to_date in rows:
+        by_period.setdefault(period, {})[line_code] = (amount, to_date)
+    # The movement on 19xx, from the reader's rows, per month.
+    cash = _booked_rows(book).filter(pl.col("account_number").cast(pl.Utf8).str.starts_with("19"))
+    for period, lines in by_period.items():
+        if book.file_name != "softone_xe_typ4_unbalanced_voucher.SE":
+            assert lines["cash_flow_for_the_period"] == lines["change_in_cash_and_bank"], period
+        subtotal = sum(
+            (lines[code][0] for code in ("cash_flow_from_operations", "cash_flow_from_investing")),
+            ZERO,
+        )
+        assert (
+            subtotal + lines["cash_flow_from_financing"][0]
+            == (lines["cash_flow_for_the_period"][0])
+        )
+        if book.tables["sie_files"]["year_start"][0] is not None:
+            in_month = cash.filter(
+                pl.col("transaction_date").cast(pl.Utf8).str.starts_with(period)
+            )["amount"]
+            year = book.rows("select min(period) from analytics.fct_cash_flow")[0][0]
+            if period != year:  # the first month also takes rows dated before the year
+                assert lines["change_in_cash_and_bank"][0] == sum(
+                    (Decimal(str(amount)) for amount in in_month), ZERO
+                ), period
+    check = book.report.check("cash_flow_equals_change_in_cash")
+    expected = "failed" if book.file_name.startswith("softone") else "passed"
+    assert check.status == expected
