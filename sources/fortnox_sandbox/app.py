@@ -151,6 +151,7 @@ def build_companies(config: SandboxConfig) -> list[Company]:
         scale=config.scale,
         vouchers_per_year=config.vouchers_per_year,
         companies=config.companies,
+        legal_form=config.legal_form,
     )
 
 
