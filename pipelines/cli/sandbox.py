@@ -77,6 +77,7 @@ def serve_sandbox(
     latency_ms: int,
     fault_rate: float,
     legal_form: str = "ab",
+    fiscal_years: str = "calendar",
 ) -> None:
     """Generate the books, bind the socket (port 0 = any free one) and serve until stopped."""
     import uvicorn
@@ -94,6 +95,7 @@ def serve_sandbox(
         latency_ms=latency_ms,
         fault_rate=fault_rate,
         legal_form=legal_form,
+        fiscal_years=fiscal_years,
     )
     app = create_app(config)
     # Bind ourselves so `--port 0` can report the port the OS picked.
@@ -143,12 +145,21 @@ def serve(
         help="ab (aktiebolag: share capital, corporate tax), hb (handelsbolag) or enskild "
         "(enskild firma): partners' or owner's equity on 2010-2029, no corporate tax.",
     ),
+    fiscal_years: str = typer.Option(
+        "calendar",
+        "--fiscal-years",
+        help="calendar, or split: an 18-month first financial year, then May-April years.",
+    ),
 ) -> None:
     """Serve the Fortnox API double; prints `sandbox listening on http://HOST:PORT` when ready."""
     if scale not in ("small", "medium", "large"):
         raise typer.BadParameter("scale must be small, medium or large", param_hint="--scale")
     if legal_form not in ("ab", "hb", "enskild"):
         raise typer.BadParameter("legal form must be ab, hb or enskild", param_hint="--legal-form")
+    if fiscal_years not in ("calendar", "split"):
+        raise typer.BadParameter(
+            "fiscal years must be calendar or split", param_hint="--fiscal-years"
+        )
     serve_sandbox(
         host,
         port,
@@ -161,6 +172,7 @@ def serve(
         latency_ms,
         fault_rate,
         legal_form,
+        fiscal_years,
     )
 
 

@@ -52,6 +52,7 @@ SCALES: Final[dict[str, int]] = {"small": 300, "medium": 5_000, "large": 100_000
 BUSINESS_DATE: Final = date(2026, 11, 20)
 FIRST_FINANCIAL_YEAR_ID: Final = 7
 YEARS: Final = 3
+FISCAL_YEARS: Final = ("calendar", "split")
 # Vouchers a year that do not scale with volume: 7 monthly A vouchers and the rent invoice.
 FIXED_VOUCHERS_PER_YEAR: Final = 8 * 12
 SALARY_SHARES: Final[dict[str, float]] = {
@@ -74,6 +75,7 @@ def generate_books(
     vouchers_per_year: int | None = None,
     companies: int = 1,
     legal_form: str = "ab",
+    fiscal_years: str = "calendar",
 ) -> list[Company]:
     """Generate the books of `companies` sandbox tenants, deterministically from `seed`.
 
@@ -86,6 +88,9 @@ def generate_books(
             (handelsbolag: two partners' capital accounts 2010/2020, no corporate tax) or
             "enskild" (enskild firma: the owner's capital 2010, no corporate tax). The
             company's name and organisation number match it.
+        fiscal_years: "calendar" (2024, 2025, 2026) or "split": a first, extended financial
+            year of 18 months (2023-11-01 to 2025-04-30), then years from May to April, as a
+            company that changed its financial year has.
 
     Returns:
         One `Company` per tenant with three financial years (ids 7, 8, 9, calendar years
@@ -95,6 +100,8 @@ def generate_books(
         if scale not in SCALES:
             raise ValueError(f"unknown scale {scale!r}; choose one of {sorted(SCALES)}")
         vouchers_per_year = SCALES[scale]
+    if fiscal_years not in FISCAL_YEARS:
+        raise ValueError(f"unknown fiscal years {fiscal_years!r}; choose one of {FISCAL_YEARS}")
     if legal_form not in chart.LEGAL_FORMS:
         raise ValueError(f"unknown legal form {legal_form!r}; choose one of {chart.LEGAL_FORMS}")
     if vouchers_per_year < 50:
@@ -103,7 +110,7 @@ def generate_books(
     taken: set[object] = set()
     with collector_paused():
         for index in range(companies):
-            company = _new_company(seed, index, vouchers_per_year, taken, legal_form)
+            company = _new_company(seed, index, vouchers_per_year, taken, legal_form, fiscal_years)
             _book_until(company, seed, company.business_date)
             result.append(company)
     return result
@@ -226,8 +233,41 @@ def _tenant_org_number(rng: random.Random, legal_form: str) -> str:
     return f"{body[:6]}-{body[6:]}{luhn_check_digit(body)}"
 
 
+def _financial_years(business_date: date, fiscal_years: str) -> list[FinancialYear]:
+    """Three financial years ending with the one that holds the business date.
+
+    Calendar years, or (split) an 18-month first year followed by May-April years: the
+    extended first year a company may have when it starts or changes its financial year.
+    """
+    if fiscal_years == "calendar":
+        first_year = business_date.year - YEARS + 1
+        bounds = [
+            (date(first_year + offset, 1, 1), date(first_year + offset, 12, 31))
+            for offset in range(YEARS)
+        ]
+    else:
+        # The May-April year holding the business date, the one before, and 18 months before.
+        current_start = date(business_date.year - (business_date.month < 5), 5, 1)
+        previous_start = current_start.replace(year=current_start.year - 1)
+        first_start = _months_before(previous_start, 18)
+        bounds = [
+            (first_start, previous_start - timedelta(days=1)),
+            (previous_start, current_start - timedelta(days=1)),
+            (current_start, date(current_start.year + 1, 4, 30)),
+        ]
+    return [
+        FinancialYear(id=FIRST_FINANCIAL_YEAR_ID + offset, from_date=start, to_date=end)
+        for offset, (start, end) in enumerate(bounds)
+    ]
+
+
 def _new_company(
-    seed: int, index: int, vouchers_per_year: int, taken: set[object], legal_form: str = "ab"
+    seed: int,
+    index: int,
+    vouchers_per_year: int,
+    taken: set[object],
+    legal_form: str = "ab",
+    fiscal_years: str = "calendar",
 ) -> Company:
     """Set up one tenant: identity, calendar, chart, parties, opening balance, simulation."""
     rng = random.Random(f"{seed}:company:{index}")
@@ -240,15 +280,7 @@ def _new_company(
         org_number = _tenant_org_number(rng, legal_form)
     taken.update((database_number, name, org_number))
     business_date = BUSINESS_DATE
-    first_year = business_date.year - YEARS + 1
-    financial_years = [
-        FinancialYear(
-            id=FIRST_FINANCIAL_YEAR_ID + offset,
-            from_date=date(first_year + offset, 1, 1),
-            to_date=date(first_year + offset, 12, 31),
-        )
-        for offset in range(YEARS)
-    ]
+    financial_years = _financial_years(business_date, fiscal_years)
     start = financial_years[0].from_date
     locked_through = month_end(_months_before(business_date, 3))
     address, zip_code, city = street_address(rng)

@@ -133,6 +133,12 @@ def month_end(day: date) -> date:
     return first_next - timedelta(days=1)
 
 
+def months_after(day: date, months: int, on_day: int) -> date:
+    """The `on_day`th of the month `months` months after `day`'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, on_day)
+
+
 def next_banking_day(day: date) -> date:
     """`day`, or the Monday after it when it falls on a weekend (banks book on weekdays)."""
     while day.weekday() >= 5:
@@ -1025,7 +1031,8 @@ class BusinessDay:
             if chart.is_balance_account(account) and amount
         }
         if company.legal_form == "ab":
-            transfer_day = next_banking_day(next_start.replace(month=5, day=6))
+            # The annual general meeting, four months into the new year (May for a calendar year).
+            transfer_day = next_banking_day(months_after(next_start, 4, 6))
             transfer_text = "Vinstdisposition enligt årsstämma"
         else:
             transfer_day = next_banking_day(next_start)
@@ -1042,7 +1049,7 @@ class BusinessDay:
                 )
             )
         if tax:
-            tax_day = next_banking_day(next_start.replace(month=5, day=12))
+            tax_day = next_banking_day(months_after(next_start, 4, 12))
             self.state.manual.setdefault(tax_day, []).append(
                 ("Slutlig skatt", ((chart.INCOME_TAX_LIABILITY, tax), (chart.BANK, -tax)))
             )
