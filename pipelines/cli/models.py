@@ -338,6 +338,15 @@ def _echo_reconciliation(console: Console, reconciliation: _Reconciliation) -> i
         pl.all().sort_by("reconciliation_date").last()
     )
     for row in latest.sort("company_id").iter_rows(named=True):
+        if row.get("foreign_payments_year_to_date"):
+            console.print(
+                f"{row['company_id']} {reconciliation.subledger}: "
+                f"{row['foreign_payments_year_to_date']} payment(s) in another currency this "
+                f"financial year, realised exchange differences "
+                f"{_text(row['exchange_difference_year_to_date'])} (gain +, booked on 3960/7960, "
+                "not a difference)",
+                soft_wrap=True,
+            )
         if not row["difference"]:
             continue
         console.print(

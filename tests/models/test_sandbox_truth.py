@@ -170,3 +170,27 @@ def test_balance_sheet_balances_every_month_end(sandbox: tuple[Any, dict[str, An
     # Once a year is closed (December), the result is in 2099 and no longer "calculated".
     december_2024 = next(row for row in totals if str(row[0]) == "2024-12-31")
     assert december_2024[3] == 0
+
+
+def test_eur_payments_exchange_differences_are_explained(
+    sandbox: tuple[Any, dict[str, Any], str],
+) -> None:
+    connection, _, _ = sandbox
+    rows = connection.execute(
+        "select reconciliation_date, financial_year_id, exchange_difference_year_to_date,"
+        " foreign_payments_year_to_date, foreign_open_documents"
+        " from analytics.fct_ar_reconciliation where is_month_end order by 1"
+    ).fetchall()
+    assert any(row[3] for row in rows), "the sandbox pays EUR invoices"
+    assert any(row[4] for row in rows), "and has open EUR invoices at some month end"
+    # The ledger's realised exchange differences (3960 gains, 7960 losses; no AP is in EUR):
+    # the same figure, year to date, at every month end.
+    booked = dict(
+        connection.execute(
+            "select period_end, -sum(closing_balance) from analytics.fct_general_ledger_by_period"
+            " where account_number in ('3960', '7960') group by period_end"
+        ).fetchall()
+    )
+    for day, _, exchange_difference, _, _ in rows:
+        assert exchange_difference == booked.get(day, Decimal("0.00")), day
+    assert any(row[2] for row in rows)
