@@ -613,6 +613,56 @@ report_app.command(
 )(_statement_command("fct_balance_sheet", _balance_sheet_table))
 
 
+@report_app.command("close")
+def close_report(
+    duckdb: DuckdbOption = DEFAULT_WAREHOUSE,
+    dataset: DatasetOption = DEFAULT_DATASET,
+    models_schema: SchemaOption = DEFAULT_MODELS_SCHEMA,
+    company: CompanyOption = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period", help="Month YYYY-MM; default: the month of the latest booked voucher."
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="The HTML file to write (self-contained).")
+    ] = Path("close.html"),
+) -> None:
+    """Month-end close report: statements, AR/AP reconciliation and aging charts, one HTML page."""
+    from pipelines.close_report import CloseReportError, gather, render_html
+
+    if period is not None and not _is_month(period):
+        raise fail(f"--period must be a month YYYY-MM, not {period!r}", ExitCode.USAGE)
+    try:
+        with _open(duckdb, read_only=True) as connection:
+            report = gather(
+                connection,
+                company=company,
+                period=period,
+                models_schema=models_schema,
+                dataset=dataset,
+            )
+            page = render_html(report)
+    except CommandError as error:
+        raise fail(str(error), error.exit_code) from None
+    except CloseReportError as error:
+        raise fail(str(error), ExitCode.NOT_FOUND, "run `fortnox-pipeline models` first") from None
+    out.write_text(page, encoding="utf-8")
+    typer.echo(
+        f"Wrote the close report of {report.company_id} for {report.period} to {out}"
+        f" ({'final' if report.is_final else 'provisional'})"
+    )
+
+
+def _is_month(value: str) -> bool:
+    try:
+        date.fromisoformat(f"{value}-01")
+    except ValueError:
+        return False
+    return len(value) == 7
+
+
 def register(app: typer.Typer) -> None:
     """Attach this module's commands to the main app."""
     app.command("models")(models)
