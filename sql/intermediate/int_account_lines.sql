@@ -1,4 +1,4 @@
--- one row per company, financial year (its chosen SIE file) and account: the statement line it lands in
+-- one row per company, financial year (its chosen SIE file) and account (used or in the chart): the statement line it lands in
 -- Classification is data: the seed `account_classification` maps ranges of an account's leading
 -- digits (compared as text, so '0351' and '351' differ) to lines of `report_layout`. A balance
 -- account is matched against the balance sheet's rules and a result account against the income
@@ -7,9 +7,43 @@
 -- wins (an override for '8999' beats the default '89'); an account no rule matches lands on its
 -- statement's `unclassified` line, never dropped. `matching_rules` > 1 at the top rank means the
 -- seed is ambiguous for that account (checks/accounts_classified_once.sql).
-with accounts as (
+with used as (
     select company_id, file_sha256, financial_year_id, financial_year, account_number, is_balance_account
     from int_account_year_balances
+),
+
+-- Accounts of the year's chart (#KONTO) with no balance and no row are classified too, so that
+-- dim_accounts can say where every account of the chart would go.
+declared_only as (
+    select
+        chart.company_id,
+        chart.file_sha256,
+        files.financial_year_id,
+        files.financial_year,
+        chart.account_number,
+        case
+            when bool_or(upper(chart.account_type) in ('T', 'S')) then true
+            when bool_or(upper(chart.account_type) in ('K', 'I')) then false
+            else left(any_value(chart.account_number), 1) in ('1', '2')
+        end as is_balance_account
+    from stg_fortnox__sie_accounts as chart
+    inner join int_sie_files_chosen as files
+        on chart.company_id = files.company_id
+        and chart.file_sha256 = files.file_sha256
+    where not exists (
+        select 1 from used
+        where used.company_id = chart.company_id
+            and used.file_sha256 = chart.file_sha256
+            and used.account_number = chart.account_number
+    )
+    group by chart.company_id, chart.file_sha256, files.financial_year_id, files.financial_year,
+        chart.account_number
+),
+
+accounts as (
+    select * from used
+    union all
+    select * from declared_only
 ),
 
 rules as (
