@@ -103,3 +103,29 @@ def test_partnership_and_sole_trader_have_owners_equity_and_no_corporate_tax(
     for equity_account, result_account in owners.items():
         assert closing.get(result_account, 0) == result_2025[result_account]
         assert equity_account in closing
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--legal-form", "llc", "ab, hb or enskild"),
+        ("--fiscal-years", "weekly", "calendar or split"),
+    ],
+)
+def test_sandbox_serve_refuses_an_unknown_form_or_year(
+    option: str, value: str, message: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    result = CliRunner().invoke(app, ["sandbox", "serve", option, value])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_generate_books_refuses_an_unknown_form() -> None:
+    with pytest.raises(ValueError, match="unknown legal form"):
+        generate_books(seed=4, scale="small", legal_form="ltd")
+    with pytest.raises(ValueError, match="unknown fiscal years"):
+        generate_books(seed=4, scale="small", fiscal_years="weekly")
