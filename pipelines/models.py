@@ -15,6 +15,10 @@ Two comment directives are read from a model's header:
 * The first line is the grain comment (`-- one row per ...`), kept for documentation.
 
 Checks (`sql/checks/*.sql`) return offending rows: empty means the check holds.
+
+Seeds (`sql/seeds/<name>.csv`) are small tables kept as data, not code (e.g. which BAS groups
+make which statement line): each is loaded, every column as text, into `<models schema>.<name>`
+before the models that read it, as dbt loads its seeds; the models cast what they need.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from sources.fortnox import settings
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 MODEL_LAYERS = ("staging", "intermediate", "marts")
 CHECKS_LAYER = "checks"
+SEEDS_LAYER = "seeds"
 DEFAULT_DATASET = settings.DEFAULT_DATASET
 DEFAULT_MODELS_SCHEMA = "analytics"
 # How many offending rows of a failed check are kept for the report.
@@ -65,7 +70,7 @@ class SqlUnit:
 
     Attributes:
         name: The file stem; for a model also its table name.
-        layer: `staging`, `intermediate`, `marts` or `checks`.
+        layer: `seeds`, `staging`, `intermediate`, `marts` or `checks`.
         path: Where the SQL lives.
         sql: The SELECT statement, comments included.
         grain: The first-line comment, without the `--`.
@@ -215,24 +220,41 @@ def parse_sql_unit(path: Path, layer: str, model_names: Iterable[str]) -> SqlUni
     )
 
 
+def seed_unit(path: Path) -> SqlUnit:
+    """A seed CSV as a model with no inputs: every column read as text, header on line one."""
+    literal = "'" + str(path).replace("'", "''") + "'"
+    return SqlUnit(
+        name=path.stem,
+        layer=SEEDS_LAYER,
+        path=path,
+        sql=f"select * from read_csv({literal}, header = true, all_varchar = true)",
+        grain=f"one row per line of {path.name}",
+        model_inputs=frozenset(),
+        raw_inputs=frozenset(),
+        optional_raw_inputs=frozenset(),
+        referenced_columns=frozenset(),
+    )
+
+
 def load_project(sql_dir: Path = SQL_DIR) -> tuple[list[SqlUnit], list[SqlUnit]]:
-    """Read every model and check under `sql_dir`.
+    """Read every seed, model and check under `sql_dir`.
 
     Returns:
-        The models (in build order) and the checks (by name).
+        The seeds and models (in build order) and the checks (by name).
 
     Raises:
         ModelCycleError: The models' dependencies form a cycle.
         ValueError: Two model files share a name, or a file is malformed.
     """
+    seeds = [seed_unit(path) for path in sorted((sql_dir / SEEDS_LAYER).glob("*.csv"))]
     model_paths = [
         (layer, path) for layer in MODEL_LAYERS for path in sorted((sql_dir / layer).glob("*.sql"))
     ]
-    names = [path.stem for _, path in model_paths]
+    names = [seed.name for seed in seeds] + [path.stem for _, path in model_paths]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ValueError(f"model names must be unique across layers: {', '.join(duplicates)}")
-    models = [parse_sql_unit(path, layer, names) for layer, path in model_paths]
+    models = seeds + [parse_sql_unit(path, layer, names) for layer, path in model_paths]
     checks = [
         parse_sql_unit(path, CHECKS_LAYER, names)
         for path in sorted((sql_dir / CHECKS_LAYER).glob("*.sql"))
@@ -428,7 +450,7 @@ def build_models(
         models_schema: The schema the models are built into.
         sql_dir: The folder holding `staging/`, `intermediate/`, `marts/` and `checks/`.
         as_of: The "today" of the models that look at a single date (aging, the reconciliation's
-            current row); None means the current date.
+            current row); None means each company's latest date in its books.
         run_checks: Run `checks/*.sql` after the models.
 
     Returns:
@@ -519,7 +541,7 @@ def query_model(
         dataset: The raw tables' schema.
         models_schema: The schema the inputs were built into.
         sql_dir: The models' folder.
-        as_of: The date the model treats as today; None means the current date.
+        as_of: The date the model treats as today; None means each company's latest data date.
 
     Returns:
         The model's rows.

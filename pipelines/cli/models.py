@@ -49,7 +49,10 @@ SchemaOption = Annotated[
 ]
 AsOfOption = Annotated[
     str | None,
-    typer.Option("--as-of", help="Treat this date (YYYY-MM-DD) as today; default: today."),
+    typer.Option(
+        "--as-of",
+        help="Treat this date (YYYY-MM-DD) as today; default: the latest date in the books.",
+    ),
 ]
 CompanyOption = Annotated[
     str | None, typer.Option("--company", help="Company id (org number); needed when several.")
@@ -358,6 +361,15 @@ def _echo_reconciliation(console: Console, reconciliation: _Reconciliation) -> i
         pl.all().sort_by("reconciliation_date").last()
     )
     for row in latest.sort("company_id").iter_rows(named=True):
+        if row.get("foreign_payments_year_to_date"):
+            console.print(
+                f"{row['company_id']} {reconciliation.subledger}: "
+                f"{row['foreign_payments_year_to_date']} payment(s) in another currency this "
+                f"financial year, realised exchange differences "
+                f"{_text(row['exchange_difference_year_to_date'])} (gain +, booked on 3960/7960, "
+                "not a difference)",
+                soft_wrap=True,
+            )
         if not row["difference"]:
             continue
         console.print(
@@ -379,8 +391,14 @@ def _statement_rows(
     year: int | None,
     period: str | None,
 ) -> pl.DataFrame:
+    """One period's rows of a statement mart, in layout order.
+
+    The default period is the one holding the company's latest booked voucher (a date of the
+    books, never the wall clock), within `--year` when given; else the year's last period.
+    """
     database = connection.execute("select current_database()").fetchone()[0]  # type: ignore[index]
-    table = f'"{database}"."{models_schema}"."{model}"'
+    schema = f'"{database}"."{models_schema}"'
+    table = f'{schema}."{model}"'
     try:
         companies = [
             row[0]
@@ -411,11 +429,16 @@ def _statement_rows(
         filters.append("period = ?")
         parameters.append(period)
     where = " and ".join(filters)
+    latest_voucher = connection.execute(
+        f"select max(voucher_date) from {schema}.fct_gl_transactions where company_id = ?",
+        [company],
+    ).fetchone()
+    data_date = latest_voucher[0] if latest_voucher else None
     chosen = connection.execute(
         f"select financial_year_start, period from {table} where {where}"
-        " order by (period_end <= current_date) desc, financial_year_start desc,"
-        " period_end desc limit 1",
-        parameters,
+        " order by (period_start <= coalesce(?::date, period_start)) desc,"
+        " financial_year_start desc, period_end desc limit 1",
+        [*parameters, data_date],
     ).fetchone()
     if chosen is None:
         raise CommandError(
@@ -434,10 +457,10 @@ def _statement_rows(
 def _write_outputs(rows: pl.DataFrame, csv: Path | None, parquet: Path | None) -> None:
     if csv is not None:
         rows.write_csv(csv)
-        typer.echo(f"Wrote {rows.height} rows to {csv}")
+        typer.echo(f"Wrote {rows.height} rows to {csv}", err=True)
     if parquet is not None:
         rows.write_parquet(parquet)
-        typer.echo(f"Wrote {rows.height} rows to {parquet}")
+        typer.echo(f"Wrote {rows.height} rows to {parquet}", err=True)
 
 
 YearOption = Annotated[
@@ -447,13 +470,61 @@ YearOption = Annotated[
 PeriodOption = Annotated[
     str | None,
     typer.Option(
-        "--period", help="Month YYYY-MM; default: the year's latest month that has ended."
+        "--period",
+        help="Month YYYY-MM; default: the month of the company's latest booked voucher.",
     ),
 ]
 CsvOption = Annotated[Path | None, typer.Option("--csv", help="Also write the rows as CSV.")]
 ParquetOption = Annotated[
     Path | None, typer.Option("--parquet", help="Also write the rows as Parquet.")
 ]
+
+
+def statement_document(model: str, rows: pl.DataFrame) -> dict[str, Any]:
+    """The JSON of one statement: which company and period, the sign rule, and its rows.
+
+    Income statement: `period_amount` is the month, `year_to_date_amount` the year through it,
+    `comparative_amount` the previous year's year to date through the same month (income
+    positive, costs negative). Balance sheet: `period_amount` is the month's change,
+    `year_to_date_amount` the balance at the period end, `comparative_amount` the balance a year
+    earlier (assets positive, equity and liabilities positive).
+    """
+    first = rows.row(0, named=True)
+    is_income = model == "fct_income_statement"
+    statement_rows = []
+    for row in rows.iter_rows(named=True):
+        comparative = (
+            row["comparative_year_to_date_amount"] if is_income else row["comparative_amount"]
+        )
+        statement_rows.append(
+            {
+                "line_code": row["line_code"],
+                "line_name": row["line_name"],
+                "row_type": row["row_type"],
+                "section": row["section"],
+                "period_amount": row["period_amount"],
+                "year_to_date_amount": row["year_to_date_amount"],
+                "comparative_amount": comparative,
+                "is_final": row["is_final"],
+            }
+        )
+    return {
+        "statement": "income_statement" if is_income else "balance_sheet",
+        "company_id": first["company_id"],
+        "financial_year": first["financial_year"],
+        "financial_year_start": first["financial_year_start"],
+        "financial_year_end": first["financial_year_end"],
+        "period": first["period"],
+        "period_start": first["period_start"],
+        "period_end": first["period_end"],
+        "comparative_period": first["comparative_period"],
+        "signs": (
+            "income positive, costs negative (Resultatrapport)"
+            if is_income
+            else "assets positive, equity and liabilities positive (Balansrapport)"
+        ),
+        "rows": statement_rows,
+    }
 
 
 def _statement_title(name: str, rows: pl.DataFrame, when: str, status: str) -> str:
@@ -463,47 +534,46 @@ def _statement_title(name: str, rows: pl.DataFrame, when: str, status: str) -> s
     )
 
 
+def _label(row: dict[str, Any]) -> str:
+    if row["row_type"] in ("subtotal", "total"):
+        return f"[bold]{row['line_name']}[/bold]"
+    if row["row_type"] == "excluded":
+        return f"[dim]{row['line_name']}[/dim]"
+    return f"  {row['line_name']}"
+
+
 def _income_statement_table(rows: pl.DataFrame, status: str) -> Table:
-    """The period and the year to date per line, and the result they add up to."""
+    """The period, the year to date and the previous year's year to date per row."""
     when = f", {rows['period'][0]}"
     table = Table(title=_statement_title("Income statement", rows, when, status))
     table.add_column("line")
     table.add_column("period", justify="right")
     table.add_column("year to date", justify="right")
+    table.add_column("previous year to date", justify="right")
     for row in rows.iter_rows(named=True):
         table.add_row(
-            row["line_name"], _text(row["period_amount"]), _text(row["year_to_date_amount"])
+            _label(row),
+            _text(row["period_amount"]),
+            _text(row["year_to_date_amount"]),
+            _text(row["comparative_year_to_date_amount"]),
         )
-    table.add_row(
-        "[bold]Result[/bold]",
-        _text(sum(rows["period_amount"].to_list(), Decimal(0))),
-        _text(sum(rows["year_to_date_amount"].to_list(), Decimal(0))),
-    )
     return table
 
 
 def _balance_sheet_table(rows: pl.DataFrame, status: str) -> Table:
-    """Year opening and closing per line, assets then equity and liabilities, each totalled."""
+    """Year opening, the period end and a year earlier per row (assets and claims positive)."""
     when = f" at {rows['period_end'][0]}"
     table = Table(title=_statement_title("Balance sheet", rows, when, status))
-    table.add_column("section")
     table.add_column("line")
     table.add_column("year opening", justify="right")
-    table.add_column("closing", justify="right")
-    for section in ("assets", "equity_and_liabilities"):
-        section_rows = rows.filter(pl.col("section") == section)
-        for row in section_rows.iter_rows(named=True):
-            table.add_row(
-                section,
-                row["line_name"],
-                _text(row["year_opening_balance"]),
-                _text(row["closing_balance"]),
-            )
+    table.add_column("period end", justify="right")
+    table.add_column("a year earlier", justify="right")
+    for row in rows.iter_rows(named=True):
         table.add_row(
-            "",
-            f"[bold]Total {section.replace('_', ' ')}[/bold]",
-            _text(sum(section_rows["year_opening_balance"].to_list(), Decimal(0))),
-            _text(sum(section_rows["closing_balance"].to_list(), Decimal(0))),
+            _label(row),
+            _text(row["opening_amount"]),
+            _text(row["year_to_date_amount"]),
+            _text(row["comparative_amount"]),
         )
     return table
 
@@ -531,6 +601,7 @@ def _statement_command(model: str, render: StatementTable) -> Callable[..., None
         period: PeriodOption = None,
         csv: CsvOption = None,
         parquet: ParquetOption = None,
+        output: OutputOption = None,
     ) -> None:
         try:
             with _open(duckdb, read_only=True) as connection:
@@ -543,9 +614,13 @@ def _statement_command(model: str, render: StatementTable) -> Callable[..., None
                     period=period,
                 )
         except CommandError as error:
-            raise _fail(error) from None
+            raise fail(str(error), error.exit_code) from None
         status = "final" if rows.row(0, named=True)["is_final"] else "provisional"
-        _console().print(render(rows, status))
+        emit(
+            statement_document(model, rows),
+            output,
+            lambda: _console().print(render(rows, status)),
+        )
         _write_outputs(rows, csv, parquet)
 
     return command
@@ -553,12 +628,62 @@ def _statement_command(model: str, render: StatementTable) -> Callable[..., None
 
 report_app.command(
     "income-statement",
-    help="Income statement by BAS group: the period and the year to date (income positive).",
+    help="Income statement (ÅRL/K2 by BAS group): the month, the year to date, the previous year.",
 )(_statement_command("fct_income_statement", _income_statement_table))
 report_app.command(
     "balance-sheet",
-    help="Balance sheet by BAS group at a period end (SIE signs: assets positive).",
+    help="Balance sheet (ÅRL/K2 by BAS group) at a period end, with a year earlier.",
 )(_statement_command("fct_balance_sheet", _balance_sheet_table))
+
+
+@report_app.command("close")
+def close_report(
+    duckdb: DuckdbOption = DEFAULT_WAREHOUSE,
+    dataset: DatasetOption = DEFAULT_DATASET,
+    models_schema: SchemaOption = DEFAULT_MODELS_SCHEMA,
+    company: CompanyOption = None,
+    period: Annotated[
+        str | None,
+        typer.Option(
+            "--period", help="Month YYYY-MM; default: the month of the latest booked voucher."
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="The HTML file to write (self-contained).")
+    ] = Path("close.html"),
+) -> None:
+    """Month-end close report: statements, AR/AP reconciliation and aging charts, one HTML page."""
+    from pipelines.close_report import CloseReportError, gather, render_html
+
+    if period is not None and not _is_month(period):
+        raise fail(f"--period must be a month YYYY-MM, not {period!r}", ExitCode.USAGE)
+    try:
+        with _open(duckdb, read_only=True) as connection:
+            report = gather(
+                connection,
+                company=company,
+                period=period,
+                models_schema=models_schema,
+                dataset=dataset,
+            )
+            page = render_html(report)
+    except CommandError as error:
+        raise fail(str(error), error.exit_code) from None
+    except CloseReportError as error:
+        raise fail(str(error), ExitCode.NOT_FOUND, "run `fortnox-pipeline models` first") from None
+    out.write_text(page, encoding="utf-8")
+    typer.echo(
+        f"Wrote the close report of {report.company_id} for {report.period} to {out}"
+        f" ({'final' if report.is_final else 'provisional'})"
+    )
+
+
+def _is_month(value: str) -> bool:
+    try:
+        date.fromisoformat(f"{value}-01")
+    except ValueError:
+        return False
+    return len(value) == 7
 
 
 def register(app: typer.Typer) -> None:

@@ -76,6 +76,8 @@ def serve_sandbox(
     access_token_ttl: int,
     latency_ms: int,
     fault_rate: float,
+    legal_form: str = "ab",
+    fiscal_years: str = "calendar",
 ) -> None:
     """Generate the books, bind the socket (port 0 = any free one) and serve until stopped."""
     import uvicorn
@@ -92,6 +94,8 @@ def serve_sandbox(
         access_token_ttl=access_token_ttl,
         latency_ms=latency_ms,
         fault_rate=fault_rate,
+        legal_form=legal_form,
+        fiscal_years=fiscal_years,
     )
     app = create_app(config)
     # Bind ourselves so `--port 0` can report the port the OS picked.
@@ -135,10 +139,27 @@ def serve(
     fault_rate: float = typer.Option(
         0.0, min=0.0, max=1.0, help="Share of /3/ requests answered with 5xx or a dropped link."
     ),
+    legal_form: str = typer.Option(
+        "ab",
+        "--legal-form",
+        help="ab (aktiebolag: share capital, corporate tax), hb (handelsbolag) or enskild "
+        "(enskild firma): partners' or owner's equity on 2010-2029, no corporate tax.",
+    ),
+    fiscal_years: str = typer.Option(
+        "calendar",
+        "--fiscal-years",
+        help="calendar, or split: an 18-month first financial year, then May-April years.",
+    ),
 ) -> None:
     """Serve the Fortnox API double; prints `sandbox listening on http://HOST:PORT` when ready."""
     if scale not in ("small", "medium", "large"):
         raise typer.BadParameter("scale must be small, medium or large", param_hint="--scale")
+    if legal_form not in ("ab", "hb", "enskild"):
+        raise typer.BadParameter("legal form must be ab, hb or enskild", param_hint="--legal-form")
+    if fiscal_years not in ("calendar", "split"):
+        raise typer.BadParameter(
+            "fiscal years must be calendar or split", param_hint="--fiscal-years"
+        )
     serve_sandbox(
         host,
         port,
@@ -150,6 +171,8 @@ def serve(
         access_token_ttl,
         latency_ms,
         fault_rate,
+        legal_form,
+        fiscal_years,
     )
 
 

@@ -151,6 +151,8 @@ def build_companies(config: SandboxConfig) -> list[Company]:
         scale=config.scale,
         vouchers_per_year=config.vouchers_per_year,
         companies=config.companies,
+        legal_form=config.legal_form,
+        fiscal_years=config.fiscal_years,
     )
 
 

@@ -31,6 +31,7 @@ from sources.fortnox_sandbox.names import (
     bank_giro,
     company_name,
     email_for,
+    luhn_check_digit,
     organisation_number,
     person_name,
     phone_number,
@@ -51,6 +52,7 @@ SCALES: Final[dict[str, int]] = {"small": 300, "medium": 5_000, "large": 100_000
 BUSINESS_DATE: Final = date(2026, 11, 20)
 FIRST_FINANCIAL_YEAR_ID: Final = 7
 YEARS: Final = 3
+FISCAL_YEARS: Final = ("calendar", "split")
 # Vouchers a year that do not scale with volume: 7 monthly A vouchers and the rent invoice.
 FIXED_VOUCHERS_PER_YEAR: Final = 8 * 12
 SALARY_SHARES: Final[dict[str, float]] = {
@@ -72,6 +74,8 @@ def generate_books(
     scale: str = "small",
     vouchers_per_year: int | None = None,
     companies: int = 1,
+    legal_form: str = "ab",
+    fiscal_years: str = "calendar",
 ) -> list[Company]:
     """Generate the books of `companies` sandbox tenants, deterministically from `seed`.
 
@@ -80,6 +84,13 @@ def generate_books(
         scale: "small" (~300), "medium" (~5,000) or "large" (~100,000) vouchers per year.
         vouchers_per_year: overrides `scale` with an explicit yearly voucher count.
         companies: number of tenants, each with its own DatabaseNumber, name and org number.
+        legal_form: "ab" (aktiebolag: share capital 2081, corporate tax 8910/2512), "hb"
+            (handelsbolag: two partners' capital accounts 2010/2020, no corporate tax) or
+            "enskild" (enskild firma: the owner's capital 2010, no corporate tax). The
+            company's name and organisation number match it.
+        fiscal_years: "calendar" (2024, 2025, 2026) or "split": a first, extended financial
+            year of 18 months (2023-11-01 to 2025-04-30), then years from May to April, as a
+            company that changed its financial year has.
 
     Returns:
         One `Company` per tenant with three financial years (ids 7, 8, 9, calendar years
@@ -89,13 +100,17 @@ def generate_books(
         if scale not in SCALES:
             raise ValueError(f"unknown scale {scale!r}; choose one of {sorted(SCALES)}")
         vouchers_per_year = SCALES[scale]
+    if fiscal_years not in FISCAL_YEARS:
+        raise ValueError(f"unknown fiscal years {fiscal_years!r}; choose one of {FISCAL_YEARS}")
+    if legal_form not in chart.LEGAL_FORMS:
+        raise ValueError(f"unknown legal form {legal_form!r}; choose one of {chart.LEGAL_FORMS}")
     if vouchers_per_year < 50:
         raise ValueError("vouchers_per_year must be at least 50 (the monthly bookkeeping alone)")
     result: list[Company] = []
     taken: set[object] = set()
     with collector_paused():
         for index in range(companies):
-            company = _new_company(seed, index, vouchers_per_year, taken)
+            company = _new_company(seed, index, vouchers_per_year, taken, legal_form, fiscal_years)
             _book_until(company, seed, company.business_date)
             result.append(company)
     return result
@@ -191,27 +206,81 @@ def _expected_supplier_net() -> float:
     return mean_item * sum(SUPPLIER_LINE_COUNTS) / len(SUPPLIER_LINE_COUNTS)
 
 
-def _new_company(seed: int, index: int, vouchers_per_year: int, taken: set[object]) -> Company:
+_LEGAL_FORM_SUFFIX: Final = {"ab": "AB", "hb": "HB", "enskild": "Enskild firma"}
+
+
+def _tenant_name(rng: random.Random, legal_form: str) -> str:
+    """A company name whose suffix says its legal form (never "Handelsbolag" on an AB)."""
+    stem, trade = company_name(rng).split(" ")[:2]
+    return f"{stem} {trade} {_LEGAL_FORM_SUFFIX[legal_form]}"
+
+
+def _tenant_org_number(rng: random.Random, legal_form: str) -> str:
+    """An identity number that fits the legal form, with a valid check digit.
+
+    Aktiebolag numbers start with 55, handelsbolag with 96; an enskild firma is identified by
+    its owner's personal identity number (YYMMDD-NNNN). The random digits are drawn once, the
+    same way for every form, so the rest of the books do not depend on the form's number.
+    """
+    digits = organisation_number(rng).replace("-", "")
+    if legal_form == "enskild":
+        year = 50 + int(digits[2:4]) % 40
+        month = 1 + int(digits[4:6]) % 12
+        day = 1 + int(digits[6:8]) % 28
+        body = f"{year:02d}{month:02d}{day:02d}{digits[6:9]}"
+    else:
+        body = ("55" if legal_form == "ab" else "96") + digits[2:9]
+    return f"{body[:6]}-{body[6:]}{luhn_check_digit(body)}"
+
+
+def _financial_years(business_date: date, fiscal_years: str) -> list[FinancialYear]:
+    """Three financial years ending with the one that holds the business date.
+
+    Calendar years, or (split) an 18-month first year followed by May-April years: the
+    extended first year a company may have when it starts or changes its financial year.
+    """
+    if fiscal_years == "calendar":
+        first_year = business_date.year - YEARS + 1
+        bounds = [
+            (date(first_year + offset, 1, 1), date(first_year + offset, 12, 31))
+            for offset in range(YEARS)
+        ]
+    else:
+        # The May-April year holding the business date, the one before, and 18 months before.
+        current_start = date(business_date.year - (business_date.month < 5), 5, 1)
+        previous_start = current_start.replace(year=current_start.year - 1)
+        first_start = _months_before(previous_start, 18)
+        bounds = [
+            (first_start, previous_start - timedelta(days=1)),
+            (previous_start, current_start - timedelta(days=1)),
+            (current_start, date(current_start.year + 1, 4, 30)),
+        ]
+    return [
+        FinancialYear(id=FIRST_FINANCIAL_YEAR_ID + offset, from_date=start, to_date=end)
+        for offset, (start, end) in enumerate(bounds)
+    ]
+
+
+def _new_company(
+    seed: int,
+    index: int,
+    vouchers_per_year: int,
+    taken: set[object],
+    legal_form: str = "ab",
+    fiscal_years: str = "calendar",
+) -> Company:
     """Set up one tenant: identity, calendar, chart, parties, opening balance, simulation."""
     rng = random.Random(f"{seed}:company:{index}")
     database_number = rng.randint(1_000_000, 9_999_999)
-    name = company_name(rng)
-    org_number = organisation_number(rng)
+    name = _tenant_name(rng, legal_form)
+    org_number = _tenant_org_number(rng, legal_form)
     while database_number in taken or name in taken or org_number in taken:
         database_number = rng.randint(1_000_000, 9_999_999)
-        name = company_name(rng)
-        org_number = organisation_number(rng)
+        name = _tenant_name(rng, legal_form)
+        org_number = _tenant_org_number(rng, legal_form)
     taken.update((database_number, name, org_number))
     business_date = BUSINESS_DATE
-    first_year = business_date.year - YEARS + 1
-    financial_years = [
-        FinancialYear(
-            id=FIRST_FINANCIAL_YEAR_ID + offset,
-            from_date=date(first_year + offset, 1, 1),
-            to_date=date(first_year + offset, 12, 31),
-        )
-        for offset in range(YEARS)
-    ]
+    financial_years = _financial_years(business_date, fiscal_years)
     start = financial_years[0].from_date
     locked_through = month_end(_months_before(business_date, 3))
     address, zip_code, city = street_address(rng)
@@ -243,10 +312,18 @@ def _new_company(seed: int, index: int, vouchers_per_year: int, taken: set[objec
         chart.FIXED_ASSETS: fixed_assets,
         chart.ACCUMULATED_DEPRECIATION: -fixed_assets // 5,
         chart.BANK: int(annual_sales * 0.2) // 100 * 100 + 50_000_000,
-        chart.SHARE_CAPITAL: -5_000_000,
         chart.LOAN: -loan,
     }
-    opening[chart.RETAINED_EARNINGS] = -sum(opening.values())
+    equity = -sum(opening.values())
+    if legal_form == "ab":
+        # Share capital 50 000 SEK (the minimum for a private aktiebolag), the rest retained.
+        opening[chart.SHARE_CAPITAL] = -5_000_000
+        opening[chart.RETAINED_EARNINGS] = equity + 5_000_000
+    elif legal_form == "hb":
+        opening[chart.OWNER_EQUITY] = equity // 2
+        opening[chart.PARTNER_2_EQUITY] = equity - equity // 2
+    else:
+        opening[chart.OWNER_EQUITY] = equity
 
     simulation = SimulationState(
         customer_invoices_per_weekday=customer_invoices_per_year / 261,
@@ -277,7 +354,7 @@ def _new_company(seed: int, index: int, vouchers_per_year: int, taken: set[objec
         zip_code=zip_code,
         city=city,
         financial_years=financial_years,
-        accounts=chart.build_accounts(),
+        accounts=chart.build_accounts(legal_form),
         voucher_series=chart.build_voucher_series(),
         predefined_accounts=dict(chart.PREDEFINED_ACCOUNTS),
         cost_centers=chart.build_cost_centers(),
@@ -294,6 +371,7 @@ def _new_company(seed: int, index: int, vouchers_per_year: int, taken: set[objec
         business_date=business_date,
         fortnox_customer_id=str(rng.randint(100_000, 999_999)),
         simulation=simulation,
+        legal_form=legal_form,
     )
     for financial_year in financial_years[1:]:
         company.opening_balances.setdefault(financial_year.id, {})

@@ -133,6 +133,12 @@ def month_end(day: date) -> date:
     return first_next - timedelta(days=1)
 
 
+def months_after(day: date, months: int, on_day: int) -> date:
+    """The `on_day`th of the month `months` months after `day`'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, on_day)
+
+
 def next_banking_day(day: date) -> date:
     """`day`, or the Monday after it when it falls on a weekend (banks book on weekdays)."""
     while day.weekday() >= 5:
@@ -976,16 +982,21 @@ class BusinessDay:
     def year_end_closing(self) -> None:
         """Book tax and the year's result to equity, then carry every balance into next year.
 
-        The next year's opening balance (IB) is exactly this year's closing balance (UB) for
-        every balance account; the result (2099) is moved to retained earnings (2091) by a
-        voucher after the annual general meeting in May, and the tax is paid in May.
+        An aktiebolag books corporate income tax (8910 against 2512) and closes the result to
+        2099 through 8999; after the annual general meeting in May 2099 goes to retained
+        earnings (2091) and the tax is paid. A handelsbolag or an enskild firma pays no
+        corporate tax (the owners are taxed privately): the result is closed to the owners'
+        2019 (a handelsbolag's second partner: 2029, half each) and moved to their capital
+        account (2010, 2020) when the new year opens. The next year's opening balance (IB) is
+        exactly this year's closing balance (UB) for every balance account.
         """
         financial_year = self.financial_year
-        movements = year_movements(self.company, financial_year.id)
+        company = self.company
+        movements = year_movements(company, financial_year.id)
         result_before_tax = -sum(amount for account, amount in movements.items() if account >= 3000)
         tax = 0
         registered = financial_year.to_date + timedelta(days=45)
-        if result_before_tax > 0:
+        if company.legal_form == "ab" and result_before_tax > 0:
             tax = int(result_before_tax * CORPORATE_TAX_RATE) // 100 * 100
             self.voucher(
                 "A",
@@ -996,33 +1007,49 @@ class BusinessDay:
                 registration_date=registered,
             )
         result = result_before_tax - tax
+        # Where the result goes (result account of equity, its share) and, later, where it stays.
+        if company.legal_form == "ab":
+            shares = [(chart.YEAR_RESULT_EQUITY, chart.RETAINED_EARNINGS, result)]
+        elif company.legal_form == "hb":
+            half = result // 2
+            shares = [
+                (chart.OWNER_YEAR_RESULT, chart.OWNER_EQUITY, half),
+                (chart.PARTNER_2_YEAR_RESULT, chart.PARTNER_2_EQUITY, result - half),
+            ]
+        else:
+            shares = [(chart.OWNER_YEAR_RESULT, chart.OWNER_EQUITY, result)]
         if result:
-            self.voucher(
-                "A",
-                "Årets resultat",
-                "MANUAL",
-                "",
-                [_row(chart.YEAR_RESULT, result), _row(chart.YEAR_RESULT_EQUITY, -result)],
-                registration_date=registered,
-            )
+            rows = [_row(chart.YEAR_RESULT, result)]
+            rows.extend(_row(account, -share) for account, _, share in shares)
+            self.voucher("A", "Årets resultat", "MANUAL", "", rows, registration_date=registered)
         next_start = financial_year.to_date + timedelta(days=1)
         next_year = self._financial_year_for(next_start)
-        closing = closing_balances(self.company, financial_year.id)
-        self.company.opening_balances[next_year.id] = {
+        closing = closing_balances(company, financial_year.id)
+        company.opening_balances[next_year.id] = {
             account: amount
             for account, amount in closing.items()
             if chart.is_balance_account(account) and amount
         }
-        meeting = next_banking_day(next_start.replace(month=5, day=6))
+        if company.legal_form == "ab":
+            # The annual general meeting, four months into the new year (May for a calendar year).
+            transfer_day = next_banking_day(months_after(next_start, 4, 6))
+            transfer_text = "Vinstdisposition enligt årsstämma"
+        else:
+            transfer_day = next_banking_day(next_start)
+            transfer_text = "Föregående års resultat till eget kapital"
         if result:
-            self.state.manual.setdefault(meeting, []).append(
+            self.state.manual.setdefault(transfer_day, []).append(
                 (
-                    "Vinstdisposition enligt årsstämma",
-                    ((chart.YEAR_RESULT_EQUITY, result), (chart.RETAINED_EARNINGS, -result)),
+                    transfer_text,
+                    tuple(
+                        row
+                        for result_account, equity_account, share in shares
+                        for row in ((result_account, share), (equity_account, -share))
+                    ),
                 )
             )
         if tax:
-            tax_day = next_banking_day(next_start.replace(month=5, day=12))
+            tax_day = next_banking_day(months_after(next_start, 4, 12))
             self.state.manual.setdefault(tax_day, []).append(
                 ("Slutlig skatt", ((chart.INCOME_TAX_LIABILITY, tax), (chart.BANK, -tax)))
             )

@@ -41,6 +41,31 @@ CURRENCY_LOSS: Final = 7960
 INTEREST_COSTS: Final = 8410
 INCOME_TAX: Final = 8910
 YEAR_RESULT: Final = 8999
+# Handelsbolag and enskild firma: the owners' equity (BAS 2010-2029), no share capital.
+OWNER_EQUITY: Final = 2010
+OWNER_WITHDRAWALS: Final = 2013
+OWNER_YEAR_RESULT: Final = 2019
+PARTNER_2_EQUITY: Final = 2020
+PARTNER_2_YEAR_RESULT: Final = 2029
+
+# Legal forms the generator books for: aktiebolag, handelsbolag, enskild firma.
+LEGAL_FORMS: Final = ("ab", "hb", "enskild")
+# Accounts only an aktiebolag has: share capital, retained earnings, corporate income tax.
+AKTIEBOLAG_ONLY: Final = frozenset({2081, 2091, 2098, 2099, 2512, 8910})
+OWNER_ACCOUNTS: Final[dict[str, tuple[tuple[int, str, int], ...]]] = {
+    "hb": (
+        (2010, "Eget kapital, delägare 1", 7302),
+        (2013, "Övriga egna uttag, delägare 1", 7302),
+        (2019, "Årets resultat, delägare 1", 7302),
+        (2020, "Eget kapital, delägare 2", 7302),
+        (2029, "Årets resultat, delägare 2", 7302),
+    ),
+    "enskild": (
+        (2010, "Eget kapital", 7302),
+        (2013, "Övriga egna uttag", 7302),
+        (2019, "Årets resultat", 7302),
+    ),
+}
 
 OUTPUT_VAT_BY_RATE: Final[dict[int, int]] = {
     25: OUTPUT_VAT_25,
@@ -160,11 +185,22 @@ COST_CENTERS: Final[tuple[tuple[str, str, bool], ...]] = (
 )
 
 
-def build_accounts() -> dict[int, Account]:
-    """Return the chart as Fortnox serves it: one `Account` per number, SRU code attached."""
+def build_accounts(legal_form: str = "ab") -> dict[int, Account]:
+    """Return the chart as Fortnox serves it: one `Account` per number, SRU code attached.
+
+    An aktiebolag has share capital (2081), retained earnings (2091-2099) and corporate income
+    tax (2512, 8910); a handelsbolag or an enskild firma has the owners' capital accounts
+    (2010-2029) instead, and no corporate tax (its owners are taxed privately).
+    """
+    accounts = [
+        (number, name, sru)
+        for number, name, sru in BAS_ACCOUNTS
+        if legal_form == "ab" or number not in AKTIEBOLAG_ONLY
+    ]
+    accounts.extend(OWNER_ACCOUNTS.get(legal_form, ()))
     return {
         number: Account(number=number, description=name, sru=sru)
-        for number, name, sru in BAS_ACCOUNTS
+        for number, name, sru in sorted(accounts)
     }
 
 

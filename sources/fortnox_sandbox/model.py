@@ -313,6 +313,7 @@ class Company:
     business_date: date  # the sandbox's "today" for new business (moved by advance)
     deliberate_differences: list[DeliberateDifference] = field(default_factory=list)
     fortnox_customer_id: str = ""  # SIE #FNR
+    legal_form: str = "ab"  # ab (aktiebolag), hb (handelsbolag) or enskild (enskild firma)
     # The book generator's private bookkeeping (planned payments, VAT and payroll accruals,
     # next numbers) so `advance` can continue the same business; readers must ignore it.
     simulation: Any = None

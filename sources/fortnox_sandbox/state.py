@@ -37,6 +37,9 @@ class SandboxConfig:
         scale: Book size, `small`, `medium` or `large`.
         vouchers_per_year: Explicit voucher count per financial year (overrides `scale`).
         companies: Number of tenants.
+        legal_form: The tenants' legal form: `ab` (aktiebolag), `hb` (handelsbolag) or
+            `enskild` (enskild firma); their equity and tax are booked accordingly.
+        fiscal_years: `calendar`, or `split` (an 18-month first year, then May-April years).
         rate_limit: `(requests, seconds)` of the per-tenant sliding window; None switches it off.
         access_token_ttl: Access-token lifetime in seconds (Fortnox: 3600).
         latency_ms: Added to every `/3/` response.
@@ -48,6 +51,8 @@ class SandboxConfig:
     scale: str = "small"
     vouchers_per_year: int | None = None
     companies: int = 1
+    legal_form: str = "ab"
+    fiscal_years: str = "calendar"
     rate_limit: tuple[int, float] | None = (25, 5.0)
     access_token_ttl: int = 3600
     latency_ms: int = 0

@@ -94,7 +94,8 @@ def ground_truth(company: Company) -> dict[str, Any]:
     """The JSON-serialisable ground truth of one company.
 
     Sign conventions: `closing_balances`/`opening_balances` use SIE signs (debit positive, UB
-    for balance accounts, RES for P&L accounts). AR figures are receivables (debit positive);
+    for balance accounts, RES for P&L accounts); `net_result` is the year's result with income
+    positive, closing entries excluded. AR figures are receivables (debit positive);
     AP figures are liabilities (credit positive), both for the subledger and for 2440. Each
     deliberate difference carries `amount` in SIE sign and `ledger_minus_subledger`, its effect
     on ledger minus subledger in the AR/AP figures' own sign.
@@ -126,6 +127,15 @@ def ground_truth(company: Company) -> dict[str, Any]:
                     for account, amount in sorted(closing.items())
                     if amount or not chart.is_balance_account(account)
                 },
+                # Årets resultat as the income statement shows it: income positive, the
+                # closing entry (8990-8999, booked against 2099) left out.
+                "net_result": format_amount(
+                    -sum(
+                        amount
+                        for account, amount in closing.items()
+                        if not chart.is_balance_account(account) and not 8990 <= account <= 8999
+                    )
+                ),
                 "opening_balances": {
                     str(account): format_amount(amount)
                     for account, amount in sorted(opening.items())

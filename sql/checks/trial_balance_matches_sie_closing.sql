@@ -1,9 +1,9 @@
 -- one row per company, financial year and account whose year-end closing differs from SIE's #UB / #RES
--- The closing is the trial balance's last period; SIE's figure is #UB (balance accounts) or #RES
+-- The closing is the general ledger's last period (fct_general_ledger_by_period); SIE's figure is #UB (balance accounts) or #RES
 -- (result accounts) of year 0 of the chosen file. Files without closing balances (4I transaction
 -- files) have nothing to compare and are not checked.
 with year_end as (
-    select * from fct_trial_balance
+    select * from fct_general_ledger_by_period
     where is_year_end
 ),
 

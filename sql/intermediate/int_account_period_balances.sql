@@ -1,5 +1,7 @@
 -- one row per company, financial year, period (calendar month) and account: opening, movement, closing
--- Every account of the year gets every period, so a quiet month still shows its balance. A row
+-- Every account of the year gets every period, so a quiet month still shows its balance. Periods
+-- are the year's fiscal months: `period_index` 1 is the year's first month whatever its calendar
+-- month (a May-April year, an 18-month first year), `period` its calendar month YYYY-MM. A row
 -- dated outside its file's year (bad data) counts in the nearest period of that year, so the
 -- year's last closing always equals opening plus every booked row.
 with years as (
@@ -29,6 +31,7 @@ periods as (
         file_sha256,
         period_month,
         strftime(period_month, '%Y-%m') as period,
+        row_number() over (partition by company_id, file_sha256 order by period_month) as period_index,
         greatest(period_month, financial_year_start) as period_start,
         least(last_day(period_month), financial_year_end) as period_end
     from months
@@ -50,7 +53,9 @@ movements as (
             ),
             date_trunc('month', rows.financial_year_end)
         )::date as period_month,
-        sum(rows.amount) as movement
+        sum(rows.amount) as movement,
+        sum(rows.amount) filter (where rows.amount > 0) as debit,
+        -sum(rows.amount) filter (where rows.amount < 0) as credit
     from int_gl_booked_rows as rows
     group by all
 ),
@@ -64,12 +69,16 @@ grid as (
         accounts.financial_year_end,
         accounts.file_sha256,
         periods.period,
+        periods.period_index,
+        periods.period_month,
         periods.period_start,
         periods.period_end,
         accounts.account_number,
         accounts.is_balance_account,
         accounts.opening_balance as year_opening_balance,
-        coalesce(movements.movement, 0)::decimal(18, 2) as movement
+        coalesce(movements.movement, 0)::decimal(18, 2) as movement,
+        coalesce(movements.debit, 0)::decimal(18, 2) as debit,
+        coalesce(movements.credit, 0)::decimal(18, 2) as credit
     from accounts
     inner join periods
         on accounts.company_id = periods.company_id
@@ -106,12 +115,16 @@ select
     financial_year_end,
     file_sha256,
     period,
+    period_index,
+    period_month,
     period_start,
     period_end,
     account_number,
     is_balance_account,
     year_opening_balance,
     opening_balance,
+    debit,
+    credit,
     movement,
     (opening_balance + movement)::decimal(18, 2) as closing_balance
 from final

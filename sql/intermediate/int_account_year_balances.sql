@@ -1,9 +1,11 @@
 -- one row per company, financial year and account: opening, movement and closing, with SIE's own closing
 -- Balance accounts open at #IB of year 0 (or #UB of year -1 when a file has no #IB); result
 -- accounts open at zero. An account is a balance account when the file says so (#KTYP T or S;
--- K or I is a result account), else when BAS says so (1xxx-2xxx): real files do declare e.g.
--- 3740 (öresutjämning) as an asset with #IB/#UB. The SIE closing is #UB (balance) or #RES (result) of year 0;
--- a file that declares closing balances at all is expected to declare every non-zero one.
+-- K or I is a result account), else when BAS says so (the account's text starts with 1 or 2):
+-- real files do declare e.g. 3740 (öresutjämning) as an asset with #IB/#UB. Account numbers are
+-- text as written; debit and credit are the booked rows' positive and negative sides. The SIE
+-- closing is #UB (balance) or #RES (result) of year 0; a file that declares closing balances at
+-- all is expected to declare every non-zero one.
 with files as (
     select * from int_sie_files_chosen
 ),
@@ -60,6 +62,8 @@ movements as (
         file_sha256,
         account_number,
         sum(amount) as movement,
+        coalesce(sum(amount) filter (where amount > 0), 0) as debit,
+        coalesce(-sum(amount) filter (where amount < 0), 0) as credit,
         count(*) as booked_rows
     from int_gl_booked_rows
     group by company_id, file_sha256, account_number
@@ -77,7 +81,7 @@ classified as (
         case
             when declared_types.declared_balance then true
             when declared_types.declared_result then false
-            else accounts.account_number < 3000
+            else left(accounts.account_number, 1) in ('1', '2')
         end as is_balance_account
     from accounts
     left join declared_types
@@ -104,6 +108,8 @@ final as (
             else coalesce(sie_by_account.sie_previous_closing, 0)
         end::decimal(18, 2) as opening_balance,
         coalesce(movements.movement, 0)::decimal(18, 2) as movement,
+        coalesce(movements.debit, 0)::decimal(18, 2) as debit,
+        coalesce(movements.credit, 0)::decimal(18, 2) as credit,
         coalesce(movements.booked_rows, 0) as booked_rows,
         case
             when accounts.is_balance_account and file_records.has_closing_balances

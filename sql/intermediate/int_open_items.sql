@@ -4,7 +4,8 @@
 -- per invoice. A subledger is its booked, not cancelled invoices and their booked payments:
 -- customer invoices for AR (keyed by invoice_number), supplier invoices for AP (keyed by
 -- given_number, Fortnox's own running number). Both sides share this one computation so that
--- they cannot drift apart; `counterparty_*` is the customer or the supplier.
+-- they cannot drift apart; `counterparty_*` is the customer or the supplier. Payments in the
+-- document currency come from int_subledger_payments.
 with dates as (
     select company_id, reconciliation_date from int_reconciliation_dates
 ),
@@ -41,46 +42,15 @@ invoices as (
     where is_booked and not is_cancelled
 ),
 
-booked_payments as (
-    select
-        company_id,
-        'AR' as subledger,
-        invoice_number as document_number,
-        payment_date,
-        amount,
-        amount_currency,
-        currency_rate
-    from stg_fortnox__invoice_payments
-    where is_booked
-    union all
-    select
-        company_id,
-        'AP' as subledger,
-        given_number as document_number,
-        payment_date,
-        amount,
-        amount_currency,
-        currency_rate
-    from stg_fortnox__supplier_invoice_payments
-    where is_booked
-),
-
 payments as (
     select
-        payments.company_id,
-        payments.subledger,
-        payments.document_number,
-        payments.payment_date,
-        case
-            when invoices.currency = 'SEK' then payments.amount
-            else coalesce(payments.amount_currency, round(payments.amount / payments.currency_rate, 2))
-        end as amount_in_invoice_currency,
-        invoices.total as invoice_total
-    from booked_payments as payments
-    inner join invoices
-        on payments.company_id = invoices.company_id
-        and payments.subledger = invoices.subledger
-        and payments.document_number = invoices.document_number
+        company_id,
+        subledger,
+        document_number,
+        payment_date,
+        amount_in_document_currency as amount_in_invoice_currency,
+        document_total as invoice_total
+    from int_subledger_payments
 ),
 
 settled as (

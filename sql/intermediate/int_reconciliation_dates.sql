@@ -1,13 +1,32 @@
 -- one row per company and reconciliation date: each month end of a loaded financial year up to the as-of date, and the as-of date
--- The as-of date is the runner's `as_of_date` variable (`--as-of`), else today. It is kept even
+-- The as-of date is the runner's `as_of_date` variable (`--as-of`), else the company's data
+-- date: the latest date its books carry (a booked voucher, an invoice, a payment), never the
+-- wall clock, so that the same warehouse always gives the same figures. It is kept even
 -- outside the loaded years (for aging); the ledger side is then unknown.
 with years as (
     select * from int_sie_files_chosen
     where financial_year_start is not null
 ),
 
+data_dates as (
+    select company_id, max(voucher_date) as data_date from int_gl_booked_rows group by company_id
+    union all
+    select company_id, max(invoice_date) from stg_fortnox__invoices group by company_id
+    union all
+    select company_id, max(payment_date) from stg_fortnox__invoice_payments group by company_id
+    union all
+    select company_id, max(invoice_date) from stg_fortnox__supplier_invoices group by company_id
+    union all
+    select company_id, max(payment_date) from stg_fortnox__supplier_invoice_payments
+    group by company_id
+),
+
 as_of as (
-    select coalesce(cast(getvariable('as_of_date') as date), current_date) as as_of_date
+    select
+        company_id,
+        coalesce(cast(getvariable('as_of_date') as date), max(data_date)) as as_of_date
+    from data_dates
+    group by company_id
 ),
 
 months as (
@@ -29,7 +48,7 @@ month_ends as (
         months.company_id,
         least(last_day(months.period_month), months.financial_year_end) as reconciliation_date
     from months
-    cross join as_of
+    inner join as_of on months.company_id = as_of.company_id
     where least(last_day(months.period_month), months.financial_year_end) <= as_of.as_of_date
 ),
 
@@ -38,7 +57,8 @@ as_of_dates as (
         years.company_id,
         as_of.as_of_date as reconciliation_date
     from years
-    cross join as_of
+    inner join as_of on years.company_id = as_of.company_id
+    where as_of.as_of_date is not null
 ),
 
 dates as (
@@ -60,7 +80,7 @@ final as (
         years.financial_year_end,
         years.file_sha256
     from dates
-    cross join as_of
+    inner join as_of on dates.company_id = as_of.company_id
     left join years
         on dates.company_id = years.company_id
         and dates.reconciliation_date between years.financial_year_start and years.financial_year_end

@@ -3,7 +3,13 @@
 -- difference = ledger - subledger is exactly the sum of the rows booked on the control accounts
 -- with no document behind them. `explaining_vouchers` lists those rows up to the date;
 -- `unexplained_difference` is what they do not account for. `status` is final when the date is
--- inside the locked period. fct_ar_reconciliation and fct_ap_reconciliation are its two halves.
+-- inside the locked period. Documents in another currency are in the subledger at the SEK
+-- amount they were booked at (their own rate), so a payment at another rate does not open a
+-- difference: its realised exchange difference goes to 3960/7960, and
+-- `exchange_difference_year_to_date` states it (gain positive) for the payments of the
+-- financial year up to the date; `foreign_open_documents` / `foreign_open_amount_sek` say how
+-- much of the subledger is in another currency. fct_ar_reconciliation and
+-- fct_ap_reconciliation are its two halves.
 with dates as (
     select * from int_reconciliation_dates
     where file_sha256 is not null
@@ -19,11 +25,29 @@ subledger as (
         subledger,
         reconciliation_date,
         count(*) as open_documents,
+        count(*) filter (where currency <> 'SEK') as foreign_open_documents,
+        coalesce(sum(open_amount_sek) filter (where currency <> 'SEK'), 0)::decimal(18, 2)
+            as foreign_open_amount_sek,
         -- An open supplier invoice is a credit on the payable accounts: negative in SIE sign.
         sum(case when subledger = 'AP' then -open_amount_sek else open_amount_sek end)::decimal(18, 2)
             as subledger_balance
     from int_open_items
     group by company_id, subledger, reconciliation_date
+),
+
+exchange_differences as (
+    select
+        dates.company_id,
+        payments.subledger,
+        dates.reconciliation_date,
+        sum(payments.exchange_difference_sek)::decimal(18, 2) as exchange_difference,
+        count(*) as foreign_payments
+    from dates
+    inner join int_subledger_payments as payments
+        on dates.company_id = payments.company_id
+        and payments.currency <> 'SEK'
+        and payments.payment_date between dates.financial_year_start and dates.reconciliation_date
+    group by all
 ),
 
 unmatched_rows as (
@@ -70,6 +94,11 @@ final as (
         ledger.ledger_balance,
         coalesce(subledger.subledger_balance, 0)::decimal(18, 2) as subledger_balance,
         coalesce(subledger.open_documents, 0) as open_documents,
+        coalesce(subledger.foreign_open_documents, 0) as foreign_open_documents,
+        coalesce(subledger.foreign_open_amount_sek, 0)::decimal(18, 2) as foreign_open_amount_sek,
+        coalesce(exchange_differences.exchange_difference, 0)::decimal(18, 2)
+            as exchange_difference_year_to_date,
+        coalesce(exchange_differences.foreign_payments, 0) as foreign_payments_year_to_date,
         (ledger.ledger_balance - coalesce(subledger.subledger_balance, 0))::decimal(18, 2)
             as difference,
         coalesce(explanations.explained_amount, 0)::decimal(18, 2) as explained_amount,
@@ -90,6 +119,10 @@ final as (
         on ledger.subledger = explanations.subledger
         and dates.company_id = explanations.company_id
         and dates.reconciliation_date = explanations.reconciliation_date
+    left join exchange_differences
+        on ledger.subledger = exchange_differences.subledger
+        and dates.company_id = exchange_differences.company_id
+        and dates.reconciliation_date = exchange_differences.reconciliation_date
     left join locked on dates.company_id = locked.company_id
 )
 

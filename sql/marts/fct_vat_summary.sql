@@ -1,6 +1,6 @@
 -- one row per company, financial year and period: output and input VAT booked on the VAT accounts
 -- INFORMATIONAL ONLY: a summary of the ledger's VAT accounts, not a filed VAT declaration
--- (momsdeklaration). BAS 2610-2639 output VAT at 25/12/6 %, 2640-2649 input VAT. Rows of VAT
+-- (momsdeklaration). Accounts by their leading digits (text): BAS 2610-2639 output VAT at 25/12/6 %, 2640-2649 input VAT. Rows of VAT
 -- settlement vouchers (those that also book 2650, the VAT settlement account) are left out, so
 -- that a period shows the VAT it incurred rather than the previous period's settlement.
 with booked_rows as (
@@ -10,13 +10,13 @@ with booked_rows as (
 settlement_vouchers as (
     select distinct company_id, file_sha256, voucher_series, voucher_number
     from booked_rows
-    where account_number between 2650 and 2659
+    where left(account_number, 3) = '265'
 ),
 
 vat_rows as (
     select booked_rows.*
     from booked_rows
-    where booked_rows.account_number between 2610 and 2649
+    where left(booked_rows.account_number, 3) between '261' and '264'
         and not exists (
             select 1
             from settlement_vouchers
@@ -46,10 +46,10 @@ per_period as (
         company_id,
         file_sha256,
         strftime(voucher_date, '%Y-%m') as period,
-        -sum(amount) filter (where account_number between 2610 and 2619) as output_vat_25,
-        -sum(amount) filter (where account_number between 2620 and 2629) as output_vat_12,
-        -sum(amount) filter (where account_number between 2630 and 2639) as output_vat_6,
-        sum(amount) filter (where account_number between 2640 and 2649) as input_vat
+        -sum(amount) filter (where left(account_number, 3) = '261') as output_vat_25,
+        -sum(amount) filter (where left(account_number, 3) = '262') as output_vat_12,
+        -sum(amount) filter (where left(account_number, 3) = '263') as output_vat_6,
+        sum(amount) filter (where left(account_number, 3) = '264') as input_vat
     from vat_rows
     group by all
 ),

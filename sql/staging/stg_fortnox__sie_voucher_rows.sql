@@ -13,7 +13,7 @@ renamed as (
         cast(voucher_number as bigint) as voucher_number,
         cast(row_no as integer) as row_no,
         upper(cast(row_type as varchar)) as row_type,
-        cast(account_number as integer) as account_number,
+        cast(account_number as varchar) as account_number,
         nullif(cast(cost_center as varchar), '') as cost_center,
         nullif(cast(project as varchar), '') as project,
         cast(amount as decimal(18, 2)) as amount,

@@ -145,20 +145,65 @@ def test_report_writes_csv_and_parquet(built: Path, tmp_path: Path, statement: s
         str(csv),
         "--parquet",
         str(parquet),
+        "-o",
+        "table",
     )
     assert exit_code == ExitCode.OK, output
     from_csv = pl.read_csv(csv)
     from_parquet = pl.read_parquet(parquet)
     assert from_csv.height == from_parquet.height
     if statement == "income-statement":
-        assert dict(zip(from_csv["line_code"], from_csv["year_to_date_amount"], strict=True)) == {
+        amounts = dict(zip(from_csv["line_code"], from_csv["year_to_date_amount"], strict=True))
+        assert {code: amount for code, amount in amounts.items() if amount} == {
             "net_revenue": 11100.0,
             "goods": -4000.0,
+            "operating_result": 7100.0,
+            "result_after_financial_items": 7100.0,
+            "result_before_tax": 7100.0,
+            "net_result": 7100.0,
         }
         assert "7 100.00" in output  # the result
+        assert "Årets resultat" in output
     else:
-        assert sum(from_parquet["closing_balance"].to_list()) == 0
-        assert "Total assets" in output
+        lines = from_parquet.filter(pl.col("row_type") == "line")
+        assert sum(lines["closing_balance"].to_list()) == 0
+        assert "Summa tillgångar" in output
+
+
+@pytest.mark.parametrize("statement", ["income-statement", "balance-sheet"])
+def test_report_json_rows_carry_the_line_codes_of_the_layout(built: Path, statement: str) -> None:
+    exit_code, output = _invoke(
+        "report", statement, "--duckdb", str(built), "--period", "2024-03", "-o", "json"
+    )
+    assert exit_code == ExitCode.OK, output
+    document = json.loads(output)
+    assert document["period"] == "2024-03"
+    rows = {row["line_code"]: row for row in document["rows"]}
+    for row in document["rows"]:
+        assert set(row) >= {
+            "line_code",
+            "line_name",
+            "period_amount",
+            "year_to_date_amount",
+            "comparative_amount",
+            "is_final",
+        }
+        assert row["is_final"] is False  # March is after the locked period (February)
+        assert row["comparative_amount"] is None  # no 2023 books
+    if statement == "income-statement":
+        assert list(rows) == [
+            "net_revenue", "capitalised_work", "other_operating_income", "goods",
+            "other_external_costs", "personnel", "depreciation", "other_operating_expenses",
+            "unclassified", "operating_result", "financial_income", "financial_expenses",
+            "result_after_financial_items", "appropriations", "result_before_tax", "tax",
+            "net_result", "closing_entries",
+        ]  # fmt: skip
+        assert rows["net_result"]["year_to_date_amount"] == "7100.00"  # exact, as a string
+        assert rows["net_revenue"]["period_amount"] == "1100.00"
+    else:
+        assert rows["total_assets"]["year_to_date_amount"] == "23800.00"
+        assert rows["total_equity_and_liabilities"]["year_to_date_amount"] == "23800.00"
+        assert rows["current_liabilities"]["year_to_date_amount"] == "6700.00"
 
 
 def test_report_unknown_period_is_not_found(built: Path) -> None:

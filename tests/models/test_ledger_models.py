@@ -22,9 +22,9 @@ from tests.models.conftest import (
 AS_OF = date(2024, 4, 15)
 
 
-def _closing(connection: duckdb.DuckDBPyConnection, period: str) -> dict[int, Decimal]:
+def _closing(connection: duckdb.DuckDBPyConnection, period: str) -> dict[str, Decimal]:
     rows = connection.execute(
-        "select account_number, closing_balance from analytics.fct_trial_balance"
+        "select account_number, closing_balance from analytics.fct_general_ledger_by_period"
         " where company_id = 'acme' and period = ?",
         [period],
     ).fetchall()
@@ -38,26 +38,87 @@ def test_trial_balance_opening_movement_closing_per_period(
     report = build_models(warehouse, as_of=AS_OF)
     assert report.ok, report.failed_checks
     february = warehouse.execute(
-        "select account_number, opening_balance, movement, closing_balance"
-        " from analytics.fct_trial_balance where period = '2024-02' order by account_number"
+        "select account_number, period_index, opening_balance, debit, credit, closing_balance"
+        " from analytics.fct_general_ledger_by_period where period = '2024-02'"
+        " order by account_sort_key"
     ).fetchall()
+    d = Decimal
     assert february == [
-        (1510, Decimal("12500.00"), Decimal("-12500.00"), Decimal("0.00")),
-        (1930, Decimal("10000.00"), Decimal("12500.00"), Decimal("22500.00")),
-        (2099, Decimal("-10000.00"), Decimal("0.00"), Decimal("-10000.00")),
-        (2440, Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
-        (2611, Decimal("-2500.00"), Decimal("0.00"), Decimal("-2500.00")),
-        (2641, Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
-        (3001, Decimal("-10000.00"), Decimal("0.00"), Decimal("-10000.00")),
-        (4010, Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
+        ("1510", 2, d("12500.00"), d("0.00"), d("12500.00"), d("0.00")),
+        ("1930", 2, d("10000.00"), d("12500.00"), d("0.00"), d("22500.00")),
+        ("2099", 2, d("-10000.00"), d("0.00"), d("0.00"), d("-10000.00")),
+        ("2440", 2, d("0.00"), d("0.00"), d("0.00"), d("0.00")),
+        ("2611", 2, d("-2500.00"), d("0.00"), d("0.00"), d("-2500.00")),
+        ("2641", 2, d("0.00"), d("0.00"), d("0.00"), d("0.00")),
+        ("3001", 2, d("-10000.00"), d("0.00"), d("0.00"), d("-10000.00")),
+        ("4010", 2, d("0.00"), d("0.00"), d("0.00"), d("0.00")),
     ]
     # The struck #BTRANS row on 6110 is audit history, never a balance.
-    assert 6110 not in _closing(warehouse, "2024-12")
+    assert "6110" not in _closing(warehouse, "2024-12")
     december = _closing(warehouse, "2024-12")
-    expected = {account: Decimal(amount) for _, _, account, amount in ACME_2024_BALANCES[2:]}
+    expected = {str(account): d(amount) for _, _, account, amount in ACME_2024_BALANCES[2:]}
     assert december == expected
-    # 12 periods x 8 accounts, one row each.
-    assert warehouse.sql("select count(*) from analytics.fct_trial_balance").fetchone() == (96,)
+    # 12 periods x 8 accounts, one row each, zero-movement months included.
+    assert warehouse.sql(
+        "select count(*) from analytics.fct_general_ledger_by_period"
+    ).fetchone() == (96,)
+
+
+def test_trial_balance_is_one_row_per_account_and_year(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    add_acme_2024(warehouse)
+    assert build_models(warehouse, as_of=AS_OF).ok
+    rows = warehouse.execute(
+        "select account_number, opening_balance, debit, credit, closing_balance,"
+        " sie_closing_balance, line_code from analytics.fct_trial_balance"
+        " order by account_sort_key"
+    ).fetchall()
+    d = Decimal
+    assert rows == [
+        ("1510", d("0.00"), d("13800.00"), d("12500.00"), d("1300.00"), d("1300.00"),
+         "trade_receivables"),
+        ("1930", d("10000.00"), d("12500.00"), d("0.00"), d("22500.00"), d("22500.00"),
+         "cash_and_bank"),
+        ("2099", d("-10000.00"), d("0.00"), d("0.00"), d("-10000.00"), d("-10000.00"), "equity"),
+        ("2440", d("0.00"), d("0.00"), d("5000.00"), d("-5000.00"), d("-5000.00"),
+         "current_liabilities"),
+        ("2611", d("0.00"), d("0.00"), d("2700.00"), d("-2700.00"), d("-2700.00"),
+         "current_liabilities"),
+        ("2641", d("0.00"), d("1000.00"), d("0.00"), d("1000.00"), d("1000.00"),
+         "current_liabilities"),
+        ("3001", d("0.00"), d("0.00"), d("11100.00"), d("-11100.00"), d("-11100.00"),
+         "net_revenue"),
+        ("4010", d("0.00"), d("4000.00"), d("0.00"), d("4000.00"), d("4000.00"), "goods"),
+    ]  # fmt: skip
+
+
+def test_general_ledger_running_balance_and_row_text(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    add_acme_2024(warehouse)
+    warehouse.execute(f"update {DATASET}.sie_voucher_rows set text = 'Kund 10' where row_no = 1")
+    build_models(warehouse, as_of=AS_OF)
+    rows = warehouse.execute(
+        "select voucher_series || voucher_number, amount, running_balance, row_text"
+        " from analytics.fct_gl_transactions where account_number = '1510'"
+        " order by voucher_date"
+    ).fetchall()
+    assert rows == [
+        ("C1", Decimal("12500.00"), Decimal("12500.00"), "Kund 10"),
+        ("D1", Decimal("-12500.00"), Decimal("0.00"), "D1"),
+        ("C2", Decimal("1000.00"), Decimal("1000.00"), "Kund 10"),
+        ("A1", Decimal("300.00"), Decimal("1300.00"), "Kund 10"),
+    ]
+    # A row with no text of its own takes its voucher's text (#VER), never NULL.
+    assert warehouse.sql(
+        "select row_text from analytics.fct_gl_transactions"
+        " where account_number = '3001' and voucher_series = 'A'"
+    ).fetchall() == [("A1",)]
+    # The running balance of a balance account starts at its opening balance (#IB).
+    assert warehouse.sql(
+        "select running_balance from analytics.fct_gl_transactions where account_number = '1930'"
+    ).fetchall() == [(Decimal("22500.00"),)]
 
 
 def test_the_latest_generated_file_of_a_year_is_used_never_both(
@@ -75,7 +136,7 @@ def test_the_latest_generated_file_of_a_year_is_used_never_both(
     add_acme_2024(warehouse)
     report = build_models(warehouse, as_of=AS_OF)
     assert report.ok, report.failed_checks
-    assert _closing(warehouse, "2024-12")[1930] == Decimal("22500.00")
+    assert _closing(warehouse, "2024-12")["1930"] == Decimal("22500.00")
     assert warehouse.sql(
         "select file_sha256, financial_year_id from analytics.dim_financial_years"
     ).fetchall() == [("acme-2024-dec", 7)]
@@ -116,8 +177,8 @@ def test_trial_balance_check_fails_naming_the_accounts(
         (row["account_number"], row["expected_closing"], row["trial_balance_closing"])
         for row in check.sample
     ] == [
-        (1930, Decimal("22000.00"), Decimal("22500.00")),
-        (4010, Decimal("0.00"), Decimal("4000.00")),
+        ("1930", Decimal("22000.00"), Decimal("22500.00")),
+        ("4010", Decimal("0.00"), Decimal("4000.00")),
     ]
 
 
@@ -155,10 +216,17 @@ def test_income_statement_and_balance_sheet_signs_and_groups(
     income = dict(
         warehouse.execute(
             "select line_code, year_to_date_amount from analytics.fct_income_statement"
-            " where period = '2024-03'"
+            " where period = '2024-03' and year_to_date_amount <> 0"
         ).fetchall()
     )
-    assert income == {"net_revenue": Decimal("11100.00"), "goods": Decimal("-4000.00")}
+    assert income == {
+        "net_revenue": Decimal("11100.00"),
+        "goods": Decimal("-4000.00"),
+        "operating_result": Decimal("7100.00"),
+        "result_after_financial_items": Decimal("7100.00"),
+        "result_before_tax": Decimal("7100.00"),
+        "net_result": Decimal("7100.00"),
+    }
     march_revenue = warehouse.sql(
         "select period_amount from analytics.fct_income_statement"
         " where period = '2024-03' and line_code = 'net_revenue'"
@@ -167,7 +235,7 @@ def test_income_statement_and_balance_sheet_signs_and_groups(
     balance = dict(
         warehouse.execute(
             "select line_code, closing_balance from analytics.fct_balance_sheet"
-            " where period = '2024-03'"
+            " where period = '2024-03' and row_type = 'line' and closing_balance <> 0"
         ).fetchall()
     )
     assert balance == {
@@ -178,13 +246,30 @@ def test_income_statement_and_balance_sheet_signs_and_groups(
         "current_liabilities": Decimal("-6700.00"),
     }
     assert sum(balance.values()) == 0
+    totals = dict(
+        warehouse.execute(
+            "select line_code, year_to_date_amount from analytics.fct_balance_sheet"
+            " where period = '2024-03' and row_type <> 'line'"
+        ).fetchall()
+    )
+    assert totals == {
+        "fixed_assets": Decimal("0.00"),
+        "current_assets": Decimal("23800.00"),
+        "total_assets": Decimal("23800.00"),
+        "total_equity_and_liabilities": Decimal("23800.00"),
+    }
 
 
 def test_bas_groups_put_each_account_in_the_right_line(
     warehouse: duckdb.DuckDBPyConnection,
 ) -> None:
+    # 1630 and 1790 are in the chart only (no balance, no row): classified all the same.
+    extra = ("A", 9, date(2024, 5, 2), [(7960, "1"), (1930, "-1")])
     add_acme_2024(
-        warehouse, accounts=[*ACME_ACCOUNTS, (1630, "Skattekonto"), (1790, "Förutbetalt")]
+        warehouse,
+        accounts=[*ACME_ACCOUNTS, (1630, "Skattekonto"), (1790, "Förutbetalt")],
+        vouchers=[*ACME_2024_VOUCHERS, extra],
+        balances=[],
     )
     build_models(warehouse, as_of=AS_OF)
     lines = dict(
@@ -193,12 +278,13 @@ def test_bas_groups_put_each_account_in_the_right_line(
             " from analytics.dim_accounts"
         ).fetchall()
     )
-    assert lines[1510] == "trade_receivables"
-    assert lines[1630] == "other_current_receivables"
-    assert lines[1790] == "prepaid_expenses"
-    assert lines[1930] == "cash_and_bank"
-    assert lines[2440] == "current_liabilities"
-    assert lines[6110] == "other_external_costs"
+    assert lines["1510"] == "trade_receivables"
+    assert lines["1630"] == "other_receivables"
+    assert lines["1790"] == "prepaid_expenses"
+    assert lines["1930"] == "cash_and_bank"
+    assert lines["2440"] == "current_liabilities"
+    # BAS group 79 is Övriga rörelsekostnader (exchange losses), not depreciation.
+    assert lines["7960"] == "other_operating_expenses"
 
 
 def test_vat_summary_leaves_out_the_settlement(warehouse: duckdb.DuckDBPyConnection) -> None:
@@ -228,10 +314,11 @@ def test_final_and_provisional_follow_the_latest_locked_period(
         "select company_id, locked_through, observations from analytics.dim_locked_period"
     ).fetchall() == [("acme", date(2024, 2, 29), 2)]
     final_periods = warehouse.sql(
-        "select distinct period from analytics.fct_trial_balance where is_final order by 1"
+        "select distinct period from analytics.fct_general_ledger_by_period where is_final"
+        " order by 1"
     ).fetchall()
     assert final_periods == [("2024-01",), ("2024-02",)]
     assert warehouse.sql(
         "select voucher_series || voucher_number, is_final from analytics.fct_gl_transactions"
-        " where account_number = 1510 order by voucher_date"
+        " where account_number = '1510' order by voucher_date"
     ).fetchall() == [("C1", True), ("D1", True), ("C2", False), ("A1", False)]

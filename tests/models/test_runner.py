@@ -31,7 +31,8 @@ def test_build_order_follows_the_tables_each_sql_reads() -> None:
             assert position[parent] < position[model.name], (parent, model.name)
     trial_balance = next(model for model in models if model.name == "fct_trial_balance")
     assert trial_balance.model_inputs == {
-        "int_account_period_balances",
+        "int_account_year_balances",
+        "int_account_lines",
         "dim_accounts",
         "dim_locked_period",
     }

@@ -49,7 +49,7 @@ def test_trial_balance_equals_ground_truth(sandbox: tuple[Any, dict[str, Any], s
     for year in truth["financial_years"]:
         rows = connection.execute(
             "select account_number, closing_balance from analytics.fct_trial_balance"
-            " where financial_year_id = ? and is_year_end",
+            " where financial_year_id = ?",
             [year["id"]],
         ).fetchall()
         closing = {str(account): amount for account, amount in rows if amount}
@@ -129,3 +129,68 @@ def test_final_and_provisional_follow_the_sandbox_lock(
     assert statuses
     for day, status in statuses:
         assert status == ("final" if day <= locked else "provisional")
+
+
+def test_income_statement_shows_each_years_real_result(
+    sandbox: tuple[Any, dict[str, Any], str],
+) -> None:
+    connection, truth, _ = sandbox
+    results = dict(
+        connection.execute(
+            "select financial_year_id, year_to_date_amount from analytics.fct_income_statement"
+            " where line_code = 'net_result' and period_end = financial_year_end"
+        ).fetchall()
+    )
+    closed = 0
+    for year in truth["financial_years"]:
+        if year["id"] not in results:
+            continue  # the open year's last month has not come yet
+        assert results[year["id"]] == Decimal(year["net_result"]), year["id"]
+        # A closed year books its result to 2099 through 8999; the statement still shows it.
+        closing_entry = Decimal(year["closing_balances"].get("8999", "0"))
+        if closing_entry:
+            closed += 1
+            assert results[year["id"]] != 0
+            assert closing_entry == results[year["id"]]
+    assert closed >= 2  # 2024 and 2025
+
+
+def test_balance_sheet_balances_every_month_end(sandbox: tuple[Any, dict[str, Any], str]) -> None:
+    connection, _, _ = sandbox
+    totals = connection.execute(
+        "select period_end,"
+        " sum(year_to_date_amount) filter (where line_code = 'total_assets'),"
+        " sum(year_to_date_amount) filter (where line_code = 'total_equity_and_liabilities'),"
+        " sum(year_to_date_amount) filter (where line_code = 'calculated_result')"
+        " from analytics.fct_balance_sheet group by period_end order by period_end"
+    ).fetchall()
+    assert len(totals) >= 34
+    for period_end, assets, claims, _ in totals:
+        assert assets == claims != 0, period_end
+    # Once a year is closed (December), the result is in 2099 and no longer "calculated".
+    december_2024 = next(row for row in totals if str(row[0]) == "2024-12-31")
+    assert december_2024[3] == 0
+
+
+def test_eur_payments_exchange_differences_are_explained(
+    sandbox: tuple[Any, dict[str, Any], str],
+) -> None:
+    connection, _, _ = sandbox
+    rows = connection.execute(
+        "select reconciliation_date, financial_year_id, exchange_difference_year_to_date,"
+        " foreign_payments_year_to_date, foreign_open_documents"
+        " from analytics.fct_ar_reconciliation where is_month_end order by 1"
+    ).fetchall()
+    assert any(row[3] for row in rows), "the sandbox pays EUR invoices"
+    assert any(row[4] for row in rows), "and has open EUR invoices at some month end"
+    # The ledger's realised exchange differences (3960 gains, 7960 losses; no AP is in EUR):
+    # the same figure, year to date, at every month end.
+    booked = dict(
+        connection.execute(
+            "select period_end, -sum(closing_balance) from analytics.fct_general_ledger_by_period"
+            " where account_number in ('3960', '7960') group by period_end"
+        ).fetchall()
+    )
+    for day, _, exchange_difference, _, _ in rows:
+        assert exchange_difference == booked.get(day, Decimal("0.00")), day
+    assert any(row[2] for row in rows)

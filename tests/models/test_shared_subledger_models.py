@@ -39,7 +39,10 @@ def test_each_ledger_mart_reads_only_its_shared_model() -> None:
         assert models[f"fct_{side}_reconciliation"].model_inputs == {"int_subledger_reconciliation"}
         assert models[f"fct_{side}_aging"].model_inputs == {"int_subledger_aging"}
     for statement in ("fct_balance_sheet", "fct_income_statement"):
-        assert models[statement].model_inputs == {"int_report_line_balances"}
+        assert models[statement].model_inputs == {
+            "int_report_line_balances",
+            "int_report_comparatives",
+        }
 
 
 def test_open_items_of_both_ledgers_by_date(acme: duckdb.DuckDBPyConnection) -> None:
@@ -110,7 +113,7 @@ def test_aging_marts_keep_their_own_names(acme: duckdb.DuckDBPyConnection) -> No
     assert acme.sql(
         "select subledger, document_number, aging_bucket from analytics.int_subledger_aging"
         " order by subledger"
-    ).fetchall() == [("AP", 1, "1-30"), ("AR", 2, "not due")]
+    ).fetchall() == [("AP", 1, "1-30"), ("AR", 2, "current")]
 
 
 def test_statement_lines_share_one_sum(acme: duckdb.DuckDBPyConnection) -> None:

@@ -81,14 +81,19 @@ def test_trial_balance_check_fails_naming_the_accounts(file_name: str) -> None:
     assert {row["account_number"] for row in check.sample} <= failing_accounts
     # The reader's own findings name the same accounts (it checks IB + ΣTRANS = UB, ΣTRANS = RES).
     reader_accounts = {
-        int(row[0])
+        str(row[0])
         for row in connection.execute(
             f"select subject from {DEFAULT_DATASET}.sie_findings"
             " where \"check\" in ('ib_plus_trans_equals_ub', 'trans_equals_res')"
         ).fetchall()
     }
     assert reader_accounts <= failing_accounts
-    if file_name != "fortnox_2.0.0_legacy_2010.si":
+    if file_name == "bl_admin_2021_utf8_crlf.SE":
+        # Six-digit sub-accounts of 14xx with #IB/#UB and no rows: the models take them as the
+        # balance accounts their leading digit says; the reader compares accounts by value
+        # (145010 > 3000) and takes them for result accounts, so it does not name them.
+        assert failing_accounts - reader_accounts == {"143010", "145010"}
+    elif file_name != "fortnox_2.0.0_legacy_2010.si":
         assert failing_accounts == reader_accounts
     else:
         # No #RES at all: the reader does not compare result accounts, the check expects zero.
