@@ -110,22 +110,35 @@ def check_select(connection: duckdb.DuckDBPyConnection, sql: str) -> str:
             "read-only and this tool runs SELECT, WITH ... SELECT, FROM ... and VALUES"
         )
     serialized = connection.execute("select json_serialize_sql(?)", [sql]).fetchone()
-    tree = json.loads(serialized[0]) if serialized else {"error": True}
+    tree: dict[str, Any] = json.loads(serialized[0]) if serialized else {"error": True}
     if tree.get("error") or len(tree.get("statements", [])) != 1:
         raise QueryRefused(
             "only a single plain SELECT is allowed: "
             + str(tree.get("error_message", "the statement could not be analysed"))
         )
-    for node in _walk(tree["statements"][0]):
+    nodes = list(_walk(tree["statements"][0]))
+    common_table_expressions = {
+        entry.get("key", "").lower()
+        for node in nodes
+        for entry in (node.get("cte_map") or {}).get("map", [])
+    }
+    for node in nodes:
         kind = node.get("type")
         if kind == "BASE_TABLE":
             catalog = node.get("catalog_name") or ""
             schema = node.get("schema_name") or ""
-            name = ".".join(part for part in (catalog, schema, node.get("table_name")) if part)
+            table = node.get("table_name") or ""
+            name = ".".join(part for part in (catalog, schema, table) if part)
             if catalog or (schema and schema.lower() not in _READ_ONLY_SCHEMAS):
                 raise QueryRefused(
                     f"{name}: query the schemas {', '.join(QUERY_SCHEMAS)} "
                     "(e.g. analytics.fct_trial_balance), not other catalogs or schemas"
+                )
+            # An unknown bare name would be tried as a file ('/etc/passwd', 'x.csv').
+            if not schema and table.lower() not in common_table_expressions:
+                raise QueryRefused(
+                    f"{table}: name tables with their schema, e.g. analytics.{table} or "
+                    "fortnox_raw.invoices (bare names are for WITH queries)"
                 )
         elif kind == "TABLE_FUNCTION":
             function = node.get("function", {}).get("function_name", "")

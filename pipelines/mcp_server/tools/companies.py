@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
 from pipelines.mcp_server.answers import (
@@ -110,7 +112,7 @@ def sie_findings(
     page, page_size = paging(page, page_size, 200)
     context = about(connection, company_id, None)
     if not has_relation(connection, "fortnox_raw", "sie_findings"):
-        rows: list[tuple[object, ...]] = []
+        rows: list[tuple[Any, ...]] = []
         files = 0
     else:
         rows = connection.execute(
