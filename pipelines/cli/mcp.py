@@ -65,11 +65,12 @@ def mcp(
                 busy_wait_seconds=busy_wait,
                 query_row_cap=query_row_cap,
                 query_timeout_seconds=query_timeout,
+                http_host=host,
+                http_port=port,
             )
         )
     if transport is Transport.http:
-        server.settings.host = host
-        server.settings.port = port
+        typer.echo(f"MCP server on http://{host}:{port}/mcp", err=True)
         server.run("streamable-http")
     else:
         # stdout is the protocol channel: nothing else may print there.

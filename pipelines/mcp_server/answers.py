@@ -234,6 +234,8 @@ class Document(BaseModel):
     open_amount: Amount | None = Field(description="Open on the as-of date (0 when settled).")
     is_cancelled: bool | None
     is_booked: bool | None
+    paid_sek: Amount = Field(description="Booked payments to date, in SEK.")
+    last_payment_date: date | None
 
 
 class Counterparty(BaseModel):

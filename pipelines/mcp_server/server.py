@@ -88,6 +88,8 @@ class ServerSettings:
         busy_wait_seconds: How long a call waits while a load holds the file.
         query_row_cap: The most rows `query` returns.
         query_timeout_seconds: `query` is interrupted after this long.
+        http_host: Interface of the streamable HTTP transport.
+        http_port: Port of the streamable HTTP transport.
     """
 
     duckdb_path: Path
@@ -95,6 +97,8 @@ class ServerSettings:
     busy_wait_seconds: float = 15.0
     query_row_cap: int = 500
     query_timeout_seconds: float = 20.0
+    http_host: str = "127.0.0.1"
+    http_port: int = 8765
 
 
 @contextmanager
@@ -119,7 +123,13 @@ def _answering() -> Iterator[None]:
 def build_server(settings: ServerSettings) -> FastMCP:
     """The MCP server over one warehouse, with every tool, the schema and the checklist."""
     reader = WarehouseReader(settings.duckdb_path, busy_wait_seconds=settings.busy_wait_seconds)
-    server = FastMCP("fortnox-warehouse", instructions=INSTRUCTIONS, log_level="WARNING")
+    server = FastMCP(
+        "fortnox-warehouse",
+        instructions=INSTRUCTIONS,
+        log_level="WARNING",
+        host=settings.http_host,
+        port=settings.http_port,
+    )
 
     def read(work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         with _answering(), reader.session() as connection:

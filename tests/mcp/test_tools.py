@@ -336,6 +336,16 @@ def test_counterparty_open_items_and_history(
         [company, number],
     )
     assert answer["page"]["total_rows"] == documents == len(answer["documents"])
+    document_key = "invoice_number" if side == "ar" else "given_number"
+    payments = table.replace("_invoices", "_invoice_payments")
+    ((paid,),) = mart(
+        demo_warehouse,
+        f"select sum(payments.amount) from analytics.{payments}"
+        f" as payments join analytics.{table} as invoices using (company_id, {document_key})"
+        f" where company_id = ? and invoices.{key} = ? and payments.is_booked",
+        [company, number],
+    )
+    assert sum(Decimal(d["paid_sek"]) for d in answer["documents"]) == paid
 
 
 def test_sie_findings_lists_what_the_checks_found(warehouse_copy: Path, company: str) -> None:

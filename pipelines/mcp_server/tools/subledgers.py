@@ -77,17 +77,31 @@ COUNTERPARTY_SQL = {
 
 DOCUMENTS_SQL = {
     "AR": """
+        with payments as (
+            select invoice_number, sum(amount) as paid_sek, max(payment_date) as last_paid
+            from analytics.stg_fortnox__invoice_payments
+            where company_id = $company and is_booked
+            group by invoice_number
+        )
         select cast(invoice_number as varchar), invoice_date, due_date, currency, total,
-            is_cancelled, is_booked
+            is_cancelled, is_booked, coalesce(payments.paid_sek, 0), payments.last_paid
         from analytics.stg_fortnox__invoices
-        where company_id = ? and customer_number = ?
+        left join payments using (invoice_number)
+        where company_id = $company and customer_number = $number
         order by invoice_date desc, invoice_number desc
     """,
     "AP": """
+        with payments as (
+            select given_number, sum(amount) as paid_sek, max(payment_date) as last_paid
+            from analytics.stg_fortnox__supplier_invoice_payments
+            where company_id = $company and is_booked
+            group by given_number
+        )
         select cast(given_number as varchar), invoice_date, due_date, currency, total,
-            is_cancelled, is_booked
+            is_cancelled, is_booked, coalesce(payments.paid_sek, 0), payments.last_paid
         from analytics.stg_fortnox__supplier_invoices
-        where company_id = ? and supplier_number = ?
+        left join payments using (given_number)
+        where company_id = $company and supplier_number = $number
         order by invoice_date desc, given_number desc
     """,
 }
@@ -97,6 +111,15 @@ select cast(document_number as varchar), open_amount, open_amount_sek
 from analytics.int_open_items
 where company_id = ? and subledger = ? and counterparty_number = ? and reconciliation_date = ?
 """
+
+COUNTERPARTY_MODELS = {
+    "AR": ("dim_customers", "stg_fortnox__invoices", "stg_fortnox__invoice_payments"),
+    "AP": (
+        "dim_suppliers",
+        "stg_fortnox__supplier_invoices",
+        "stg_fortnox__supplier_invoice_payments",
+    ),
+}
 
 PERSONAL_SOURCE = {
     "AR": ("customers", "customer_number"),
@@ -279,11 +302,15 @@ def counterparty(
     page_size: int,
 ) -> Counterparty:
     """One customer or supplier: name, invoices newest first with what is open, open total."""
-    require_models(connection, "int_open_items", "int_reconciliation_dates")
+    require_models(
+        connection, "int_open_items", "int_reconciliation_dates", *COUNTERPARTY_MODELS[ledger]
+    )
     company_id = resolve_company(connection, company)
     page, page_size = paging(page, page_size, 200)
     name_row = connection.execute(COUNTERPARTY_SQL[ledger], [company_id, number]).fetchone()
-    documents = connection.execute(DOCUMENTS_SQL[ledger], [company_id, number]).fetchall()
+    documents = connection.execute(
+        DOCUMENTS_SQL[ledger], {"company": company_id, "number": number}
+    ).fetchall()
     if name_row is None and not documents:
         kind = "customer" if ledger == "AR" else "supplier"
         raise ToolInputError(f"no {kind} number {number!r} in company {company_id}")
@@ -316,7 +343,19 @@ def counterparty(
                 open_amount=amount(open_items.get(document, (Decimal(0), None))[0]),
                 is_cancelled=cancelled,
                 is_booked=booked,
+                paid_sek=amount(paid) or "0",
+                last_payment_date=last_paid,
             )
-            for document, invoice_date, due_date, currency, total, cancelled, booked in chosen
+            for (
+                document,
+                invoice_date,
+                due_date,
+                currency,
+                total,
+                cancelled,
+                booked,
+                paid,
+                last_paid,
+            ) in chosen
         ],
     )
