@@ -11,7 +11,8 @@ what it may send and what comes back. Each tool opens one read-only session
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -427,19 +428,19 @@ def _granted(asked: bool, settings: ServerSettings) -> bool:
 
 
 def _json_value(value: Any) -> Any:
-    """Query cells for JSON: exact decimals and other non-JSON values as strings."""
+    """A query cell for JSON: decimals (and raw DOUBLE amounts) as exact strings, dates and
+    times in ISO 8601, lists and structs element by element."""
     if value is None or isinstance(value, bool | int | str):
         return value
-    if isinstance(value, float):
-        # A raw DOUBLE (the API's loose amounts): its shortest exact text, never a float.
+    if isinstance(value, Decimal | float):
         return answers.amount(value)
     if isinstance(value, list | tuple):
         return [_json_value(item) for item in value]
     if isinstance(value, dict):
         return {str(key): _json_value(item) for key, item in value.items()}
-    if hasattr(value, "isoformat"):
+    if isinstance(value, date | datetime | time):
         return value.isoformat()
-    return answers.amount(value) if value.__class__.__name__ == "Decimal" else str(value)
+    return str(value)
 
 
 def _company_ids(connection: duckdb.DuckDBPyConnection, result: Any) -> list[str]:

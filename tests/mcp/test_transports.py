@@ -1,13 +1,18 @@
-"""The server as an agent host runs it: `fortnox-pipeline mcp` over stdio, driven by the SDK."""
+"""The server as agent hosts run it: `fortnox-pipeline mcp` over stdio and over streamable
+HTTP, in a process of its own, driven by the SDK's clients."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import anyio
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamablehttp_client
 from typer.testing import CliRunner
 
 from pipelines.cli import app
@@ -55,3 +60,42 @@ def test_allow_personal_data_is_a_flag_without_a_value(tmp_path: Path) -> None:
     missing = str(tmp_path / "none.duckdb")
     result = CliRunner().invoke(app, ["mcp", "--allow-personal-data", "--duckdb", missing])
     assert result.exit_code == ExitCode.NOT_FOUND, result.output  # parsed; not a usage error
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_over_http_the_tools_answer(demo_warehouse: Path) -> None:
+    port = _free_port()
+    command = ["mcp", "--duckdb", str(demo_warehouse), "--transport", "http", "--port", str(port)]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", *command],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        assert f"http://127.0.0.1:{port}/mcp" in server.stderr.readline()
+
+        async def main() -> dict[str, object]:
+            deadline = time.monotonic() + 60
+            while True:  # the line above is printed just before uvicorn binds
+                try:
+                    async with (
+                        streamablehttp_client(f"http://127.0.0.1:{port}/mcp") as (read, write, _),
+                        ClientSession(read, write) as session,
+                    ):
+                        await session.initialize()
+                        return answer_of(await session.call_tool("list_companies", {}))
+                except Exception:
+                    if time.monotonic() > deadline:
+                        raise
+                    await anyio.sleep(0.2)
+
+        assert anyio.run(main)["companies"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
