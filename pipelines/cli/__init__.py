@@ -10,7 +10,7 @@ import os
 
 import typer
 
-from pipelines.cli import auth, mcp, models, run, sandbox, sie
+from pipelines.cli import auth, doctor, init, mcp, models, profiles, run, sandbox, sie
 
 app = typer.Typer(
     name="fortnox-pipeline",
@@ -29,7 +29,7 @@ def version() -> None:
     typer.echo(installed_version("fortnox-pipeline"))
 
 
-for module in (run, auth, sie, models, sandbox, mcp):
+for module in (run, auth, profiles, doctor, init, sie, models, sandbox, mcp):
     module.register(app)
 
 

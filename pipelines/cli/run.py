@@ -12,7 +12,6 @@ import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +19,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.cli.auth import ProfileOption, TokenDirOption
+from pipelines.cli.output import (
+    OutputFormat,
+    OutputOption,
+    UserError,
+    emit,
+    print_error,
+    stderr,
+)
+from pipelines.cli.validate import check_writable_warehouse, parse_iso_date, parse_resources
 from pipelines.exit_codes import ExitCode
 from pipelines.pipeline import (
     DEFAULT_DATASET,
@@ -77,8 +86,10 @@ def errors_as_exit_codes(debug: bool) -> Iterator[None]:
         if debug:
             raise
         root = unwrap(error)
-        # soft_wrap: one error, one line, even in a narrow terminal or a cron log
-        errors.print(f"[red]error:[/red] {root}", markup=True, highlight=False, soft_wrap=True)
+        if isinstance(root, UserError):
+            print_error(root.message, root.fix)
+            raise typer.Exit(int(root.exit_code)) from None
+        print_error(str(root) or type(root).__name__)
         raise typer.Exit(int(exit_code_of(error))) from None
 
 
@@ -122,6 +133,37 @@ def print_summary(summary: RunSummary, title: str) -> None:
     )
 
 
+def plan_document(plan: RunPlan) -> dict[str, Any]:
+    """`run --plan -o json`: the plan's facts, in the order the table shows them."""
+    return {
+        "company_id": plan.company_id,
+        "pipeline": plan.pipeline_name,
+        "locked_through": plan.locked_through,
+        "first_run": plan.first_run,
+        "years": [
+            {
+                "financial_year_id": year.financial_year.id,
+                "from": year.financial_year.from_date,
+                "to": year.financial_year.to_date,
+                "final": year.final,
+                "fetch": year.fetch,
+                "reason": year.reason,
+            }
+            for year in plan.years
+        ],
+        "resources": [
+            {
+                "resource": line.name,
+                "reads": line.reads,
+                "estimated_requests": line.estimated_requests,
+            }
+            for line in plan.resources
+        ],
+        "estimated_requests": plan.estimated_requests,
+        "requests_used": plan.requests_used,
+    }
+
+
 def print_plan(plan: RunPlan) -> None:
     """What a run would fetch, without fetching it."""
     console.print(f"Plan for company {plan.company_id} (pipeline {plan.pipeline_name})")
@@ -155,9 +197,8 @@ def print_plan(plan: RunPlan) -> None:
 
 
 def run(
-    profile: Annotated[
-        str | None, typer.Option(help="Token profile (company); else FORTNOX_PROFILE.")
-    ] = None,
+    profile: ProfileOption = None,
+    token_dir: TokenDirOption = None,
     resources: Annotated[
         str | None,
         typer.Option(help="Only these resources, comma separated (e.g. sie,invoices)."),
@@ -194,36 +235,46 @@ def run(
         bool, typer.Option("--models/--no-models", help="Build the SQL models after loading.")
     ] = True,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+    output: OutputOption = None,
 ) -> None:
     """Load a Fortnox company into the warehouse (incrementally after the first run)."""
     with errors_as_exit_codes(debug):
-        if start_date:
-            date.fromisoformat(start_date)
+        # Everything the user typed is checked before a request is sent or a file written.
+        parse_iso_date(start_date, "--start-date")
+        selected = parse_resources(resources)
+        if destination is None:
+            check_writable_warehouse(duckdb)
         target = WarehouseTarget(
             duckdb_path=None if destination else duckdb,
             dataset=dataset,
             destination=destination,
         )
-        with client_from_config(profile) as client:
+        with client_from_config(profile, token_dir=token_dir) as client:
             company_id = company_id_of(client)
             if plan:
-                print_plan(make_plan(client, company_id, target, full_refresh=full_refresh))
+                run_plan = make_plan(client, company_id, target, full_refresh=full_refresh)
+                emit(plan_document(run_plan), output, lambda: print_plan(run_plan))
                 return
             summary = _run_with_progress(
                 client,
                 company_id=company_id,
                 profile=client.auth.profile,
                 target=target,
-                resources=[name.strip() for name in resources.split(",")] if resources else None,
+                resources=selected,
                 full_refresh=full_refresh,
                 start_date=start_date,
                 invoice_rows=invoice_rows,
                 archive_dir=archive_dir,
                 metrics_json=metrics_json,
             )
-        print_summary(summary, f"Loaded company {company_id}")
+        shown = emit(
+            summary.as_metrics_json(),
+            output,
+            lambda: print_summary(summary, f"Loaded company {company_id}"),
+        )
         if models and destination is None:
-            _build_models(duckdb, dataset)
+            # With -o json, stdout carries only the run's JSON; the models' report goes to stderr.
+            _build_models(duckdb, dataset, stderr if shown is OutputFormat.json else None)
 
 
 def _run_with_progress(
@@ -240,10 +291,10 @@ def _run_with_progress(
     return summary
 
 
-def _build_models(duckdb_path: Path, dataset: str) -> None:
+def _build_models(duckdb_path: Path, dataset: str, report_to: Console | None = None) -> None:
     from pipelines.cli.models import build_and_report
 
-    exit_code = build_and_report(duckdb_path, dataset=dataset)
+    exit_code = build_and_report(duckdb_path, dataset=dataset, console=report_to)
     if exit_code != ExitCode.OK:
         raise typer.Exit(int(exit_code))
 

@@ -7,12 +7,13 @@ fatal); `BAD_INPUT` when a file is not a readable SIE file, with the file and li
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.cli.output import OutputOption, emit, print_error
 from pipelines.exit_codes import ExitCode
 from sources.fortnox import settings
 
@@ -79,21 +80,55 @@ def load_command(
 
 
 @sie_app.command("check")
-def check_command(files: FilesArgument) -> None:
+def check_command(files: FilesArgument, output: OutputOption = None) -> None:
     """Print each file's findings (unbalanced vouchers, accounts that do not reconcile)."""
-    from sources.sie.reader import SieError, read_sie
+    from sources.sie.reader import SieError, SieFile, read_sie
 
-    console = Console()
-    broken = False
+    checked: list[tuple[str, SieFile]] = []
+    broken: list[dict[str, str]] = []
     for path in files:
         try:
-            sie_file = read_sie(path.read_bytes(), path.name)
+            checked.append((path.name, read_sie(path.read_bytes(), path.name)))
         except SieError as error:
-            Console(stderr=True).print(f"[red]broken:[/red] {error}", highlight=False)
-            broken = True
-            continue
+            print_error(str(error), "the file is not loadable as it is; nothing of it was loaded")
+            broken.append({"file": path.name, "error": str(error)})
+    document = {
+        "files": [
+            {
+                "file": name,
+                "encoding": sie_file.detected_encoding,
+                "vouchers": sie_file.voucher_count,
+                "trans_rows": sie_file.trans_rows,
+                "rtrans_rows": sie_file.rtrans_rows,
+                "btrans_rows": sie_file.btrans_rows,
+                "checksum_status": sie_file.checksum_status,
+                "findings": [
+                    {
+                        "check": finding.check,
+                        "subject": finding.subject,
+                        "expected": finding.expected,
+                        "actual": finding.actual,
+                        "severity": finding.severity,
+                        "message": finding.message,
+                    }
+                    for finding in sie_file.findings
+                ],
+            }
+            for name, sie_file in checked
+        ],
+        "broken": broken,
+    }
+    emit(document, output, lambda: _print_checks(checked))
+    if broken:
+        raise typer.Exit(ExitCode.BAD_INPUT)
+
+
+def _print_checks(checked: list[tuple[str, Any]]) -> None:
+    """`sie check` as tables: a line per file, then its findings."""
+    console = Console()
+    for name, sie_file in checked:
         console.print(
-            f"[bold]{path.name}[/bold]: {sie_file.detected_encoding}, "
+            f"[bold]{name}[/bold]: {sie_file.detected_encoding}, "
             f"{sie_file.voucher_count} vouchers, {sie_file.trans_rows} #TRANS, "
             f"{sie_file.rtrans_rows} #RTRANS, {sie_file.btrans_rows} #BTRANS, "
             f"KSUMMA {sie_file.checksum_status}",
@@ -117,8 +152,6 @@ def check_command(files: FilesArgument) -> None:
                 finding.message,
             )
         console.print(table)
-    if broken:
-        raise typer.Exit(ExitCode.BAD_INPUT)
 
 
 def register(app: typer.Typer) -> None:
