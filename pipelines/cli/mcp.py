@@ -11,6 +11,8 @@ import typer
 from pipelines.cli.output import UserError, user_errors
 from pipelines.exit_codes import ExitCode
 
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
 
 class Transport(StrEnum):
     """How an agent host talks to the server."""
@@ -71,6 +73,13 @@ def mcp(
         )
     if transport is Transport.http:
         typer.echo(f"MCP server on http://{host}:{port}/mcp", err=True)
+        if host not in _LOOPBACK:
+            # The books go to whoever can reach the port: the transport has no authentication.
+            typer.echo(
+                f"warning: {host} is not loopback and the MCP server has no authentication; "
+                "anyone who can reach the port can read the books",
+                err=True,
+            )
         server.run("streamable-http")
     else:
         # stdout is the protocol channel: nothing else may print there.
