@@ -283,8 +283,10 @@ def test_general_ledger_filters_pages_and_sums(
         (r["voucher_series"], r["voucher_number"], r["row_no"]) for r in second["rows"]
     }
     assert all(r["account_number"] == "1510" for r in first["rows"] + second["rows"])
+    assert first["about"]["as_of_date"] == "2026-06-30"
     text = call(settings, "general_ledger", {"text": "utan OCR"})
     assert text["page"]["total_rows"] >= 1
+    assert text["about"]["as_of_date"] == max(r["voucher_date"] for r in text["rows"])
     assert all("utan ocr" in (r["voucher_text"] or "").lower() for r in text["rows"])
 
 

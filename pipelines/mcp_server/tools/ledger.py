@@ -33,7 +33,7 @@ where company_id = $company
     and ($text is null or voucher_text ilike $text or row_text ilike $text)
 """
 
-LEDGER_TOTALS_SQL = "select count(*), coalesce(sum(amount), 0)" + LEDGER_FILTER
+LEDGER_TOTALS_SQL = "select count(*), coalesce(sum(amount), 0), max(voucher_date)" + LEDGER_FILTER
 
 LEDGER_ROWS_SQL = (
     """
@@ -97,12 +97,13 @@ def general_ledger(
         "series": series,
         "text": None if text is None else f"%{text}%",
     }
-    count, total = connection.execute(LEDGER_TOTALS_SQL, parameters).fetchone()  # type: ignore[misc]
+    count, total, latest = connection.execute(LEDGER_TOTALS_SQL, parameters).fetchone()  # type: ignore[misc]
     rows = connection.execute(
         LEDGER_ROWS_SQL, parameters | {"limit": page_size, "offset": (page - 1) * page_size}
     ).fetchall()
     return GeneralLedger(
-        about=about(connection, company_id, date_to),
+        # The figures describe the books through date_to, or through the latest matching row.
+        about=about(connection, company_id, date_to or latest),
         filters={
             "account": account,
             "date_from": None if date_from is None else date_from.isoformat(),
