@@ -15,6 +15,7 @@ from pipelines.cli import (
     auth,
     doctor,
     init,
+    mcp,
     models,
     profiles,
     run,
@@ -40,7 +41,7 @@ def version() -> None:
     typer.echo(installed_version("fortnox-pipeline"))
 
 
-for module in (run, auth, profiles, doctor, init, sie, sie_export, models, audit, sandbox):
+for module in (run, auth, profiles, doctor, init, sie, sie_export, models, audit, sandbox, mcp):
     module.register(app)
 
 

@@ -1,0 +1,1 @@
+"""One module per area of the books; each holds its tools' SQL and builds their answers."""
