@@ -246,9 +246,10 @@ def _ledger_tables(
         ),
     )
     _tables(pack, "general_ledger", ledger, "general ledger: every booked #TRANS row of the year")
+    # Per period: fct_general_ledger_by_period (fct_trial_balance is one row per account and year).
     trial = _model(
         connection,
-        "fct_trial_balance",
+        "fct_general_ledger_by_period",
         dataset=dataset,
         as_of=end,
         keep=lambda f: f.filter(in_year).sort("period", "account_number"),
