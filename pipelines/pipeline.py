@@ -43,6 +43,7 @@ LOAD_RUNS_COLUMNS: dict[str, Any] = {
     "rows": {"data_type": "bigint"},
     "resources": {"data_type": "text"},
     "sie_files": {"data_type": "text"},
+    "skipped": {"data_type": "text"},
 }
 """The audit trail of runs: one row per run and company, failed runs included."""
 
@@ -72,6 +73,8 @@ class RunSummary:
     error: str | None = None
     resources: dict[str, ResourceMetrics] = field(default_factory=dict)
     sie_files: list[dict[str, Any]] = field(default_factory=list)
+    # Resources the company's licence or the token's scopes do not cover: resource -> scope.
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def requests(self) -> int:
@@ -95,6 +98,7 @@ class RunSummary:
             "rows": self.rows,
             "resources": {name: asdict(metrics) for name, metrics in self.resources.items()},
             "sie_files": self.sie_files,
+            "skipped": self.skipped,
         }
 
 
@@ -171,12 +175,14 @@ def run_company(
     invoice_rows: bool = False,
     archive_dir: Path | None = None,
     on_rows: Callable[[str, int], None] | None = None,
+    strict: bool = False,
 ) -> RunSummary:
     """Load one company into the warehouse and record the run.
 
     The warehouse is checked for a lock before anything is fetched, so a file held open by an
     analyst fails fast. A failure during extraction loads nothing (dlt loads only after a
-    complete extract); the failed run is still recorded in `load_runs`.
+    complete extract); the failed run is still recorded in `load_runs`. A resource Fortnox
+    refuses for a missing scope or licence is skipped and recorded (`strict`: the run fails).
     """
     if target.duckdb_path is not None:
         open_warehouse(target.duckdb_path).close()
@@ -202,6 +208,8 @@ def run_company(
                 invoice_rows=invoice_rows,
                 full_refresh=full_refresh,
                 archive_dir=archive_dir,
+                strict=strict,
+                skipped=summary.skipped,
             )
             if resources:
                 source = source.with_resources(*resources)
@@ -398,6 +406,7 @@ def _record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
             {name: asdict(metrics) for name, metrics in summary.resources.items()}
         ),
         "sie_files": json.dumps(summary.sie_files),
+        "skipped": json.dumps(summary.skipped),
     }
     # Best effort: when the warehouse itself is what failed, the run's own error is what the
     # user must see, not a second one from recording it.

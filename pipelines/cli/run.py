@@ -114,6 +114,14 @@ def print_summary(summary: RunSummary, title: str) -> None:
         "",
     )
     console.print(table)
+    for resource, scope in sorted(summary.skipped.items()):
+        errors.print(
+            f"warning: skipped {resource} — Fortnox refused it for scope `{scope}` (the company's"
+            " licence or the login's scopes lack it); `run --strict` fails instead",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
     elapsed = (summary.ended_at - summary.started_at).total_seconds() if summary.ended_at else 0
     console.print(
         f"company {summary.company_id}: {summary.outcome} in {elapsed:.1f} s, "
@@ -193,6 +201,14 @@ def run(
     models: Annotated[
         bool, typer.Option("--models/--no-models", help="Build the SQL models after loading.")
     ] = True,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Fail (exit 9) when Fortnox refuses a resource for a missing scope or licence,"
+            " instead of skipping it with a warning.",
+        ),
+    ] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
 ) -> None:
     """Load a Fortnox company into the warehouse (incrementally after the first run)."""
@@ -220,6 +236,7 @@ def run(
                 invoice_rows=invoice_rows,
                 archive_dir=archive_dir,
                 metrics_json=metrics_json,
+                strict=strict,
             )
         print_summary(summary, f"Loaded company {company_id}")
         if models and destination is None:

@@ -136,3 +136,29 @@ DEFAULT_OVERLAP_MINUTES: Final = 10
 # The warehouse schema (dlt dataset) of the raw tables. Not "fortnox": in the default warehouse
 # file fortnox.duckdb, DuckDB would read `fortnox.invoices` as catalog-or-schema and refuse it.
 DEFAULT_DATASET: Final = "fortnox_raw"
+
+# --- column types from Fortnox's OpenAPI document ----------------------------------------------
+# Table -> the schema of the record the table reads (the list item, which is what the list
+# endpoints send; a detail schema where the table reads details). `spec.py` derives every column's
+# type from it, so columns exist and keep their type whatever values the first page holds.
+SPEC_SCHEMAS: Final[dict[str, str]] = {
+    "company_information": "fortnox_CompanyInfo",
+    "financial_years": "fortnox_FinancialYear",
+    "accounts": "fortnox_AccountListItem",
+    "voucher_series": "fortnox_VoucherSeriesListItem",
+    "predefined_accounts": "fortnox_PredefinedAccount",
+    "cost_centers": "fortnox_CostCenter",
+    "projects": "fortnox_ProjectListItem",
+    "suppliers": "fortnox_SupplierListItem",
+    "customers": "fortnox_CustomerListItem",
+    "invoices": "fortnox_InvoiceListItem",
+    "invoice_payments": "fortnox_InvoicePaymentListItem",
+    "supplier_invoices": "fortnox_SupplierInvoiceListItem",
+    "supplier_invoice_payments": "fortnox_SupplierInvoicePaymentListItem",
+    "invoice_rows": "fortnox_Invoice_InvoiceRow",
+}
+# Detail records whose parts a table reads (invoice rows come from the invoice's detail).
+SPEC_DETAIL_SCHEMAS: Final[dict[str, str]] = {
+    "invoices": "fortnox_Invoice",
+    "supplier_invoices": "fortnox_SupplierInvoice",
+}

@@ -106,6 +106,15 @@ async def _answer(
             }
         }
         return json_response(body, 403)
+    if scope is not None and scope in state.config.unlicensed:
+        body = {
+            "ErrorInformation": {
+                "error": 1,
+                "message": "Det finns ingen aktiv licens för önskat scope.",
+                "code": 2001101,
+            }
+        }
+        return json_response(body, 403)
     api = ApiRequest(
         request=request,
         state=state,
