@@ -176,6 +176,7 @@ def run_company(
     archive_dir: Path | None = None,
     on_rows: Callable[[str, int], None] | None = None,
     strict: bool = False,
+    document_rows: bool = False,
 ) -> RunSummary:
     """Load one company into the warehouse and record the run.
 
@@ -210,6 +211,7 @@ def run_company(
                 archive_dir=archive_dir,
                 strict=strict,
                 skipped=summary.skipped,
+                document_rows=document_rows,
             )
             if resources:
                 source = source.with_resources(*resources)

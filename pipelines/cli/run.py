@@ -189,6 +189,10 @@ def run(
     invoice_rows: Annotated[
         bool, typer.Option("--invoice-rows", help="Also fetch each changed invoice's rows.")
     ] = False,
+    document_rows: Annotated[
+        bool,
+        typer.Option("--document-rows", help="Also fetch each changed order's and offer's rows."),
+    ] = False,
     archive_dir: Annotated[
         Path | None, typer.Option(help="Keep raw SIE exports here, content-addressed.")
     ] = None,
@@ -234,6 +238,7 @@ def run(
                 full_refresh=full_refresh,
                 start_date=start_date,
                 invoice_rows=invoice_rows,
+                document_rows=document_rows,
                 archive_dir=archive_dir,
                 metrics_json=metrics_json,
                 strict=strict,

@@ -76,6 +76,7 @@ def serve_sandbox(
     access_token_ttl: int,
     latency_ms: int,
     fault_rate: float,
+    unlicensed: frozenset[str] = frozenset(),
 ) -> None:
     """Generate the books, bind the socket (port 0 = any free one) and serve until stopped."""
     import uvicorn
@@ -92,6 +93,7 @@ def serve_sandbox(
         access_token_ttl=access_token_ttl,
         latency_ms=latency_ms,
         fault_rate=fault_rate,
+        unlicensed=unlicensed,
     )
     app = create_app(config)
     # Bind ourselves so `--port 0` can report the port the OS picked.
@@ -135,6 +137,11 @@ def serve(
     fault_rate: float = typer.Option(
         0.0, min=0.0, max=1.0, help="Share of /3/ requests answered with 5xx or a dropped link."
     ),
+    unlicensed: str = typer.Option(
+        "",
+        help="Scopes whose module the companies lack (403 for them), comma separated,"
+        " e.g. order,offer.",
+    ),
 ) -> None:
     """Serve the Fortnox API double; prints `sandbox listening on http://HOST:PORT` when ready."""
     if scale not in ("small", "medium", "large"):
@@ -150,6 +157,7 @@ def serve(
         access_token_ttl,
         latency_ms,
         fault_rate,
+        frozenset(scope.strip() for scope in unlicensed.split(",") if scope.strip()),
     )
 
 

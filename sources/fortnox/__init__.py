@@ -16,6 +16,16 @@ How each table is read (chosen to read a whole company in a handful of requests)
   when.
 - `company_information`: first run, then at most daily; replaced per company.
 - `invoice_rows` (opt-in): one detail request per new or changed invoice.
+- `articles`, `orders`, `offers`: `lastmodified`, merged on their key. `price_lists`, `prices`,
+  `tax_reductions`, `currencies`, `terms_of_payments`, `units`, `contracts`,
+  `company_settings`, `archive_files`, `inbox_files` (metadata only): first run of a day,
+  replaced per company. See `resources_registers.py`.
+- Deletions: rows of the `lastmodified` tables whose key Fortnox no longer lists are deleted, at
+  most daily (their keys listed whole); whole-list tables lose deleted rows when replaced.
+
+Every column's type comes from Fortnox's OpenAPI schema of the records a table reads
+(`spec.py`), never from the first value seen. A resource Fortnox refuses for a missing scope or
+licence (403) is skipped with a warning and recorded (`licences.py`); `strict` fails instead.
 
 Every row carries `company_id` (Fortnox's DatabaseNumber, the tenant id), so several companies
 share one warehouse; each company has its own pipeline state.
@@ -44,10 +54,13 @@ from sources.fortnox.records import (
     shape_page,
     shape_record,
 )
+from sources.fortnox.resources_registers import register_resources
 from sources.fortnox.settings import (
     COMPANY_INFORMATION_REFRESH_HOURS,
     DEFAULT_OVERLAP_MINUTES,
+    DELETE_CHECK_HOURS,
     ENDPOINTS,
+    REGISTER_REFRESH_HOURS,
     SIE_EXPORT_TYPE,
     SPEC_DETAIL_SCHEMAS,
     SPEC_SCHEMAS,
@@ -117,6 +130,9 @@ def fortnox_source(
     now: Callable[[], datetime] = _now,
     strict: bool = False,
     skipped: dict[str, str] | None = None,
+    delete_check_hours: float = DELETE_CHECK_HOURS,
+    register_refresh_hours: float = REGISTER_REFRESH_HOURS,
+    document_rows: bool = False,
 ) -> Sequence[DltResource]:
     """All Fortnox tables of one company.
 
@@ -133,6 +149,13 @@ def fortnox_source(
         strict: a resource the company's licence or the token's scopes do not cover (403)
             fails the run; by default it is skipped with a warning (see `licences.py`).
         skipped: filled with the resources skipped that way (resource -> scope).
+        delete_check_hours: how often deletions are looked for in the `lastmodified` tables
+            (their keys listed whole); 0 = every run. Configurable like any dlt source argument
+            (`SOURCES__FORTNOX__DELETE_CHECK_HOURS`).
+        register_refresh_hours: how often the registers without `lastmodified` (price lists,
+            currencies, units, ...) are read again; 0 = every run.
+        document_rows: also fetch each new or changed order's and offer's rows (one request
+            per document, as `invoice_rows`).
     """
     run_started = now()
     overlap = timedelta(minutes=overlap_minutes)
@@ -431,6 +454,19 @@ def fortnox_source(
     ]
     if invoice_rows:
         resources.append(invoices | _invoice_rows(client, company_id, licensed))
+    # Articles, orders, offers, price lists, ... and the deletion check: resources_registers.py.
+    resources += register_resources(
+        client,
+        company_id,
+        rows=rows,
+        since=since,
+        licensed=licensed,
+        run_started=run_started,
+        full_refresh=full_refresh,
+        delete_check_hours=delete_check_hours,
+        register_refresh_hours=register_refresh_hours,
+        document_rows=document_rows,
+    )
     # Every column's type from Fortnox's OpenAPI document (see spec.py), for every table.
     for resource in resources:
         if resource.name in SPEC_SCHEMAS:

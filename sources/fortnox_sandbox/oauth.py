@@ -48,6 +48,13 @@ ALL_SCOPES: tuple[str, ...] = (
     "project",
     "companyinformation",
     "settings",
+    "article",
+    "order",
+    "offer",
+    "price",
+    "currency",
+    "archive",
+    "inbox",
 )
 
 INVALID_REFRESH_TOKEN = {"error": "invalid_grant", "error_description": "Invalid refresh token"}

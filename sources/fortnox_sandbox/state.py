@@ -96,6 +96,10 @@ class SandboxState:
         self.clock = config.clock
         self.lock = threading.RLock()
         self.companies: dict[int, Company] = {c.database_number: c for c in companies}
+        from sources.fortnox_sandbox.registers import ensure_registers
+
+        for company in companies:
+            ensure_registers(company, config.seed)
         self.stats = SandboxStats()
         self.tokens = TokenRegistry(
             clock=config.clock,

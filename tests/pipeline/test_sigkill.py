@@ -29,7 +29,7 @@ from tests.pipeline.conftest import (
     snapshot,
 )
 
-REPEAT_REQUESTS = 15
+REPEAT_REQUESTS = 18
 """What a run straight after a complete load asks (see test_request_budget)."""
 
 

@@ -144,7 +144,7 @@ def real_style_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tmp_path_factory.mktemp("real-style"),
         transport=RealStyle(session.transport),
     )
-    summary = loader.run(invoice_rows=True)
+    summary = loader.run(invoice_rows=True, document_rows=True)
     assert summary.outcome == "completed"
     assert loader.duckdb_path is not None
     return loader.duckdb_path
@@ -187,7 +187,8 @@ def test_every_spec_column_exists_with_the_spec_type(
     own = {name: actual[name] for name in set(actual) - set(expected)}
     assert {name: actual[name] for name in expected if name in actual} == expected
     assert set(expected) <= set(actual), f"missing: {set(expected) - set(actual)}"
-    assert set(own) <= {"company_id", "seen_at", "document_number", "row_no"}, own
+    # (`folder`: which archive or inbox folder a file's metadata was listed in.)
+    assert set(own) <= {"company_id", "seen_at", "document_number", "row_no", "folder"}, own
 
 
 def test_nested_tables_are_typed_from_the_spec_too(real_style_warehouse: Path) -> None:
@@ -206,3 +207,10 @@ def test_values_survive_the_awkward_spelling(real_style_warehouse: Path) -> None
         ).fetchone()
     assert totals is not None and totals[0] == totals[1] and totals[2] != 0
     assert leaders is not None and leaders[0] > 0
+
+
+@pytest.mark.parametrize("table", sorted(SPEC_SCHEMAS))
+def test_every_table_has_rows_after_a_first_load(real_style_warehouse: Path, table: str) -> None:
+    with duckdb.connect(str(real_style_warehouse), read_only=True) as connection:
+        row = connection.execute(f"SELECT count(*) FROM {DATASET}.{table}").fetchone()
+    assert row is not None and row[0] > 0
