@@ -44,6 +44,9 @@ LOAD_RUNS_COLUMNS: dict[str, Any] = {
     "resources": {"data_type": "text"},
     "sie_files": {"data_type": "text"},
     "skipped": {"data_type": "text"},
+    # issue 13: whether this run kept the raw SIE exports, and where (absolute path).
+    "archive_enabled": {"data_type": "bool"},
+    "archive_dir": {"data_type": "text"},
 }
 """The audit trail of runs: one row per run and company, failed runs included."""
 
@@ -75,6 +78,7 @@ class RunSummary:
     sie_files: list[dict[str, Any]] = field(default_factory=list)
     # Resources the company's licence or the token's scopes do not cover: resource -> scope.
     skipped: dict[str, str] = field(default_factory=dict)
+    archive_dir: Path | None = None  # None: archiving was off for this run
 
     @property
     def requests(self) -> int:
@@ -99,6 +103,7 @@ class RunSummary:
             "resources": {name: asdict(metrics) for name, metrics in self.resources.items()},
             "sie_files": self.sie_files,
             "skipped": self.skipped,
+            "archive_dir": str(self.archive_dir) if self.archive_dir is not None else None,
         }
 
 
@@ -192,6 +197,7 @@ def run_company(
         profile=profile,
         company_id=company_id,
         started_at=datetime.now(STOCKHOLM),
+        archive_dir=archive_dir.resolve() if archive_dir is not None else None,
     )
     pipeline = company_pipeline(company_id, target)
     counter = _RowCounter()
@@ -409,6 +415,8 @@ def _record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
         ),
         "sie_files": json.dumps(summary.sie_files),
         "skipped": json.dumps(summary.skipped),
+        "archive_enabled": summary.archive_dir is not None,
+        "archive_dir": str(summary.archive_dir) if summary.archive_dir is not None else None,
     }
     # Best effort: when the warehouse itself is what failed, the run's own error is what the
     # user must see, not a second one from recording it.

@@ -8,11 +8,11 @@ traceback, unless `--debug` asks for one.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +20,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.archive_settings import (
+    DEFAULT_ARCHIVE_FOLDER,
+    ArchiveOption,
+    NoArchiveOption,
+    resolve_archive_dir,
+)
+from pipelines.cli.auth import ProfileOption, TokenDirOption
+from pipelines.cli.output import (
+    OutputFormat,
+    OutputOption,
+    UserError,
+    emit,
+    print_error,
+    stderr,
+)
+from pipelines.cli.validate import check_writable_warehouse, parse_iso_date, parse_resources
 from pipelines.exit_codes import ExitCode
 from pipelines.pipeline import (
     DEFAULT_DATASET,
@@ -77,8 +93,10 @@ def errors_as_exit_codes(debug: bool) -> Iterator[None]:
         if debug:
             raise
         root = unwrap(error)
-        # soft_wrap: one error, one line, even in a narrow terminal or a cron log
-        errors.print(f"[red]error:[/red] {root}", markup=True, highlight=False, soft_wrap=True)
+        if isinstance(root, UserError):
+            print_error(root.message, root.fix)
+            raise typer.Exit(int(root.exit_code)) from None
+        print_error(str(root) or type(root).__name__)
         raise typer.Exit(int(exit_code_of(error))) from None
 
 
@@ -114,20 +132,43 @@ def print_summary(summary: RunSummary, title: str) -> None:
         "",
     )
     console.print(table)
-    for resource, scope in sorted(summary.skipped.items()):
-        errors.print(
-            f"warning: skipped {resource} — Fortnox refused it for scope `{scope}` (the company's"
-            " licence or the login's scopes lack it); `run --strict` fails instead",
-            soft_wrap=True,
-            highlight=False,
-            markup=False,
-        )
     elapsed = (summary.ended_at - summary.started_at).total_seconds() if summary.ended_at else 0
     console.print(
         f"company {summary.company_id}: {summary.outcome} in {elapsed:.1f} s, "
         f"{summary.requests} requests, {summary.rows:,} rows (run {summary.run_id})",
         soft_wrap=True,
     )
+
+
+def plan_document(plan: RunPlan) -> dict[str, Any]:
+    """`run --plan -o json`: the plan's facts, in the order the table shows them."""
+    return {
+        "company_id": plan.company_id,
+        "pipeline": plan.pipeline_name,
+        "locked_through": plan.locked_through,
+        "first_run": plan.first_run,
+        "years": [
+            {
+                "financial_year_id": year.financial_year.id,
+                "from": year.financial_year.from_date,
+                "to": year.financial_year.to_date,
+                "final": year.final,
+                "fetch": year.fetch,
+                "reason": year.reason,
+            }
+            for year in plan.years
+        ],
+        "resources": [
+            {
+                "resource": line.name,
+                "reads": line.reads,
+                "estimated_requests": line.estimated_requests,
+            }
+            for line in plan.resources
+        ],
+        "estimated_requests": plan.estimated_requests,
+        "requests_used": plan.requests_used,
+    }
 
 
 def print_plan(plan: RunPlan) -> None:
@@ -162,10 +203,20 @@ def print_plan(plan: RunPlan) -> None:
     )
 
 
+def _show_source_warnings() -> None:
+    """The source's warnings (a resource skipped for a missing scope) as one `warning:` line
+    each on stderr, in table and JSON output alike; installed once per process."""
+    source_log = logging.getLogger("sources.fortnox")
+    if not any(getattr(handler, "_fortnox_cli", False) for handler in source_log.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        setattr(handler, "_fortnox_cli", True)  # noqa: B010 - a marker, not an attribute of the type
+        source_log.addHandler(handler)
+
+
 def run(
-    profile: Annotated[
-        str | None, typer.Option(help="Token profile (company); else FORTNOX_PROFILE.")
-    ] = None,
+    profile: ProfileOption = None,
+    token_dir: TokenDirOption = None,
     resources: Annotated[
         str | None,
         typer.Option(help="Only these resources, comma separated (e.g. sie,invoices)."),
@@ -193,9 +244,8 @@ def run(
         bool,
         typer.Option("--document-rows", help="Also fetch each changed order's and offer's rows."),
     ] = False,
-    archive_dir: Annotated[
-        Path | None, typer.Option(help="Keep raw SIE exports here, content-addressed.")
-    ] = None,
+    archive: ArchiveOption = None,
+    no_archive: NoArchiveOption = False,
     metrics_json: Annotated[
         Path | None, typer.Option(help="Write per-resource metrics of the run here.")
     ] = None,
@@ -214,38 +264,51 @@ def run(
         ),
     ] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+    output: OutputOption = None,
 ) -> None:
     """Load a Fortnox company into the warehouse (incrementally after the first run)."""
+    _show_source_warnings()
     with errors_as_exit_codes(debug):
-        if start_date:
-            date.fromisoformat(start_date)
+        # Everything the user typed is checked before a request is sent or a file written.
+        parse_iso_date(start_date, "--start-date")
+        selected = parse_resources(resources)
+        if destination is None:
+            check_writable_warehouse(duckdb)
         target = WarehouseTarget(
             duckdb_path=None if destination else duckdb,
             dataset=dataset,
             destination=destination,
         )
-        with client_from_config(profile) as client:
+        with client_from_config(profile, token_dir=token_dir) as client:
             company_id = company_id_of(client)
             if plan:
-                print_plan(make_plan(client, company_id, target, full_refresh=full_refresh))
+                run_plan = make_plan(client, company_id, target, full_refresh=full_refresh)
+                emit(plan_document(run_plan), output, lambda: print_plan(run_plan))
                 return
             summary = _run_with_progress(
                 client,
                 company_id=company_id,
                 profile=client.auth.profile,
                 target=target,
-                resources=[name.strip() for name in resources.split(",")] if resources else None,
+                resources=selected,
                 full_refresh=full_refresh,
                 start_date=start_date,
                 invoice_rows=invoice_rows,
                 document_rows=document_rows,
-                archive_dir=archive_dir,
+                archive_dir=resolve_archive_dir(
+                    archive, no_archive=no_archive, duckdb_path=target.duckdb_path
+                ),
                 metrics_json=metrics_json,
                 strict=strict,
             )
-        print_summary(summary, f"Loaded company {company_id}")
+        shown = emit(
+            summary.as_metrics_json(),
+            output,
+            lambda: print_summary(summary, f"Loaded company {company_id}"),
+        )
         if models and destination is None:
-            _build_models(duckdb, dataset)
+            # With -o json, stdout carries only the run's JSON; the models' report goes to stderr.
+            _build_models(duckdb, dataset, stderr if shown is OutputFormat.json else None)
 
 
 def _run_with_progress(
@@ -262,10 +325,10 @@ def _run_with_progress(
     return summary
 
 
-def _build_models(duckdb_path: Path, dataset: str) -> None:
+def _build_models(duckdb_path: Path, dataset: str, report_to: Console | None = None) -> None:
     from pipelines.cli.models import build_and_report
 
-    exit_code = build_and_report(duckdb_path, dataset=dataset)
+    exit_code = build_and_report(duckdb_path, dataset=dataset, console=report_to)
     if exit_code != ExitCode.OK:
         raise typer.Exit(int(exit_code))
 
@@ -309,7 +372,8 @@ def demo(
                 "company_id": str(tenant),
                 "profile": "demo",
                 "target": target,
-                "archive_dir": directory / "archive",
+                # Its own archive, whatever .dlt/config.toml says: the demo is not real books.
+                "archive_dir": directory / DEFAULT_ARCHIVE_FOLDER,
                 "metrics_json": None,
             }
             first = _run_with_progress(client, **common)
@@ -332,7 +396,7 @@ def _reset_demo(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for name in ("fortnox.duckdb", "fortnox.duckdb.wal"):
         (directory / name).unlink(missing_ok=True)
-    for name in (".pipelines", "tokens"):
+    for name in (".pipelines", "tokens", DEFAULT_ARCHIVE_FOLDER):
         shutil.rmtree(directory / name, ignore_errors=True)
 
 

@@ -42,8 +42,8 @@ def skipping_unlicensed(
                     raise
                 if resource_name not in skipped:
                     logger.warning(
-                        "skipped %s: Fortnox refused it for scope `%s` (licence or consent"
-                        " missing); the rest of the run goes on (--strict makes this fail)",
+                        "skipped %s: Fortnox refused scope `%s` (the company's licence or the"
+                        " login lacks it) — the run goes on; `run --strict` fails instead",
                         resource_name,
                         error.scope,
                     )
