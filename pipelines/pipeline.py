@@ -64,6 +64,8 @@ class RunSummary:
     error: str | None = None
     resources: dict[str, ResourceMetrics] = field(default_factory=dict)
     sie_files: list[dict[str, Any]] = field(default_factory=list)
+    # Resources the company's licence or the token's scopes do not cover: resource -> scope.
+    skipped: dict[str, str] = field(default_factory=dict)
     archive_dir: Path | None = None  # None: archiving was off for this run
     notes: list[str] = field(default_factory=list)
     """What the run did before its own work (an earlier run's package finished, state restored
@@ -91,6 +93,7 @@ class RunSummary:
             "rows": self.rows,
             "resources": {name: asdict(metrics) for name, metrics in self.resources.items()},
             "sie_files": self.sie_files,
+            "skipped": self.skipped,
             "archive_dir": str(self.archive_dir) if self.archive_dir is not None else None,
         }
 
@@ -189,6 +192,8 @@ def run_company(
     archive_dir: Path | None = None,
     on_rows: Callable[[str, int], None] | None = None,
     on_note: Callable[[str], None] | None = None,
+    strict: bool = False,
+    document_rows: bool = False,
 ) -> RunSummary:
     """Load one company into the warehouse and record the run.
 
@@ -196,7 +201,8 @@ def run_company(
     naming the holder), the file is checked (not held by an analyst, a DuckDB database), and
     the company's state is made the warehouse's own (`follow_warehouse`). A failure during
     extraction loads nothing (dlt loads only after a complete extract); the failed run is
-    still recorded in `load_runs`.
+    still recorded in `load_runs`. A resource Fortnox refuses for a missing scope or licence is
+    skipped and recorded (`strict`: the run fails).
     """
     summary = RunSummary(
         run_id=uuid.uuid4().hex,
@@ -218,6 +224,9 @@ def run_company(
                     "invoice_rows": invoice_rows,
                     "full_refresh": full_refresh,
                     "archive_dir": archive_dir,
+                    "strict": strict,
+                    "skipped": summary.skipped,
+                    "document_rows": document_rows,
                 },
                 resources=resources,
                 on_rows=on_rows,
@@ -523,6 +532,7 @@ def run_row(summary: RunSummary) -> dict[str, Any]:
             {name: asdict(metrics) for name, metrics in summary.resources.items()}
         ),
         "sie_files": json.dumps(summary.sie_files),
+        "skipped": json.dumps(summary.skipped),
         "archive_enabled": summary.archive_dir is not None,
         "archive_dir": str(summary.archive_dir) if summary.archive_dir is not None else None,
         "notes": json.dumps(summary.notes),

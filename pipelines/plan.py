@@ -18,11 +18,29 @@ from pipelines.warehouse_state import WarehouseFacts, reconcile, warehouse_state
 from sources.fortnox import CompanyCalendar
 from sources.fortnox.client import FortnoxClient
 from sources.fortnox.records import fortnox_timestamp
-from sources.fortnox.settings import COMPANY_INFORMATION_REFRESH_HOURS, DEFAULT_OVERLAP_MINUTES
+from sources.fortnox.settings import (
+    COMPANY_INFORMATION_REFRESH_HOURS,
+    DEFAULT_OVERLAP_MINUTES,
+    DELETE_CHECK_HOURS,
+    REGISTER_REFRESH_HOURS,
+)
 from sources.fortnox.years import YearPlan
 
 LISTED_WHOLE = ("predefined_accounts", "cost_centers", "projects", "suppliers")
-BY_LASTMODIFIED = ("customers", "invoices", "invoice_payments")
+BY_LASTMODIFIED = ("customers", "invoices", "invoice_payments", "articles", "orders", "offers")
+# Registers read whole on the first run of a day, and how many requests that costs.
+DAILY_REGISTERS = {
+    "price_lists": 1,
+    "prices": 1 + 2,  # the price lists again, then one per list (2 in a typical company)
+    "tax_reductions": 1,
+    "currencies": 1,
+    "terms_of_payments": 1,
+    "units": 1,
+    "contracts": 1,
+    "company_settings": 1,
+    "archive_files": 2,  # one per folder
+    "inbox_files": 2,
+}
 
 
 @dataclass(frozen=True)
@@ -163,6 +181,7 @@ def _resource_lines(
             else "everything (first load)"
         )
         lines.append(ResourcePlan(name, reads, 1))
+    lines.extend(_daily_lines(resource, now, loaded=bool(state) and not full_refresh))
     supplier_invoices = resource("supplier_invoices")
     known = int(supplier_invoices.get("known", 0))
     if known:
@@ -204,4 +223,36 @@ def _resource_lines(
             1,
         )
     )
+    return lines
+
+
+def _daily_lines(resource: Any, now: datetime | None, *, loaded: bool) -> list[ResourcePlan]:
+    """The registers and the deletion check: read at most daily (see resources_registers.py)."""
+    moment = now or datetime.now().astimezone()
+
+    def fresh(name: str, hours: float) -> str | None:
+        fetched = resource(name).get("fetched_at")
+        if fetched and moment - datetime.fromisoformat(fetched) < timedelta(hours=hours):
+            return str(fetched)
+        return None
+
+    lines = []
+    for name, requests in DAILY_REGISTERS.items():
+        fetched = fresh(name, REGISTER_REFRESH_HOURS)
+        lines.append(
+            ResourcePlan(
+                name,
+                f"skipped, fetched {fetched}" if fetched else "the whole list (daily)",
+                0 if fetched else requests,
+            )
+        )
+    checked = fresh("deletions", DELETE_CHECK_HOURS)
+    if not loaded:
+        reads, requests = "nothing loaded yet, nothing to delete", 0
+    elif checked:
+        reads, requests = f"skipped, checked {checked}", 0
+    else:
+        reads = "keys of the lastmodified tables, one request per 500 (daily)"
+        requests = len(BY_LASTMODIFIED)
+    lines.append(ResourcePlan("deletions", reads, requests))
     return lines

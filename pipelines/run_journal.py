@@ -37,6 +37,7 @@ LOAD_RUNS_COLUMNS: dict[str, Any] = {
     "resources": {"data_type": "text"},
     "sie_files": {"data_type": "text"},
     "notes": {"data_type": "text"},
+    "skipped": {"data_type": "text"},
     # Whether this run kept the raw SIE files it read, and where (absolute path).
     "archive_enabled": {"data_type": "bool"},
     "archive_dir": {"data_type": "text"},

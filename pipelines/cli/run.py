@@ -8,6 +8,7 @@ traceback, unless `--debug` asks for one.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
@@ -211,6 +212,17 @@ def print_plan(plan: RunPlan) -> None:
     )
 
 
+def _show_source_warnings() -> None:
+    """The source's warnings (a resource skipped for a missing scope) as one `warning:` line
+    each on stderr, in table and JSON output alike; installed once per process."""
+    source_log = logging.getLogger("sources.fortnox")
+    if not any(getattr(handler, "_fortnox_cli", False) for handler in source_log.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("warning: %(message)s"))
+        setattr(handler, "_fortnox_cli", True)  # noqa: B010 - a marker, not an attribute of the type
+        source_log.addHandler(handler)
+
+
 def run(
     profile: ProfileOption = None,
     token_dir: TokenDirOption = None,
@@ -237,6 +249,10 @@ def run(
     invoice_rows: Annotated[
         bool, typer.Option("--invoice-rows", help="Also fetch each changed invoice's rows.")
     ] = False,
+    document_rows: Annotated[
+        bool,
+        typer.Option("--document-rows", help="Also fetch each changed order's and offer's rows."),
+    ] = False,
     archive: ArchiveOption = None,
     no_archive: NoArchiveOption = False,
     metrics_json: Annotated[
@@ -248,10 +264,19 @@ def run(
     models: Annotated[
         bool, typer.Option("--models/--no-models", help="Build the SQL models after loading.")
     ] = True,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Fail (exit 9) when Fortnox refuses a resource for a missing scope or licence,"
+            " instead of skipping it with a warning.",
+        ),
+    ] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
     output: OutputOption = None,
 ) -> None:
     """Load a Fortnox company into the warehouse (incrementally after the first run)."""
+    _show_source_warnings()
     with errors_as_exit_codes(debug), stop_on_signals(INTERRUPTS):
         # Everything the user typed is checked before a request is sent or a file written.
         parse_iso_date(start_date, "--start-date")
@@ -280,6 +305,8 @@ def run(
                     "full_refresh": full_refresh,
                     "start_date": start_date,
                     "invoice_rows": invoice_rows,
+                    "document_rows": document_rows,
+                    "strict": strict,
                     "archive_dir": resolve_archive_dir(
                         archive, no_archive=no_archive, duckdb_path=target.duckdb_path
                     ),

@@ -78,6 +78,7 @@ def serve_sandbox(
     fault_rate: float,
     legal_form: str = "ab",
     fiscal_years: str = "calendar",
+    unlicensed: frozenset[str] = frozenset(),
 ) -> None:
     """Generate the books, bind the socket (port 0 = any free one) and serve until stopped."""
     import uvicorn
@@ -96,6 +97,7 @@ def serve_sandbox(
         fault_rate=fault_rate,
         legal_form=legal_form,
         fiscal_years=fiscal_years,
+        unlicensed=unlicensed,
     )
     app = create_app(config)
     # Bind ourselves so `--port 0` can report the port the OS picked.
@@ -150,6 +152,11 @@ def serve(
         "--fiscal-years",
         help="calendar, or split: an 18-month first financial year, then May-April years.",
     ),
+    unlicensed: str = typer.Option(
+        "",
+        help="Scopes whose module the companies lack (403 for them), comma separated,"
+        " e.g. order,offer.",
+    ),
 ) -> None:
     """Serve the Fortnox API double; prints `sandbox listening on http://HOST:PORT` when ready."""
     if scale not in ("small", "medium", "large"):
@@ -173,6 +180,7 @@ def serve(
         fault_rate,
         legal_form,
         fiscal_years,
+        frozenset(scope.strip() for scope in unlicensed.split(",") if scope.strip()),
     )
 
 

@@ -19,6 +19,16 @@ How each table is read (chosen to read a whole company in a handful of requests)
 - `voucher_file_connections` (per open year, final years once) and
   `supplier_invoice_file_connections` (whole list): which documents have a file attached
   (`attachments.py`; metadata only).
+- `articles`, `orders`, `offers`: `lastmodified`, merged on their key. `price_lists`, `prices`,
+  `tax_reductions`, `currencies`, `terms_of_payments`, `units`, `contracts`,
+  `company_settings`, `archive_files`, `inbox_files` (metadata only): first run of a day,
+  replaced per company. See `resources_registers.py`.
+- Deletions: rows of the `lastmodified` tables whose key Fortnox no longer lists are deleted, at
+  most daily (their keys listed whole); whole-list tables lose deleted rows when replaced.
+
+Every column's type comes from Fortnox's OpenAPI schema of the records a table reads
+(`spec.py`), never from the first value seen. A resource Fortnox refuses for a missing scope or
+licence (403) is skipped with a warning and recorded (`licences.py`); `strict` fails instead.
 
 Every row carries `company_id` (Fortnox's DatabaseNumber, the tenant id), so several companies
 share one warehouse; each company has its own pipeline state.
@@ -39,19 +49,25 @@ from dlt.sources import DltResource
 
 from sources.fortnox.attachments import attachment_resources
 from sources.fortnox.client import FortnoxClient
+from sources.fortnox.licences import skipping_unlicensed
 from sources.fortnox.records import (
     STOCKHOLM,
+    apply_spec_hints,
     column_hints,
     fortnox_timestamp,
-    hinted,
     shape_page,
     shape_record,
 )
+from sources.fortnox.resources_registers import register_resources
 from sources.fortnox.settings import (
     COMPANY_INFORMATION_REFRESH_HOURS,
     DEFAULT_OVERLAP_MINUTES,
+    DELETE_CHECK_HOURS,
     ENDPOINTS,
+    REGISTER_REFRESH_HOURS,
     SIE_EXPORT_TYPE,
+    SPEC_DETAIL_SCHEMAS,
+    SPEC_SCHEMAS,
     SUPPLIER_INVOICE_LIST_FIELDS,
 )
 from sources.fortnox.years import FinancialYear, YearPlan, books_digest, plan_years
@@ -116,6 +132,11 @@ def fortnox_source(
     full_refresh: bool = False,
     archive_dir: Path | None = None,
     now: Callable[[], datetime] = _now,
+    strict: bool = False,
+    skipped: dict[str, str] | None = None,
+    delete_check_hours: float = DELETE_CHECK_HOURS,
+    register_refresh_hours: float = REGISTER_REFRESH_HOURS,
+    document_rows: bool = False,
 ) -> Sequence[DltResource]:
     """All Fortnox tables of one company.
 
@@ -129,15 +150,26 @@ def fortnox_source(
         full_refresh: ignore state: fetch every year and every document again.
         archive_dir: where raw SIE exports are kept byte for byte; None = not archived.
         now: the clock (Stockholm time); injectable for tests.
+        strict: a resource the company's licence or the token's scopes do not cover (403)
+            fails the run; by default it is skipped with a warning (see `licences.py`).
+        skipped: filled with the resources skipped that way (resource -> scope).
+        delete_check_hours: how often deletions are looked for in the `lastmodified` tables
+            (their keys listed whole); 0 = every run. Configurable like any dlt source argument
+            (`SOURCES__FORTNOX__DELETE_CHECK_HOURS`).
+        register_refresh_hours: how often the registers without `lastmodified` (price lists,
+            currencies, units, ...) are read again; 0 = every run.
+        document_rows: also fetch each new or changed order's and offer's rows (one request
+            per document, as `invoice_rows`).
     """
     run_started = now()
     overlap = timedelta(minutes=overlap_minutes)
     calendar = CompanyCalendar(client)
+    licensed = skipping_unlicensed({} if skipped is None else skipped, strict=strict)
 
     def rows(name: str, params: dict[str, Any] | None = None, **stamp: Any) -> Iterator[list]:
         path, envelope_key = ENDPOINTS[name]
         for page in client.paginate(path, envelope_key, params):
-            yield shape_page(page, company_id, **stamp)
+            yield shape_page(page, company_id, schema=SPEC_SCHEMAS.get(name), **stamp)
 
     def since(cursor: dlt.sources.incremental[datetime]) -> str | None:
         if full_refresh or cursor.start_value is None:
@@ -150,6 +182,7 @@ def fortnox_source(
         primary_key="company_id",
         columns=column_hints("organization_number"),
     )
+    @licensed
     def company_information() -> Iterator[dict[str, Any]]:
         """The company's name, organisation number and DatabaseNumber; refreshed daily."""
         state = dlt.current.resource_state()
@@ -163,7 +196,7 @@ def fortnox_source(
             return
         record = client.get_json(ENDPOINTS["company_information"][0])["CompanyInformation"]
         state["fetched_at"] = run_started.isoformat()
-        yield hinted([shape_record(record, company_id)])
+        yield shape_record(record, company_id, schema=SPEC_SCHEMAS["company_information"])
 
     @dlt.resource(
         write_disposition=PER_COMPANY,
@@ -173,7 +206,9 @@ def fortnox_source(
     )
     def financial_years() -> Iterator[list[dict[str, Any]]]:
         """Financial years with their Fortnox ids (the `financialyear` parameter)."""
-        yield hinted(shape_page(calendar.financial_year_records, company_id))
+        yield shape_page(
+            calendar.financial_year_records, company_id, schema=SPEC_SCHEMAS["financial_years"]
+        )
 
     @dlt.resource(
         write_disposition="merge",
@@ -195,6 +230,7 @@ def fortnox_source(
         merge_key=("company_id", "financial_year_id"),
         columns=SIE_KEY_COLUMNS,
     )
+    @licensed
     def sie() -> Iterator[Any]:
         """Every voucher row of every financial year, from one SIE 4 export per year.
 
@@ -243,6 +279,7 @@ def fortnox_source(
         primary_key=("company_id", "year", "number"),
         columns=column_hints(),
     )
+    @licensed
     def accounts() -> Iterator[list[dict[str, Any]]]:
         """The chart of accounts per financial year (final years once)."""
         done: dict[str, bool] = dlt.current.resource_state().setdefault("final_years", {})
@@ -251,7 +288,7 @@ def fortnox_source(
             if done.get(str(year.id)) and not full_refresh:
                 continue
             for page in rows("accounts", {"financialyear": year.id}):
-                yield hinted([{**row, "Year": row.get("Year") or year.id} for row in page])
+                yield [{**row, "Year": row.get("Year") or year.id} for row in page]
             if plan.final:
                 done[str(year.id)] = True
 
@@ -261,20 +298,20 @@ def fortnox_source(
         primary_key=("company_id", "year", "code"),
         columns=column_hints(),
     )
+    @licensed
     def voucher_series() -> Iterator[list[dict[str, Any]]]:
         """Voucher series (A manual, B supplier invoices, ...) of each open financial year."""
         for year in calendar.open_years() or calendar.financial_years[-1:]:
             for page in rows("voucher_series", {"financialyear": year.id}):
-                yield hinted([{**row, "Year": row.get("Year") or year.id} for row in page])
+                yield [{**row, "Year": row.get("Year") or year.id} for row in page]
 
     def _reference(name: str, key: str) -> DltResource:
         def read() -> Iterator[Any]:
-            for page in rows(name):
-                yield hinted(page)
+            yield from rows(name)
 
         read.__doc__ = f"Fortnox {name}, read whole and replaced per company every run."
         return dlt.resource(
-            read,
+            licensed(read, name),
             name=name,
             write_disposition=PER_COMPANY,
             merge_key="company_id",
@@ -287,6 +324,7 @@ def fortnox_source(
         primary_key=("company_id", "customer_number"),
         columns=column_hints("customer_number", "organisation_number", "zip_code", cursor=True),
     )
+    @licensed
     def customers(
         seen_at: dlt.sources.incremental[datetime] = dlt.sources.incremental(  # noqa: B008
             "seen_at", primary_key=()
@@ -294,16 +332,16 @@ def fortnox_source(
     ) -> Iterator[list[dict[str, Any]]]:
         """Customers changed since the last run (all on the first run)."""
         modified = since(seen_at)
-        for page in rows(
+        yield from rows(
             "customers", {"lastmodified": modified} if modified else None, seen_at=run_started
-        ):
-            yield hinted(page)
+        )
 
     @dlt.resource(
         write_disposition="merge",
         primary_key=("company_id", "document_number"),
         columns=column_hints("customer_number", "ocr", cursor=True),
     )
+    @licensed
     def invoices(
         seen_at: dlt.sources.incremental[datetime] = dlt.sources.incremental(  # noqa: B008
             "seen_at", primary_key=()
@@ -319,13 +357,14 @@ def fortnox_source(
         for page in rows("invoices", params, seen_at=run_started):
             if start_date:
                 page = [row for row in page if (row.get("InvoiceDate") or "") >= start_date]
-            yield hinted(page)
+            yield page
 
     @dlt.resource(
         write_disposition="merge",
         primary_key=("company_id", "number"),
         columns=column_hints("number", cursor=True),
     )
+    @licensed
     def invoice_payments(
         seen_at: dlt.sources.incremental[datetime] = dlt.sources.incremental(  # noqa: B008
             "seen_at", primary_key=()
@@ -333,18 +372,18 @@ def fortnox_source(
     ) -> Iterator[list[dict[str, Any]]]:
         """Customer payments, by `lastmodified` after the first run."""
         modified = since(seen_at)
-        for page in rows(
+        yield from rows(
             "invoice_payments",
             {"lastmodified": modified} if modified else None,
             seen_at=run_started,
-        ):
-            yield hinted(page)
+        )
 
     @dlt.resource(
         write_disposition="merge",
         primary_key=("company_id", "given_number"),
         columns=column_hints("supplier_number", "invoice_number"),
     )
+    @licensed
     def supplier_invoices() -> Iterator[list[dict[str, Any]]]:
         """Supplier invoices. Fortnox offers no `lastmodified` here, so a run reads only what can
         have changed: invoices added since the last run (by offset: the list is in creation
@@ -381,13 +420,14 @@ def fortnox_source(
         }
         state["had_unbooked"] = any(not record.get("Booked") for record in seen.values())
         if seen:
-            yield hinted(shape_page(seen.values(), company_id))
+            yield shape_page(seen.values(), company_id, schema=SPEC_SCHEMAS["supplier_invoices"])
 
     @dlt.resource(
         write_disposition="merge",
         primary_key=("company_id", "number"),
         columns=column_hints("invoice_number"),
     )
+    @licensed
     def supplier_invoice_payments() -> Iterator[list[dict[str, Any]]]:
         """Supplier payments. No `lastmodified` and no filter exist here, and payments are not
         edited, so a run reads only those added since the last run (by offset)."""
@@ -396,7 +436,7 @@ def fortnox_source(
         count = 0
         for page in rows("supplier_invoice_payments", {"offset": known} if known else None):
             count += len(page)
-            yield hinted(page)
+            yield page
         state["known"] = known + count
 
     resources: list[DltResource] = [
@@ -418,27 +458,50 @@ def fortnox_source(
         *attachment_resources(client, company_id, calendar, full_refresh=full_refresh),
     ]
     if invoice_rows:
-        resources.append(invoices | _invoice_rows(client, company_id))
+        resources.append(invoices | _invoice_rows(client, company_id, licensed))
+    # Articles, orders, offers, price lists, ... and the deletion check: resources_registers.py.
+    resources += register_resources(
+        client,
+        company_id,
+        rows=rows,
+        since=since,
+        licensed=licensed,
+        run_started=run_started,
+        full_refresh=full_refresh,
+        delete_check_hours=delete_check_hours,
+        register_refresh_hours=register_refresh_hours,
+        document_rows=document_rows,
+    )
+    # Every column's type from Fortnox's OpenAPI document (see spec.py), for every table.
+    for resource in resources:
+        if resource.name in SPEC_SCHEMAS:
+            apply_spec_hints(resource, SPEC_SCHEMAS[resource.name])
     return resources
 
 
-def _invoice_rows(client: FortnoxClient, company_id: str) -> DltResource:
+def _invoice_rows(
+    client: FortnoxClient, company_id: str, licensed: Callable[..., Any]
+) -> DltResource:
     """Rows of each new or changed invoice: one detail request per document, hence opt-in."""
 
-    @dlt.transformer(name="invoice_rows", columns=column_hints())
+    @dlt.transformer(
+        name="invoice_rows",
+        columns={
+            **column_hints("document_number"),
+            "row_no": {"data_type": "bigint", "nullable": False},
+        },
+    )
+    @licensed
     def invoice_rows(invoices: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         path, _ = ENDPOINTS["invoices"]
         for invoice in invoices:
             number = invoice["DocumentNumber"]
             detail = client.get_json(f"{path}/{number}")["Invoice"]
-            yield hinted(
-                [
-                    {"company_id": company_id, "document_number": number, "row_no": index, **row}
-                    for index, row in enumerate(
-                        shape_record(detail, company_id).get("InvoiceRows", [])
-                    )
-                ]
-            )
+            shaped = shape_record(detail, company_id, schema=SPEC_DETAIL_SCHEMAS["invoices"])
+            yield [
+                {"company_id": company_id, "document_number": number, "row_no": index, **row}
+                for index, row in enumerate(shaped.get("InvoiceRows", []))
+            ]
 
     # A document's rows are replaced together: a row removed from an invoice disappears.
     # The primary key drops rows of a load job repeated after a killed run (dlt loads at least

@@ -14,34 +14,19 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import dlt
-from dlt.common.normalizers.naming.snake_case import NamingConvention
 from dlt.common.schema.typing import TColumnSchema
+from dlt.sources import DltResource
+
+from sources.fortnox.spec import (
+    MONEY_FIELDS,
+    RATE_FIELDS,
+    shape_by_spec,
+    spec_columns,
+    spec_nested_hints,
+)
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
-MONEY_FIELDS = frozenset(
-    {
-        "Total",
-        "Balance",
-        "Net",
-        "TotalVAT",
-        "TotalToPay",
-        "Amount",
-        "AmountCurrency",
-        "VAT",
-        "Debit",
-        "Credit",
-        "Price",
-        "RoundOff",
-        "Freight",
-        "AdministrationFee",
-        "BalanceBroughtForward",
-        "BalanceCarriedForward",
-        "WriteOff",
-    }
-)
-RATE_FIELDS = frozenset({"CurrencyRate", "CurrencyUnit"})
 DATE_FIELDS = frozenset(
     {
         "InvoiceDate",
@@ -56,25 +41,14 @@ DATE_FIELDS = frozenset(
     }
 )
 
-_MONEY: TColumnSchema = {"data_type": "decimal", "precision": 18, "scale": 2}
-_RATE: TColumnSchema = {"data_type": "decimal", "precision": 18, "scale": 6}
-_DATE: TColumnSchema = {"data_type": "date"}
 _TIMESTAMP: TColumnSchema = {"data_type": "timestamp", "timezone": True}
-
-
-_NAMING = NamingConvention()
-
-
-def _snake(field: str) -> str:
-    """dlt's own snake_case of a Fortnox field name, so hints name the columns dlt creates."""
-    return _NAMING.normalize_identifier(field)
 
 
 def column_hints(*text_keys: str, cursor: bool = False) -> dict[str, TColumnSchema]:
     """The static dlt hints of a Fortnox table: the company, identifiers, the run cursor.
 
-    Money, rate and date hints are not here but on each page (`hinted`): a hint creates a
-    column, and a table must not grow empty columns for fields its records never carry.
+    Every other column's type comes from Fortnox's OpenAPI schema of the table's records
+    (`apply_spec_hints`): exactly the fields those records can carry, no more.
 
     Args:
         text_keys: snake_case columns that must stay text although they look numeric
@@ -87,25 +61,6 @@ def column_hints(*text_keys: str, cursor: bool = False) -> dict[str, TColumnSche
     for key in text_keys:
         hints[key] = {"data_type": "text"}
     return hints
-
-
-_VALUE_HINTS: dict[str, TColumnSchema] = {
-    **{name: _MONEY for name in MONEY_FIELDS},
-    **{name: _RATE for name in RATE_FIELDS},
-    **{name: _DATE for name in DATE_FIELDS},
-}
-
-
-def hinted(rows: list[dict[str, Any]]) -> Any:
-    """A page of shaped rows with the money, rate and date hints of the fields it carries."""
-    columns = {
-        _snake(field): dict(_VALUE_HINTS[field])
-        for field in {key for row in rows for key in row}
-        if field in _VALUE_HINTS
-    }
-    if not columns:
-        return rows
-    return dlt.mark.with_hints(rows, dlt.mark.make_hints(columns=columns))  # type: ignore[arg-type]
 
 
 def to_decimal(value: Any) -> Decimal | None:
@@ -125,9 +80,16 @@ def to_decimal(value: Any) -> Decimal | None:
 
 
 def shape_record(
-    record: Mapping[str, Any], company_id: str, seen_at: datetime | None = None
+    record: Mapping[str, Any],
+    company_id: str,
+    seen_at: datetime | None = None,
+    *,
+    schema: str | None = None,
 ) -> dict[str, Any]:
     """One warehouse row from one Fortnox record (list item or detail).
+
+    With `schema` (a component of Fortnox's OpenAPI document), every value is coerced to the
+    type the spec gives its field (`spec.shape_by_spec`); without, by the field-name rules below.
 
     Drops `@url*` links (they embed the API host and differ between sandbox and production),
     makes money and rates exact, turns empty date strings into nulls, and stamps the company
@@ -135,7 +97,12 @@ def shape_record(
     voucher references) get the same rules and the company too: they become child tables
     (`supplier_invoices__vouchers`) that can be filtered by company without a join.
     """
-    row: dict[str, Any] = {"company_id": company_id}
+    if schema is not None:
+        row = shape_by_spec(record, schema, company_id)
+        if seen_at is not None:
+            row["seen_at"] = seen_at
+        return row
+    row = {"company_id": company_id}
     for key, value in record.items():
         if key.startswith("@"):
             continue
@@ -156,12 +123,31 @@ def shape_record(
 
 
 def shape_page(
-    page: Iterable[Mapping[str, Any]], company_id: str, seen_at: datetime | None = None
+    page: Iterable[Mapping[str, Any]],
+    company_id: str,
+    seen_at: datetime | None = None,
+    *,
+    schema: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Shape one page of records."""
-    return [shape_record(record, company_id, seen_at) for record in page]
+    """Shape one page of records (typed by `schema` when given)."""
+    return [shape_record(record, company_id, seen_at, schema=schema) for record in page]
 
 
 def fortnox_timestamp(moment: datetime) -> str:
     """A `lastmodified` value: Stockholm local time, minute precision, as Fortnox expects."""
     return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+
+
+def apply_spec_hints(resource: DltResource, schema: str) -> None:
+    """Declare every column of a resource's table (and its nested tables) from the spec.
+
+    The resource's own static hints win where they name a column too (keys kept as text, the
+    run cursor), so the spec adds types and never undoes a deliberate choice.
+    """
+    static = resource.columns
+    own = dict(static) if isinstance(static, dict) else {}
+    nested = spec_nested_hints(schema)
+    resource.apply_hints(
+        columns={**spec_columns(schema), **own},
+        nested_hints=nested or None,  # type: ignore[arg-type]
+    )

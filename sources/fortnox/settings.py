@@ -30,6 +30,13 @@ DEFAULT_SCOPES: Final[tuple[str, ...]] = (
     "companyinformation",
     "settings",
     "connectfile",  # which vouchers and supplier invoices have a file (never the file itself)
+    "article",
+    "order",
+    "offer",
+    "price",
+    "currency",
+    "archive",
+    "inbox",
 )
 DEFAULT_PROFILE: Final = "default"
 # `auth login` receives the consent on http://127.0.0.1:<port>/callback; Fortnox only redirects
@@ -84,6 +91,18 @@ SCOPE_BY_RESOURCE: Final[dict[str, str]] = {
     "predefinedaccounts": "settings",
     "voucherfileconnections": "connectfile",
     "supplierinvoicefileconnections": "connectfile",
+    "articles": "article",
+    "orders": "order",
+    "offers": "offer",
+    "pricelists": "price",
+    "prices": "price",
+    "taxreductions": "invoice",
+    "currencies": "currency",
+    "termsofpayments": "settings",
+    "units": "settings",
+    "contracts": "invoice",
+    "archive": "archive",
+    "inbox": "inbox",
 }
 
 # --- the dlt source's endpoints ----------------------------------------------------------------
@@ -110,6 +129,19 @@ ENDPOINTS: Final[dict[str, tuple[str, str]]] = {
         "supplierinvoicefileconnections",
         "SupplierInvoiceFileConnections",
     ),
+    "articles": ("articles", "Articles"),
+    "orders": ("orders", "Orders"),
+    "offers": ("offers", "Offers"),
+    "price_lists": ("pricelists", "PriceLists"),
+    "prices": ("prices/sublist", "Prices"),  # one list per price list: prices/sublist/{Code}
+    "tax_reductions": ("taxreductions", "TaxReductions"),
+    "currencies": ("currencies", "Currencies"),
+    "terms_of_payments": ("termsofpayments", "TermsOfPayments"),
+    "units": ("units", "Units"),
+    "contracts": ("contracts", "Contracts"),
+    "company_settings": ("settings/company", "CompanySettings"),
+    "archive_files": ("archive", "Folder"),  # a folder per request: ?path=<subfolder>
+    "inbox_files": ("inbox", "Folder"),  # a folder per request: inbox/{Id}
 }
 SIE_EXPORT_TYPE: Final = 4  # type 4 = chart, balances and every voucher row of the year
 # Company information (name, organisation number) rarely changes: a nightly run refreshes it,
@@ -144,3 +176,65 @@ DEFAULT_OVERLAP_MINUTES: Final = 10
 # The warehouse schema (dlt dataset) of the raw tables. Not "fortnox": in the default warehouse
 # file fortnox.duckdb, DuckDB would read `fortnox.invoices` as catalog-or-schema and refuse it.
 DEFAULT_DATASET: Final = "fortnox_raw"
+
+# --- column types from Fortnox's OpenAPI document ----------------------------------------------
+# Table -> the schema of the record the table reads (the list item, which is what the list
+# endpoints send; a detail schema where the table reads details). `spec.py` derives every column's
+# type from it, so columns exist and keep their type whatever values the first page holds.
+SPEC_SCHEMAS: Final[dict[str, str]] = {
+    "company_information": "fortnox_CompanyInfo",
+    "financial_years": "fortnox_FinancialYear",
+    "accounts": "fortnox_AccountListItem",
+    "voucher_series": "fortnox_VoucherSeriesListItem",
+    "predefined_accounts": "fortnox_PredefinedAccount",
+    "cost_centers": "fortnox_CostCenter",
+    "projects": "fortnox_ProjectListItem",
+    "suppliers": "fortnox_SupplierListItem",
+    "customers": "fortnox_CustomerListItem",
+    "invoices": "fortnox_InvoiceListItem",
+    "invoice_payments": "fortnox_InvoicePaymentListItem",
+    "supplier_invoices": "fortnox_SupplierInvoiceListItem",
+    "supplier_invoice_payments": "fortnox_SupplierInvoicePaymentListItem",
+    "invoice_rows": "fortnox_Invoice_InvoiceRow",
+    "articles": "fortnox_ArticleListItem",
+    "orders": "fortnox_OrderListItem",
+    "offers": "fortnox_OfferListItem",
+    "price_lists": "fortnox_PriceList",
+    "prices": "fortnox_PriceListItem",
+    "tax_reductions": "fortnox_TaxReductionListItem",
+    "currencies": "fortnox_Currency",
+    "terms_of_payments": "fortnox_TermsOfPayment",
+    "units": "fortnox_Unit",
+    "contracts": "fortnox_ContractListItem",
+    "company_settings": "fortnox_CompanySettings",
+    "archive_files": "fortnox_Folder_FileRow",
+    "inbox_files": "fortnox_Folder_FileRow",
+    "order_rows": "fortnox_Order_OrderRow",
+    "offer_rows": "fortnox_Offer_OfferRow",
+}
+# Detail records whose parts a table reads (invoice rows come from the invoice's detail).
+SPEC_DETAIL_SCHEMAS: Final[dict[str, str]] = {
+    "invoices": "fortnox_Invoice",
+    "supplier_invoices": "fortnox_SupplierInvoice",
+    "orders": "fortnox_Order",
+    "offers": "fortnox_Offer",
+}
+
+# --- registers read at most daily, and deletions ----------------------------------------------
+# Registers that change rarely and have no `lastmodified` (price lists, currencies, units, ...)
+# are read whole on the first run of a day and replaced per company: a run straight after
+# another spends no request on them.
+REGISTER_REFRESH_HOURS: Final = 20
+# Tables read by `lastmodified` cannot see a deletion (a deleted record is simply not listed).
+# At most this often, their keys are listed whole and rows whose key Fortnox no longer lists
+# are deleted from the warehouse. 0 = every run.
+DELETE_CHECK_HOURS: Final = 20
+# Table -> its key as Fortnox names it (the list field) and as a column.
+DELETE_CHECKED: Final[dict[str, tuple[str, str]]] = {
+    "customers": ("CustomerNumber", "customer_number"),
+    "invoices": ("DocumentNumber", "document_number"),
+    "invoice_payments": ("Number", "number"),
+    "articles": ("ArticleNumber", "article_number"),
+    "orders": ("DocumentNumber", "document_number"),
+    "offers": ("DocumentNumber", "document_number"),
+}

@@ -33,6 +33,7 @@ from sources.fortnox_sandbox.listing import ApiError, json_response, lower_query
 from sources.fortnox_sandbox.model import Company
 from sources.fortnox_sandbox.oauth import AccessToken, authorize, token
 from sources.fortnox_sandbox.resources import API_ROUTES, ApiRequest, Handler
+from sources.fortnox_sandbox.resources_registers import REGISTER_ROUTES
 from sources.fortnox_sandbox.state import SandboxConfig, SandboxState
 
 FORTNOX_BUILD = "sandbox-3.0"
@@ -106,6 +107,15 @@ async def _answer(
             }
         }
         return json_response(body, 403)
+    if scope is not None and scope in state.config.unlicensed:
+        body = {
+            "ErrorInformation": {
+                "error": 1,
+                "message": "Det finns ingen aktiv licens för önskat scope.",
+                "code": 2001101,
+            }
+        }
+        return json_response(body, 403)
     api = ApiRequest(
         request=request,
         state=state,
@@ -176,9 +186,11 @@ def create_app(
         Route("/_sandbox/advance", sandbox_advance, methods=["POST"]),
     ]
     # Every method reaches the guard, so writes get Fortnox's 405 body, not Starlette's.
+    # The registers' routes go before the catch-all (`/3/{rest:path}`, the last of API_ROUTES).
+    api_routes = [*API_ROUTES[:-1], *REGISTER_ROUTES, API_ROUTES[-1]]
     routes += [
         Route(path, _guarded(path, scope, handler), methods=ALL_METHODS)
-        for path, scope, handler in API_ROUTES
+        for path, scope, handler in api_routes
     ]
     app = Starlette(routes=routes, middleware=[Middleware(_TrailingSlashTolerant)])
     app.state.sandbox = SandboxState(

@@ -70,6 +70,7 @@ async def sandbox_advance(request: Request) -> Response:
     raw = request.query_params.get("days", "1")
     if not raw.isdigit() or not 1 <= int(raw) <= 366:
         return JSONResponse({"error": "days must be an integer from 1 to 366"}, status_code=400)
+    from sources.fortnox_sandbox import daily
     from sources.fortnox_sandbox.books import advance_business_day
 
     def advance() -> dict[str, list[Any]]:
@@ -78,9 +79,16 @@ async def sandbox_advance(request: Request) -> Response:
             for _ in range(int(raw)):
                 state.advances += 1
                 for tenant, company in state.companies.items():
+                    # Yesterday's deletable records go before the day's bookkeeping, so no
+                    # voucher of the books ever refers to them (see `daily.py`).
+                    deleted = daily.retire(company, state.config.seed)
                     # The generator derives each day's randomness from (seed, company, day).
                     summary = advance_business_day(company, state.config.seed, state.clock)
-                    summaries.setdefault(str(tenant), []).append(_summary(summary))
+                    registers = daily.grow(company, state.config.seed, state.clock)
+                    day = {**_summary(summary), "deleted": deleted, "registers": registers}
+                    # The draft the registers' day opens is a new invoice too.
+                    day["new_invoices"] += registers["new_draft_invoices"]
+                    summaries.setdefault(str(tenant), []).append(day)
             state.touch()
         return summaries
 

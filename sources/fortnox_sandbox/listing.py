@@ -99,16 +99,19 @@ def lastmodified_param(query: Mapping[str, str]) -> datetime | None:
 
 
 def single_filter(query: Mapping[str, str], specific: Iterable[str]) -> tuple[str, str] | None:
-    """The one resource-specific filter in use; 400 when a request combines two.
-
-    Global parameters (page, limit, lastmodified, financialyear, fromdate/todate, ...) may be
-    combined with it; only one resource-specific one may be used at a time.
-    """
-    used = [(name, query[name]) for name in specific if query.get(name)]
-    if len(used) > 1:
-        names = ", ".join(name for name, _ in used)
-        raise bad_request(f"Endast ett filter kan användas åt gången ({names}).")
+    """The first resource-specific filter in use (endpoints that apply only one, e.g. the
+    `invoicenumber` of payment lists); see `search_filters` for endpoints that apply several."""
+    used = search_filters(query, specific)
     return used[0] if used else None
+
+
+def search_filters(query: Mapping[str, str], specific: Iterable[str]) -> list[tuple[str, str]]:
+    """Every resource-specific filter in use, all to be applied.
+
+    Fortnox's docs say one at a time, but recorded traffic shows two search filters combined
+    (`city` and `zipcode` on customers) accepted and both applied; the sandbox does the same.
+    """
+    return [(name, query[name]) for name in specific if query.get(name)]
 
 
 def sort_records(
@@ -131,7 +134,9 @@ def sort_records(
 def paginate(records: Sequence[T], query: Mapping[str, str]) -> tuple[Sequence[T], dict[str, int]]:
     """One page of `records` and its MetaInformation (`@TotalPages` is 0 for an empty list).
 
-    `offset` skips records before paging starts; `@TotalResources` counts them all.
+    `offset` skips records before paging starts; `@TotalResources` counts them all, except
+    that an offset past the last record answers an empty page with `@TotalResources` 0, as
+    real Fortnox does.
     """
     raw_limit = query.get("limit")
     if raw_limit:
@@ -150,7 +155,7 @@ def paginate(records: Sequence[T], query: Mapping[str, str]) -> tuple[Sequence[T
     remaining = max(len(records) - offset, 0)
     start = offset + (page - 1) * limit
     meta = {
-        "@TotalResources": len(records),
+        "@TotalResources": len(records) if offset < len(records) or not offset else 0,
         "@TotalPages": math.ceil(remaining / limit),
         "@CurrentPage": page,
     }

@@ -256,6 +256,9 @@ class CostCenter:
     description: str
     active: bool = True
     note: str = ""
+    # The day it was added after the books were generated (None: always there). An SIE export
+    # of a year that ended before lists no such object.
+    created: date | None = None
 
 
 @dataclass(slots=True)
@@ -269,6 +272,7 @@ class Project:
     end_date: date | None = None
     project_leader: str = ""
     last_modified: datetime | None = None
+    created: date | None = None  # as CostCenter.created
 
 
 @dataclass(slots=True)
@@ -317,3 +321,5 @@ class Company:
     # The book generator's private bookkeeping (planned payments, VAT and payroll accruals,
     # next numbers) so `advance` can continue the same business; readers must ignore it.
     simulation: Any = None
+    # Articles, orders, offers, price lists, ... (`registers.Registers`), made by the sandbox.
+    registers: Any = None

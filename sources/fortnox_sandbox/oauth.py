@@ -49,6 +49,13 @@ ALL_SCOPES: tuple[str, ...] = (
     "companyinformation",
     "settings",
     "connectfile",
+    "article",
+    "order",
+    "offer",
+    "price",
+    "currency",
+    "archive",
+    "inbox",
 )
 
 INVALID_REFRESH_TOKEN = {"error": "invalid_grant", "error_description": "Invalid refresh token"}

@@ -26,6 +26,7 @@ from sources.fortnox_sandbox.listing import (
     natural_key,
     not_found,
     paginate,
+    search_filters,
     single_filter,
     sort_records,
 )
@@ -391,7 +392,7 @@ def _status_filter(
 def list_invoices(api: ApiRequest) -> Response:
     """`/3/invoices`: `filter=`, one search parameter, date range and `lastmodified`."""
     invoices = list(api.company.invoices.values())
-    chosen = single_filter(
+    for name, value in search_filters(
         api.query,
         [
             "filter",
@@ -405,9 +406,7 @@ def list_invoices(api: ApiRequest) -> Response:
             "currency",
             "sent",
         ],
-    )
-    if chosen is not None:
-        name, value = chosen
+    ):
         if name == "filter":
             invoices = _status_filter(api, invoices, _INVOICE_FILTERS)
         else:
@@ -478,9 +477,7 @@ def get_invoice_payment(api: ApiRequest) -> Response:
 def list_supplier_invoices(api: ApiRequest) -> Response:
     """`/3/supplierinvoices`: `filter=` (seven values), supplier, date range."""
     invoices = sorted(api.company.supplier_invoices.values(), key=lambda i: i.given_number)
-    chosen = single_filter(api.query, ["filter", "suppliernumber", "ocr"])
-    if chosen is not None:
-        name, value = chosen
+    for name, value in search_filters(api.query, ["filter", "suppliernumber", "ocr"]):
         if name == "filter":
             invoices = _status_filter(api, invoices, _SUPPLIER_INVOICE_FILTERS)
         elif name == "suppliernumber":
@@ -551,9 +548,7 @@ def list_customers(api: ApiRequest) -> Response:
         "phone": lambda c: c.phone,
         "organisationnumber": lambda c: c.organisation_number,
     }
-    chosen = single_filter(api.query, ["filter", *search])
-    if chosen is not None:
-        name, value = chosen
+    for name, value in search_filters(api.query, ["filter", *search]):
         if name == "filter":
             if value.lower() not in ("active", "inactive"):
                 raise invalid_filter()

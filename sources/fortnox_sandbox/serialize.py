@@ -3,8 +3,9 @@
 List items are deliberately slimmer than detail records, exactly as Fortnox's are (no rows in
 any list; the invoice list sends `CurrencyRate` as a string, the detail as a number), because a
 client that assumes otherwise breaks on real books. Money is kept exact: amounts are
-`Decimal`s here and become JSON numbers with two decimals in `render_json` (or strings where
-Fortnox sends strings, e.g. supplier-invoice totals).
+`Decimal`s here and become JSON numbers in their shortest form in `render_json` (`0`, `1.12`,
+`1500`, as recorded real traffic writes them), or strings where Fortnox sends strings (e.g.
+supplier-invoice totals).
 """
 
 from __future__ import annotations
@@ -39,14 +40,21 @@ _NUMBER_MARK = "\x00"
 _MARKED_NUMBER = re.compile(r'"\\u0000([-+0-9.Ee]+)"')
 
 
+def shortest(value: Decimal) -> str:
+    """A Decimal as real Fortnox writes a number: no trailing zeros, no exponent (`1500`, `1.12`,
+    `0`), never `1500.00`."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
 def _encode_decimal(value: object) -> str:
     if isinstance(value, Decimal):
-        return f"{_NUMBER_MARK}{value}"
+        return f"{_NUMBER_MARK}{shortest(value)}"
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def render_json(body: object) -> bytes:
-    """UTF-8 JSON with Decimals written as exact numbers (`1250.00`, `11.4215`)."""
+    """UTF-8 JSON with Decimals written as exact numbers in shortest form (`1250`, `11.4215`)."""
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=_encode_decimal)
     return _MARKED_NUMBER.sub(r"\1", text).encode("utf-8")
 
@@ -208,7 +216,8 @@ def project_list_item(project: Project, base: str) -> Record:
         "Status": project.status,
         "StartDate": _day(project.start_date),
         "EndDate": _day(project.end_date),
-        "ProjectLeader": project.project_leader,
+        # Real Fortnox sends null, not "", for a project without a leader.
+        "ProjectLeader": project.project_leader or None,
     }
 
 
@@ -444,6 +453,9 @@ def invoice_detail(invoice: Invoice, customer: Customer | None, base: str) -> Re
             {
                 "AccountNumber": row.account,
                 "ArticleNumber": "",
+                # The spec types these as strings, and real rows carry "0" in them.
+                "ContributionPercent": "0",
+                "ContributionValue": "0",
                 "CostCenter": row.cost_center or invoice.cost_center,
                 "DeliveredQuantity": str(row.quantity),
                 "Description": row.description,
@@ -471,7 +483,8 @@ def invoice_detail(invoice: Invoice, customer: Customer | None, base: str) -> Re
             "BasisTaxReduction": Decimal("0.00"),
             "City": address.city,
             "Comments": "",
-            "ContractReference": 0,
+            # A number in the spec; recorded as 0 in 2023 and "0" in 2024.
+            "ContractReference": "0",
             "Country": "Sverige" if address.country_code == "SE" else "",
             "Credit": "true" if invoice.credit else "false",
             "CreditInvoiceReference": str(invoice.credit_invoice_reference or 0),
@@ -492,6 +505,7 @@ def invoice_detail(invoice: Invoice, customer: Customer | None, base: str) -> Re
             "InvoiceRows": rows,
             "Labels": [],
             "Language": "SV",
+            "LastRemindDate": None,
             "Net": money(invoice.net),
             "NotCompleted": False,
             "OrganisationNumber": address.organisation_number,

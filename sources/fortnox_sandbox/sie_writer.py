@@ -194,11 +194,17 @@ def _write(company: Company, financial_year_id: int, sie_type: int) -> bytes:
     out.append('#DIM 1 "Kostnadsställe"')
     out.append('#DIM 6 "Projekt"')
     if sie_type >= 3:
+        # An object added after the year ended is not one of that year's (a closed year's
+        # export stays the same when the registers grow).
+        ended = financial_year.to_date
         for code in sorted(company.cost_centers):
-            out.append(f"#OBJEKT 1 {quote(code)} {quote(company.cost_centers[code].description)}")
+            center = company.cost_centers[code]
+            if center.created is None or center.created <= ended:
+                out.append(f"#OBJEKT 1 {quote(code)} {quote(center.description)}")
         for project_number in sorted(company.projects):
             project = company.projects[project_number]
-            out.append(f"#OBJEKT 6 {quote(project_number)} {quote(project.description)}")
+            if project.created is None or project.created <= ended:
+                out.append(f"#OBJEKT 6 {quote(project_number)} {quote(project.description)}")
     _balance_lines(company, financial_year, 0, out)
     if previous is not None:
         _balance_lines(company, previous, -1, out)

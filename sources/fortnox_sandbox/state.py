@@ -45,6 +45,8 @@ class SandboxConfig:
         latency_ms: Added to every `/3/` response.
         fault_rate: Share of `/3/` requests answered with a 5xx or a dropped connection.
         clock: Current time; inject a fake one to expire tokens or free the rate window in tests.
+        unlicensed: Scopes whose module the companies do not hold (a firm-held company without
+            orders): Fortnox answers 403 for them whatever the token's scopes.
     """
 
     seed: int = 1
@@ -58,6 +60,7 @@ class SandboxConfig:
     latency_ms: int = 0
     fault_rate: float = 0.0
     clock: Callable[[], datetime] = stockholm_now
+    unlicensed: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -98,6 +101,10 @@ class SandboxState:
         self.clock = config.clock
         self.lock = threading.RLock()
         self.companies: dict[int, Company] = {c.database_number: c for c in companies}
+        from sources.fortnox_sandbox.registers import ensure_registers
+
+        for company in companies:
+            ensure_registers(company, config.seed)
         self.stats = SandboxStats()
         self.tokens = TokenRegistry(
             clock=config.clock,

@@ -126,15 +126,25 @@ class Loader:
             )
         return self._client
 
-    def run(self, **options: Any) -> RunSummary:
-        """One `run_company` of this loader's company into its warehouse."""
-        summary = run_company(
-            self.client,
-            company_id=str(self.tenant),
-            profile=self.profile,
-            target=self.target,
-            **options,
-        )
+    def run(self, *, later_day: bool = False, **options: Any) -> RunSummary:
+        """One `run_company` of this loader's company into its warehouse.
+
+        Args:
+            later_day: the run stands for a run on a later day (after `session.advance`), as a
+                nightly run is: the daily work (registers without `lastmodified`, the deletion
+                check) is due, though the wall clock moved only seconds.
+        """
+        with pytest.MonkeyPatch.context() as patch:
+            if later_day:
+                patch.setenv("SOURCES__FORTNOX__REGISTER_REFRESH_HOURS", "0")
+                patch.setenv("SOURCES__FORTNOX__DELETE_CHECK_HOURS", "0")
+            summary = run_company(
+                self.client,
+                company_id=str(self.tenant),
+                profile=self.profile,
+                target=self.target,
+                **options,
+            )
         self.summaries.append(summary)
         return summary
 

@@ -147,7 +147,7 @@ def test_a_failed_run_leaves_the_warehouse_as_it_was_and_is_recorded(tmp_path: P
 
     # The failures advanced no cursor: the next good run loads what they could not, and the
     # warehouse equals a fresh full load of the same books.
-    assert scheduled.run().outcome == "completed"
+    assert scheduled.run(later_day=True).outcome == "completed"
     fresh = Loader(session, tenant, tmp_path / "fresh", profile="fresh")
     assert fresh.run().outcome == "completed"
     assert fresh.duckdb_path is not None

@@ -29,7 +29,7 @@ from tests.pipeline.conftest import (
     snapshot,
 )
 
-REPEAT_REQUESTS = 17
+REPEAT_REQUESTS = 20
 """What a run straight after a complete load asks (see test_request_budget)."""
 
 

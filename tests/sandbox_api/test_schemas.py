@@ -42,6 +42,8 @@ NULLABLE_FIELDS = {
     "StartDate",
     "EndDate",
     "InvoiceDueDate",
+    "ProjectLeader",
+    "LastRemindDate",
 }
 
 # (list path, list schema, envelope key, detail schema). Every detail record is reached by
@@ -107,6 +109,8 @@ def _components() -> dict[str, Any]:
                 field["type"] = [field["type"], "null"]
     # Fact sheet (VCR invoices/all.yml): the invoice *list* sends CurrencyRate as "1".
     schemas["fortnox_InvoiceListItem"]["properties"]["CurrencyRate"] = {"type": "string"}
+    # Fact sheet: ContractReference was 0 in 2023 and "0" in 2024 (the spec says integer).
+    schemas["fortnox_Invoice"]["properties"]["ContractReference"] = {"type": ["integer", "string"]}
     return {"components": {"schemas": schemas}}
 
 

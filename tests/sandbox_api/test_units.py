@@ -13,11 +13,19 @@ from sources.fortnox_sandbox.serialize import money, money_text, rate, render_js
 
 
 @pytest.mark.parametrize(
-    ("ore", "text"),
-    [(0, "0.00"), (5, "0.05"), (-5, "-0.05"), (123456789, "1234567.89"), (-150050, "-1500.50")],
+    ("ore", "text", "number"),
+    [
+        (0, "0.00", "0"),
+        (5, "0.05", "0.05"),
+        (-5, "-0.05", "-0.05"),
+        (123456789, "1234567.89", "1234567.89"),
+        (-150050, "-1500.50", "-1500.5"),
+        (150000, "1500.00", "1500"),
+    ],
 )
-def test_money_is_written_exactly_with_two_decimals(ore: int, text: str) -> None:
-    assert render_json({"Total": money(ore)}) == f'{{"Total":{text}}}'.encode()
+def test_money_is_written_exactly_in_shortest_form(ore: int, text: str, number: str) -> None:
+    # Real Fortnox writes numbers in their shortest form (fact sheet: `0`, `1.12`, `1500`).
+    assert render_json({"Total": money(ore)}) == f'{{"Total":{number}}}'.encode()
     assert money_text(ore) == text
     parsed = json.loads(render_json({"Total": money(ore)}), parse_float=Decimal)
     assert parsed["Total"] == Decimal(ore) / 100
