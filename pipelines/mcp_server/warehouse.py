@@ -7,6 +7,12 @@ the file for one tool call and closes it straight after, and when a load holds t
 retries for a bounded time (`busy_wait_seconds`) and then answers "busy, try again" as a tool
 error instead of crashing or hanging. Between two calls the file is free for any writer.
 
+A load also holds the warehouse's writer lock (`pipelines/writer_lock.py`) for its whole run,
+while it opens and closes the DuckDB file many times. The server takes that lock *shared* for the
+length of a call: it never opens the file between two steps of a run (which would make the run's
+next step fail halfway), and a run that starts during a call is refused at once, before any
+request, as when another run holds the lock.
+
 Every session is an in-memory DuckDB with the warehouse ATTACHed `READ_ONLY` (DuckDB itself
 refuses any write to it) and file-system access switched off (no `read_csv('/etc/...')`, no
 `COPY ... TO`, no `INSTALL`), so no tool, and no SQL an agent sends, can write or reach outside
@@ -15,6 +21,8 @@ the warehouse.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import re
 import threading
 import time
@@ -22,8 +30,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import duckdb
+
+from pipelines.warehouse import working_dir_beside
+from pipelines.writer_lock import LOCK_FILE_NAME, describe_holder, read_holder
 
 _LOCK_MESSAGE = re.compile(r"could not set lock|conflicting lock", re.IGNORECASE)
 _LOCK_HOLDER_PID = re.compile(r"PID (\d+)")
@@ -36,11 +48,19 @@ class WarehouseUnavailableError(RuntimeError):
 class WarehouseBusyError(WarehouseUnavailableError):
     """A writer (a load or a model build) held the file for longer than the server waits."""
 
-    def __init__(self, path: Path, holder_pid: int | None, waited_seconds: float) -> None:
+    def __init__(
+        self,
+        path: Path,
+        holder_pid: int | None,
+        waited_seconds: float,
+        holder_description: str | None = None,
+    ) -> None:
         holder = f"process {holder_pid}" if holder_pid is not None else "another process"
+        if holder_description:
+            holder = f"{holder} ({holder_description})"
         super().__init__(
             f"the warehouse {path.name} is busy: {holder} is writing it (a load or a model "
-            f"build; DuckDB lets no reader in while a writer holds the file). Waited "
+            f"build; no reader may open the file while a writer holds it). Waited "
             f"{waited_seconds:.0f} s; try again in a minute."
         )
         self.holder_pid = holder_pid
@@ -102,15 +122,52 @@ class WarehouseReader:
             raise WarehouseUnavailableError(
                 f"no warehouse at {self.path}: run `fortnox-pipeline run` (or `demo`) first"
             )
-        connection = self._attach_with_retry()
-        try:
-            connection.execute("set enable_external_access = false")
-            yield connection
-        finally:
-            connection.close()
-
-    def _attach_with_retry(self) -> duckdb.DuckDBPyConnection:
         started = time.monotonic()
+        with self._writer_lock_shared(started):
+            connection = self._attach_with_retry(started)
+            try:
+                connection.execute("set enable_external_access = false")
+                yield connection
+            finally:
+                connection.close()
+
+    @contextmanager
+    def _writer_lock_shared(self, started: float) -> Iterator[None]:
+        """Hold the warehouse's writer lock shared (waiting while a run holds it exclusively).
+
+        A warehouse no run has written under the lock has no lock file; the server creates
+        nothing beside the warehouse, so it then relies on DuckDB's own file lock alone.
+        """
+        lock_path = working_dir_beside(self.path) / LOCK_FILE_NAME
+        try:
+            handle: IO[str] = open(lock_path, encoding="utf-8")  # noqa: SIM115 (held below)
+        except FileNotFoundError:
+            yield
+            return
+        try:
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    waited = time.monotonic() - started
+                    if waited >= self.busy_wait_seconds:
+                        details = read_holder(lock_path)
+                        pid = details.get("pid")
+                        raise WarehouseBusyError(
+                            self.path,
+                            int(pid) if pid else None,
+                            waited,
+                            describe_holder(details) or None,
+                        ) from None
+                    time.sleep(self.retry_interval_seconds)
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            handle.close()
+
+    def _attach_with_retry(self, started: float) -> duckdb.DuckDBPyConnection:
         while True:
             connection = duckdb.connect(":memory:")
             try:

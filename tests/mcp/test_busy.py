@@ -3,7 +3,8 @@ lets go, and says "busy" (a tool error, not a crash) when it holds on past the w
 
 DuckDB lets one process write a file and lets no other process open it meanwhile, not even
 read-only; the server holds the file only for the length of one call, so a load can start
-between any two calls.
+between any two calls. A run also holds the warehouse's writer lock across its many opens of
+the file; the server shares that lock during a call, so it never reads in the middle of a run.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.mcp_server.server import ServerSettings
+from pipelines.mcp_server.warehouse import WarehouseReader
 from tests.mcp.conftest import ToolFailed, call
 
 HOLD_WRITE_LOCK = """
@@ -116,3 +118,71 @@ def test_a_load_running_beside_the_server(warehouse_copy: Path) -> None:
     assert busy >= 1, "no call ran while the models were being rebuilt"
     assert call(settings, "trial_balance", {"period": "2026-08"})["rows"] == expected["rows"]
     print(f"during the rebuilds: {answered} answered, {busy} busy")
+
+
+HOLD_WRITER_LOCK = """
+import sys, time
+from pathlib import Path
+from pipelines.warehouse import working_dir_beside
+from pipelines.writer_lock import hold_writer_lock
+path = Path(sys.argv[1])
+with hold_writer_lock(working_dir_beside(path), path, command="run acme"):
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+TRY_WRITER_LOCK = """
+import sys
+from pathlib import Path
+from pipelines.warehouse import working_dir_beside
+from pipelines.writer_lock import WarehouseBusyError, hold_writer_lock
+path = Path(sys.argv[1])
+try:
+    with hold_writer_lock(working_dir_beside(path), path, command="run acme"):
+        print("got the lock")
+except WarehouseBusyError:
+    print("refused")
+"""
+
+
+def test_the_server_never_opens_the_file_in_the_middle_of_a_run(warehouse_copy: Path) -> None:
+    """A run holds the writer lock between its many opens of the file; the server waits for
+    the whole run, not just for DuckDB's lock, and names the run when it gives up."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITER_LOCK, str(warehouse_copy), "60"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        # DuckDB's lock is free (the run is between two steps), yet the server waits.
+        with pytest.raises(ToolFailed, match=rf"process {holder.pid} \(run acme"):
+            call(ServerSettings(warehouse_copy, busy_wait_seconds=0.6), "list_companies")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert call(ServerSettings(warehouse_copy, busy_wait_seconds=0.6), "list_companies")
+
+
+def test_a_run_starting_during_a_call_is_refused_before_it_starts(warehouse_copy: Path) -> None:
+    first = subprocess.run(
+        [sys.executable, "-c", TRY_WRITER_LOCK, str(warehouse_copy)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert first.stdout.strip() == "got the lock"  # and the lock file now exists
+    with WarehouseReader(warehouse_copy).session():
+        during = subprocess.run(
+            [sys.executable, "-c", TRY_WRITER_LOCK, str(warehouse_copy)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    after = subprocess.run(
+        [sys.executable, "-c", TRY_WRITER_LOCK, str(warehouse_copy)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert (during.stdout.strip(), after.stdout.strip()) == ("refused", "got the lock")
