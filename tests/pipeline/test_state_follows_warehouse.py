@@ -36,7 +36,9 @@ def fresh_load(session, tenants: list[int], workdir: Path) -> Path:  # type: ign
     return workdir / "fortnox.duckdb"
 
 
-@pytest.mark.parametrize("shared_working_folder", [False, True])
+@pytest.mark.parametrize(
+    "shared_working_folder", [False, pytest.param(True, marks=pytest.mark.slow)]
+)
 def test_one_company_in_two_warehouses_loads_whole_into_each(
     tmp_path: Path, shared_working_folder: bool
 ) -> None:
