@@ -103,9 +103,9 @@ def load_sie_files(
     """
     summary = LoadSummary(table_rows={})
     marker = marker_path(duckdb_path)
-    summary.discarded = _discard_leftover(marker)
     warehouse = SieWarehouse(connection, dataset)
     warehouse.ensure_tables()
+    summary.discarded = _leftover(marker, warehouse)
     seen: set[Path] = set()
     for path in paths:
         if path.resolve() in seen:
@@ -175,18 +175,30 @@ def _write_marker(marker: Path, path: Path, file_sha256: str) -> None:
     marker.write_text(json.dumps(record), encoding="utf-8")
 
 
-def _discard_leftover(marker: Path) -> str | None:
-    """Say what a killed `sie load` left unfinished (its transaction is already discarded)."""
+def _leftover(marker: Path, warehouse: SieWarehouse) -> str | None:
+    """Say what a killed `sie load` left: DuckDB has already discarded an uncommitted write
+    (when the warehouse was opened); a write that committed just before the kill is whole."""
     if not marker.exists():
         return None
     try:
         record = json.loads(marker.read_text(encoding="utf-8"))
-        what = (
+        stopped = (
             f"a `sie load` (process {record['pid']}, started {record['started_at']}) was "
-            f"stopped while writing {record['file']}: that file's partial rows were discarded "
-            "(the warehouse holds it as before that load); load it again if you need it"
+            f"stopped while writing {record['file']}"
         )
-    except (ValueError, KeyError, OSError):
-        what = "an earlier `sie load` was stopped mid-write: its partial rows were discarded"
+        committed = warehouse.connection.execute(
+            f"SELECT count(*) FROM {warehouse.table('sie_files')}"
+            " WHERE file_sha256 = ? AND loaded_at >= CAST(? AS TIMESTAMPTZ)",
+            [record["file_sha256"], record["started_at"]],
+        ).fetchone()
+        if committed and committed[0]:
+            what = f"{stopped}, after its write committed: the file is loaded whole"
+        else:
+            what = (
+                f"{stopped}: its unfinished write was discarded, and the warehouse holds that "
+                "file as it did before (load it again if you need it)"
+            )
+    except (ValueError, KeyError, OSError, duckdb.Error):
+        what = "an earlier `sie load` was stopped mid-write: its unfinished write was discarded"
     marker.unlink(missing_ok=True)
     return what
