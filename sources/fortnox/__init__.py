@@ -237,7 +237,7 @@ def fortnox_source(
         write_disposition=PER_COMPANY,
         merge_key=("company_id", "year"),
         primary_key=("company_id", "year", "number"),
-        columns=column_hints(),
+        columns=column_hints("number"),  # account numbers are text, as in the SIE tables
     )
     def accounts() -> Iterator[list[dict[str, Any]]]:
         """The chart of accounts per financial year (final years once)."""
@@ -263,7 +263,7 @@ def fortnox_source(
             for page in rows("voucher_series", {"financialyear": year.id}):
                 yield hinted([{**row, "Year": row.get("Year") or year.id} for row in page])
 
-    def _reference(name: str, key: str) -> DltResource:
+    def _reference(name: str, key: str, *text_keys: str) -> DltResource:
         def read() -> Iterator[Any]:
             for page in rows(name):
                 yield hinted(page)
@@ -275,7 +275,7 @@ def fortnox_source(
             write_disposition=PER_COMPANY,
             merge_key="company_id",
             primary_key=("company_id", key),
-            columns=column_hints(key),
+            columns=column_hints(key, *text_keys),
         )
 
     @dlt.resource(
@@ -402,7 +402,7 @@ def fortnox_source(
         sie,
         accounts,
         voucher_series,
-        _reference("predefined_accounts", "name"),
+        _reference("predefined_accounts", "name", "account"),
         _reference("cost_centers", "code"),
         _reference("projects", "project_number"),
         _reference("suppliers", "supplier_number"),
@@ -420,7 +420,7 @@ def fortnox_source(
 def _invoice_rows(client: FortnoxClient, company_id: str) -> DltResource:
     """Rows of each new or changed invoice: one detail request per document, hence opt-in."""
 
-    @dlt.transformer(name="invoice_rows", columns=column_hints())
+    @dlt.transformer(name="invoice_rows", columns=column_hints("account_number"))
     def invoice_rows(invoices: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         path, _ = ENDPOINTS["invoices"]
         for invoice in invoices:

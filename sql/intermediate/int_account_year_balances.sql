@@ -77,7 +77,7 @@ classified as (
         case
             when declared_types.declared_balance then true
             when declared_types.declared_result then false
-            else accounts.account_number < 3000
+            else try_cast(accounts.account_number as bigint) < 3000
         end as is_balance_account
     from accounts
     left join declared_types

@@ -34,7 +34,7 @@ per_line as (
         sum(balances.closing_balance) as closing_balance
     from balances
     inner join lines
-        on balances.account_number between lines.account_from and lines.account_to
+        on try_cast(balances.account_number as bigint) between lines.account_from and lines.account_to
     where lines.statement = 'balance_sheet' or not balances.is_balance_account
     group by all
 ),

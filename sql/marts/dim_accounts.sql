@@ -47,10 +47,10 @@ final as (
         case
             when upper(latest_declaration.account_type) in ('T', 'S') then true
             when upper(latest_declaration.account_type) in ('K', 'I') then false
-            else accounts.account_number < 3000
+            else try_cast(accounts.account_number as bigint) < 3000
         end as is_balance_account,
-        accounts.account_number // 1000 as bas_class,
-        accounts.account_number // 100 as bas_group,
+        try_cast(accounts.account_number as bigint) // 1000 as bas_class,
+        try_cast(accounts.account_number as bigint) // 100 as bas_group,
         balance_line.line_code as balance_sheet_line,
         income_line.line_code as income_statement_line
     from accounts
@@ -60,10 +60,10 @@ final as (
     left join lines as balance_line
         on balance_line.statement = 'balance_sheet'
         and balance_line.line_code <> 'calculated_result'
-        and accounts.account_number between balance_line.account_from and balance_line.account_to
+        and try_cast(accounts.account_number as bigint) between balance_line.account_from and balance_line.account_to
     left join lines as income_line
         on income_line.statement = 'income_statement'
-        and accounts.account_number between income_line.account_from and income_line.account_to
+        and try_cast(accounts.account_number as bigint) between income_line.account_from and income_line.account_to
 )
 
 select * from final

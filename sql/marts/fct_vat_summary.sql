@@ -10,13 +10,13 @@ with booked_rows as (
 settlement_vouchers as (
     select distinct company_id, file_sha256, voucher_series, voucher_number
     from booked_rows
-    where account_number between 2650 and 2659
+    where try_cast(account_number as bigint) between 2650 and 2659
 ),
 
 vat_rows as (
     select booked_rows.*
     from booked_rows
-    where booked_rows.account_number between 2610 and 2649
+    where try_cast(booked_rows.account_number as bigint) between 2610 and 2649
         and not exists (
             select 1
             from settlement_vouchers
@@ -46,10 +46,10 @@ per_period as (
         company_id,
         file_sha256,
         strftime(voucher_date, '%Y-%m') as period,
-        -sum(amount) filter (where account_number between 2610 and 2619) as output_vat_25,
-        -sum(amount) filter (where account_number between 2620 and 2629) as output_vat_12,
-        -sum(amount) filter (where account_number between 2630 and 2639) as output_vat_6,
-        sum(amount) filter (where account_number between 2640 and 2649) as input_vat
+        -sum(amount) filter (where try_cast(account_number as bigint) between 2610 and 2619) as output_vat_25,
+        -sum(amount) filter (where try_cast(account_number as bigint) between 2620 and 2629) as output_vat_12,
+        -sum(amount) filter (where try_cast(account_number as bigint) between 2630 and 2639) as output_vat_6,
+        sum(amount) filter (where try_cast(account_number as bigint) between 2640 and 2649) as input_vat
     from vat_rows
     group by all
 ),

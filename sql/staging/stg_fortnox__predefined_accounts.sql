@@ -8,7 +8,7 @@ renamed as (
     select distinct
         cast(company_id as varchar) as company_id,
         upper(cast(name as varchar)) as predefined_name,
-        cast(account as integer) as account_number
+        cast(account as varchar) as account_number
     from source
 )
 

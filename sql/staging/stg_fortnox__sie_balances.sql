@@ -10,7 +10,8 @@ renamed as (
         upper(cast(record as varchar)) as balance_record,
         cast(year_index as integer) as year_index,
         cast(period as varchar) as period,
-        cast(account_number as integer) as account_number,
+        cast(account_number as varchar) as account_number,
+        try_cast(account_number as bigint) as account_sort_key,
         cast(dimension as varchar) as dimension,
         cast(object_id as varchar) as object_id,
         cast(amount as decimal(18, 2)) as amount

@@ -22,7 +22,7 @@ from tests.models.conftest import (
 AS_OF = date(2024, 4, 15)
 
 
-def _closing(connection: duckdb.DuckDBPyConnection, period: str) -> dict[int, Decimal]:
+def _closing(connection: duckdb.DuckDBPyConnection, period: str) -> dict[str, Decimal]:
     rows = connection.execute(
         "select account_number, closing_balance from analytics.fct_trial_balance"
         " where company_id = 'acme' and period = ?",
@@ -42,19 +42,19 @@ def test_trial_balance_opening_movement_closing_per_period(
         " from analytics.fct_trial_balance where period = '2024-02' order by account_number"
     ).fetchall()
     assert february == [
-        (1510, Decimal("12500.00"), Decimal("-12500.00"), Decimal("0.00")),
-        (1930, Decimal("10000.00"), Decimal("12500.00"), Decimal("22500.00")),
-        (2099, Decimal("-10000.00"), Decimal("0.00"), Decimal("-10000.00")),
-        (2440, Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
-        (2611, Decimal("-2500.00"), Decimal("0.00"), Decimal("-2500.00")),
-        (2641, Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
-        (3001, Decimal("-10000.00"), Decimal("0.00"), Decimal("-10000.00")),
-        (4010, Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
+        ("1510", Decimal("12500.00"), Decimal("-12500.00"), Decimal("0.00")),
+        ("1930", Decimal("10000.00"), Decimal("12500.00"), Decimal("22500.00")),
+        ("2099", Decimal("-10000.00"), Decimal("0.00"), Decimal("-10000.00")),
+        ("2440", Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
+        ("2611", Decimal("-2500.00"), Decimal("0.00"), Decimal("-2500.00")),
+        ("2641", Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
+        ("3001", Decimal("-10000.00"), Decimal("0.00"), Decimal("-10000.00")),
+        ("4010", Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
     ]
     # The struck #BTRANS row on 6110 is audit history, never a balance.
-    assert 6110 not in _closing(warehouse, "2024-12")
+    assert "6110" not in _closing(warehouse, "2024-12")
     december = _closing(warehouse, "2024-12")
-    expected = {account: Decimal(amount) for _, _, account, amount in ACME_2024_BALANCES[2:]}
+    expected = {str(account): Decimal(amount) for _, _, account, amount in ACME_2024_BALANCES[2:]}
     assert december == expected
     # 12 periods x 8 accounts, one row each.
     assert warehouse.sql("select count(*) from analytics.fct_trial_balance").fetchone() == (96,)
@@ -75,7 +75,7 @@ def test_the_latest_generated_file_of_a_year_is_used_never_both(
     add_acme_2024(warehouse)
     report = build_models(warehouse, as_of=AS_OF)
     assert report.ok, report.failed_checks
-    assert _closing(warehouse, "2024-12")[1930] == Decimal("22500.00")
+    assert _closing(warehouse, "2024-12")["1930"] == Decimal("22500.00")
     assert warehouse.sql(
         "select file_sha256, financial_year_id from analytics.dim_financial_years"
     ).fetchall() == [("acme-2024-dec", 7)]
@@ -116,8 +116,8 @@ def test_trial_balance_check_fails_naming_the_accounts(
         (row["account_number"], row["expected_closing"], row["trial_balance_closing"])
         for row in check.sample
     ] == [
-        (1930, Decimal("22000.00"), Decimal("22500.00")),
-        (4010, Decimal("0.00"), Decimal("4000.00")),
+        ("1930", Decimal("22000.00"), Decimal("22500.00")),
+        ("4010", Decimal("0.00"), Decimal("4000.00")),
     ]
 
 
@@ -193,12 +193,12 @@ def test_bas_groups_put_each_account_in_the_right_line(
             " from analytics.dim_accounts"
         ).fetchall()
     )
-    assert lines[1510] == "trade_receivables"
-    assert lines[1630] == "other_current_receivables"
-    assert lines[1790] == "prepaid_expenses"
-    assert lines[1930] == "cash_and_bank"
-    assert lines[2440] == "current_liabilities"
-    assert lines[6110] == "other_external_costs"
+    assert lines["1510"] == "trade_receivables"
+    assert lines["1630"] == "other_current_receivables"
+    assert lines["1790"] == "prepaid_expenses"
+    assert lines["1930"] == "cash_and_bank"
+    assert lines["2440"] == "current_liabilities"
+    assert lines["6110"] == "other_external_costs"
 
 
 def test_vat_summary_leaves_out_the_settlement(warehouse: duckdb.DuckDBPyConnection) -> None:
@@ -233,5 +233,5 @@ def test_final_and_provisional_follow_the_latest_locked_period(
     assert final_periods == [("2024-01",), ("2024-02",)]
     assert warehouse.sql(
         "select voucher_series || voucher_number, is_final from analytics.fct_gl_transactions"
-        " where account_number = 1510 order by voucher_date"
+        " where account_number = '1510' order by voucher_date"
     ).fetchall() == [("C1", True), ("D1", True), ("C2", False), ("A1", False)]
