@@ -81,8 +81,8 @@ def load_command(
         stdout.print(
             f"{sum(f.status == 'loaded' for f in summary.files)} loaded, "
             f"{sum(f.status != 'loaded' for f in summary.files)} skipped, "
-            f"{len(summary.refused)} refused; parsed in {summary.parse_seconds:.2f} s, "
-            f"written in {summary.load_seconds:.2f} s"
+            f"{len(summary.refused)} refused; read and written in {summary.load_seconds:.2f} s "
+            f"(of which parsing {summary.parse_seconds:.2f} s)"
         )
 
     emit(

@@ -100,6 +100,19 @@ def judge(original: SieFile, mutated: bytes, name: str) -> str:
     return "valid"
 
 
+def _outcome(data: bytes, name: str, chunk_bytes: int) -> object:
+    try:
+        sie_file = read_sie(data, name, chunk_bytes=chunk_bytes)
+    except SieError as error:
+        return str(error)
+    return sie_file.findings, sie_file.tables()["sie_voucher_rows"].drop(["company_id"])
+
+
+def assert_chunking_changes_nothing(data: bytes, name: str) -> None:
+    """The same error, or the same findings and rows, when read in 2 kB chunks."""
+    assert _outcome(data, name, 2048) == _outcome(data, name, 8 << 20)
+
+
 def fuzz(count: int, seed: int, tmp_path: Path) -> Counter[str]:
     rng = random.Random(seed)
     originals = {name: read_sie(sample_bytes(name), name) for name in CLEAN}
@@ -112,6 +125,8 @@ def fuzz(count: int, seed: int, tmp_path: Path) -> Counter[str]:
         mutated = MUTATIONS[kind](sample_bytes(base), rng)
         name = f"m{number}_{kind}.se"
         outcome = judge(originals[base], mutated, name)
+        if number % 5 == 0:
+            assert_chunking_changes_nothing(mutated, name)
         outcomes[outcome] += 1
         outcomes[f"{kind}:{outcome}"] += 1
         if number % 25 == 0:  # some go all the way into a warehouse: no crash past the reader

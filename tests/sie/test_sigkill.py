@@ -142,6 +142,7 @@ def test_a_kill_while_a_file_is_being_written(expected: dict[str, object], tmp_p
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # 20 kills and 20 recoveries of a 20 MB load, 10 preloads
 def test_twenty_random_sigkills_leave_each_file_whole_or_absent(
     large: dict[str, object], tmp_path: Path
 ) -> None:
