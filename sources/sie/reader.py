@@ -318,9 +318,9 @@ class SieStream:
         return org_number or f"sha256:{self.file_sha256[:16]}"
 
     def body(self) -> Iterator[tuple[str, pa.Table]]:
-        """(table name, Arrow table with keys) for each chunk's vouchers and rows, in order."""
-        for name, table in self._reader.body():
-            yield name, with_keys(name, table, self.file_sha256, self.company_id)
+        """(table name, Arrow table) for each chunk's vouchers and rows, in order: bare, without
+        the key columns (`with_keys` adds them; a warehouse writer can add them as constants)."""
+        yield from self._reader.body()
 
     def finish(self, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> SieFile:
         return self._reader.finish(chunk_rows)
@@ -447,6 +447,7 @@ class _SieReader:
             stage("checks")
             yield "sie_vouchers", _to_arrow(vouchers, "sie_vouchers")
             yield "sie_voucher_rows", _to_arrow(rows, "sie_voucher_rows")
+            stage.restart()  # the consumer's time (its inserts) is not the reader's
             self.line_offset = next_line_offset
             first_chunk = False
         if self.layout is None:
@@ -462,7 +463,8 @@ class _SieReader:
             text = text.replace("\r", "\n")
             self.cr_line_ends = True
         self.replacement_characters += text.count("\ufffd")
-        self.mojibake += count_mojibake(text)
+        if "Ã" in text:  # the regex is slow; every mojibake sequence starts with Ã
+            self.mojibake += count_mojibake(text)
         return text
 
     def _accumulate(self, vouchers: pl.DataFrame, rows: pl.DataFrame) -> None:
@@ -1263,6 +1265,9 @@ class _Stopwatch:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
         self.cpu_seconds: dict[str, float] = {}
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+
+    def restart(self) -> None:
         self._wall, self._cpu = time.perf_counter(), time.process_time()
 
     def __call__(self, name: str) -> None:
