@@ -64,9 +64,9 @@ def vouchers_outside_year(
     vouchers: pl.DataFrame, year0: tuple[date | None, date | None] | None
 ) -> list[Finding]:
     """Each voucher dated outside #RAR 0 (unchecked when the file declares no whole year)."""
-    if year0 is None or year0[0] is None or year0[1] is None:
+    start, end = year0 if year0 is not None else (None, None)
+    if start is None or end is None:
         return []
-    start, end = year0
     outside = vouchers.filter((pl.col("voucher_date") < start) | (pl.col("voucher_date") > end))
     return [
         Finding(

@@ -10,7 +10,7 @@ a deleted line. For each mutated file exactly one of these must hold:
   changed only what no check can judge: a text, a date, a voucher's series or number moved to
   an unused one, a prior year, a period balance).
 
-The default run tries a few hundred mutations; `-m slow` tries thousands.
+The default run tries 200 mutations; `-m slow` tries 4,500.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def fuzz(count: int, seed: int, tmp_path: Path) -> Counter[str]:
         mutated = MUTATIONS[kind](sample_bytes(base), rng)
         name = f"m{number}_{kind}.se"
         outcome = judge(originals[base], mutated, name)
-        if number % 5 == 0:
+        if number % 10 == 0:
             assert_chunking_changes_nothing(mutated, name)
         outcomes[outcome] += 1
         outcomes[f"{kind}:{outcome}"] += 1
@@ -140,10 +140,10 @@ def fuzz(count: int, seed: int, tmp_path: Path) -> Counter[str]:
 
 
 def test_mutated_files_are_refused_or_found_never_silently_wrong(tmp_path: Path) -> None:
-    outcomes = fuzz(300, seed=11, tmp_path=tmp_path)
+    outcomes = fuzz(200, seed=11, tmp_path=tmp_path)
     assert outcomes["refused"] > 0
     assert outcomes["finding"] > 0
-    assert outcomes["refused"] + outcomes["finding"] + outcomes["valid"] == 300
+    assert outcomes["refused"] + outcomes["finding"] + outcomes["valid"] == 200
 
 
 @pytest.mark.slow
