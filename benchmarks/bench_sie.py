@@ -13,7 +13,9 @@ runs on this machine (say how loaded it was, `uptime`, when quoting):
 - `sie load` end to end: the real command in a fresh process (imports included), wall time and
   peak RSS, into a fresh warehouse;
 - re-load: the same file loaded again into the same warehouse, peak RSS against the first load,
-  for each `--reload-vouchers` size (synthetic Fortnox-shaped files).
+  for each `--reload-vouchers` size (synthetic Fortnox-shaped files);
+- big file: peak RSS of `sie load` of a synthetic file of `--big-vouchers` vouchers (1,000,000
+  is about 200 MB; 0 skips it).
 
 Peak RSS is measured by a small wrapper process around each command (`ru_maxrss` of its only
 child), so no external `time` tool is needed. Figures go to `benchmarks/out/bench_sie.json`.
@@ -129,12 +131,29 @@ def reload(vouchers: int, folder: Path) -> dict[str, Any]:
     }
 
 
+def big_file(vouchers: int, folder: Path) -> dict[str, Any]:
+    from benchmarks.synthetic_sie import synthetic_sie
+
+    path = folder / "big.se"
+    path.write_bytes(synthetic_sie(vouchers))
+    wall, peak = run_measured(sie_load(path, folder / "big.duckdb"))
+    figures = {
+        "vouchers": vouchers,
+        "file_mb": path.stat().st_size / MB,
+        "sie_load_s": wall,
+        "peak_mb": peak / MB,
+    }
+    path.unlink()
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trans", type=int, default=540_000)
     parser.add_argument("--file", type=Path, help="measure this SIE file for speed instead")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--reload-vouchers", type=int, nargs="*", default=[1_000, 200_000])
+    parser.add_argument("--big-vouchers", type=int, default=1_000_000)
     parser.add_argument("--json", type=Path, default=Path("benchmarks/out/bench_sie.json"))
     arguments = parser.parse_args()
 
@@ -159,6 +178,12 @@ def main() -> None:
                 f"{figures['first_s']:.2f} s / {figures['first_peak_mb']:.0f} MB, second "
                 f"{figures['second_s']:.2f} s / {figures['second_peak_mb']:.0f} MB "
                 f"({figures['second_over_first']:.2f}x)"
+            )
+        if arguments.big_vouchers:
+            results["big"] = figures = big_file(arguments.big_vouchers, folder)
+            print(
+                f"big file: {figures['file_mb']:.0f} MB, sie load {figures['sie_load_s']:.1f} s, "
+                f"peak {figures['peak_mb']:.0f} MB"
             )
     arguments.json.parent.mkdir(parents=True, exist_ok=True)
     arguments.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
