@@ -96,6 +96,17 @@ class SieWarehouse:
         # in memory up to that limit; a bound makes it write them out (the file's rows go in
         # one transaction, so the bound, not the file, decides the peak).
         con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        # One transaction: a kill while the tables are made leaves all of them or none.
+        con.execute("BEGIN TRANSACTION")
+        try:
+            self._ensure_tables()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def _ensure_tables(self) -> None:
+        con = self.connection
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {self.prefix}")
         for name, schema in SCHEMAS.items():
             existing = {

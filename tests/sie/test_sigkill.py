@@ -34,7 +34,16 @@ def _rows_per_file(warehouse: Path) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         [(catalog,)] = connection.execute("select current_database()").fetchall()
-        for table in TABLE_NAMES:
+        existing = {
+            name
+            for (name,) in connection.execute(
+                "select table_name from information_schema.tables"
+                " where table_schema = 'fortnox_raw'"
+            ).fetchall()
+        }
+        # All tables or none: they are made in one transaction (a kill may precede it).
+        assert existing in (set(), set(TABLE_NAMES))
+        for table in TABLE_NAMES if existing else ():
             for sha, count in connection.execute(
                 f'select file_sha256, count(*) from "{catalog}".fortnox_raw.{table} group by 1'
             ).fetchall():
