@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.cli.output import OutputOption, emit, fail
 from pipelines.exit_codes import ExitCode
 from pipelines.models import (
     DEFAULT_DATASET,
@@ -69,8 +70,7 @@ def _console() -> Console:
 
 
 def _fail(error: CommandError) -> typer.Exit:
-    typer.echo(f"Error: {error}", err=True)
-    return typer.Exit(int(error.exit_code))
+    return fail(str(error), error.exit_code)
 
 
 def _parse_date(value: str | None, option: str) -> date | None:
@@ -79,8 +79,8 @@ def _parse_date(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        message = f"{option} must be a date YYYY-MM-DD, not {value!r}"
-        raise CommandError(message, ExitCode.USAGE) from None
+        message = f"{option} {value!r} is not a date — write it as YYYY-MM-DD"
+        raise CommandError(message, ExitCode.BAD_INPUT) from None
 
 
 def _open(path: Path, *, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -274,6 +274,7 @@ def reconcile(
             help="Exit with DATA_CHECK_FAILED when a final (locked) date has a difference.",
         ),
     ] = False,
+    output: OutputOption = None,
 ) -> None:
     """AR and AP subledgers against the general ledger at every month end and the as-of date."""
     console = _console()
@@ -295,9 +296,21 @@ def reconcile(
         raise _fail(
             CommandError(f"no reconciliation rows for company {company!r}", ExitCode.NOT_FOUND)
         )
-    final_differences = 0
-    for reconciliation in reconciliations:
-        final_differences += _echo_reconciliation(console, reconciliation)
+    final_differences = sum(
+        int(row["status"] == "final" and row["difference"] != 0)
+        for reconciliation in reconciliations
+        for row in reconciliation.rows.iter_rows(named=True)
+    )
+    document = {
+        reconciliation.subledger: reconciliation.rows.to_dicts()
+        for reconciliation in reconciliations
+    }
+
+    def tables() -> None:
+        for reconciliation in reconciliations:
+            _echo_reconciliation(console, reconciliation)
+
+    emit(document, output, tables)
     if fail_on_difference and final_differences:
         typer.echo(
             f"{final_differences} final (locked) date(s) have a difference between a subledger "

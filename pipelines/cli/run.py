@@ -8,11 +8,12 @@ traceback, unless `--debug` asks for one.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,19 +21,40 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.archive_settings import (
+    DEFAULT_ARCHIVE_FOLDER,
+    ArchiveOption,
+    NoArchiveOption,
+    resolve_archive_dir,
+)
+from pipelines.cli.auth import ProfileOption, TokenDirOption
+from pipelines.cli.output import (
+    OutputFormat,
+    OutputOption,
+    UserError,
+    emit,
+    print_error,
+    stderr,
+)
+from pipelines.cli.validate import check_writable_warehouse, parse_iso_date, parse_resources
 from pipelines.exit_codes import ExitCode
+from pipelines.interrupts import INTERRUPTS, ActiveRun, stop_on_signals
 from pipelines.pipeline import (
     DEFAULT_DATASET,
     RunSummary,
     WarehouseTarget,
+    record_refused_run,
     run_company,
     unwrap,
 )
 from pipelines.plan import RunPlan, make_plan
 from pipelines.progress import RunProgress, show_progress
-from pipelines.warehouse import WarehouseBusyError
+from pipelines.warehouse import WarehouseBusyError, WarehouseInvalidError
+from pipelines.writer_lock import hold_writer_lock
 from sources.fortnox.client import FortnoxClient, client_from_config
 from sources.fortnox.errors import FortnoxError
+from sources.fortnox.profiles import resolve_profile, resolve_token_dir
+from sources.fortnox.records import STOCKHOLM
 from sources.sie.reader import SieError
 
 DEFAULT_WAREHOUSE = Path("fortnox.duckdb")
@@ -58,7 +80,7 @@ def exit_code_of(error: BaseException) -> ExitCode:
         return exit_code_for(root)
     if isinstance(root, WarehouseBusyError):
         return ExitCode.WAREHOUSE_BUSY
-    if isinstance(root, SieError):
+    if isinstance(root, (SieError, WarehouseInvalidError)):
         return ExitCode.BAD_INPUT
     return ExitCode.ERROR
 
@@ -77,8 +99,10 @@ def errors_as_exit_codes(debug: bool) -> Iterator[None]:
         if debug:
             raise
         root = unwrap(error)
-        # soft_wrap: one error, one line, even in a narrow terminal or a cron log
-        errors.print(f"[red]error:[/red] {root}", markup=True, highlight=False, soft_wrap=True)
+        if isinstance(root, UserError):
+            print_error(root.message, root.fix)
+            raise typer.Exit(int(root.exit_code)) from None
+        print_error(str(root) or type(root).__name__)
         raise typer.Exit(int(exit_code_of(error))) from None
 
 
@@ -122,9 +146,42 @@ def print_summary(summary: RunSummary, title: str) -> None:
     )
 
 
+def plan_document(plan: RunPlan) -> dict[str, Any]:
+    """`run --plan -o json`: the plan's facts, in the order the table shows them."""
+    return {
+        "company_id": plan.company_id,
+        "pipeline": plan.pipeline_name,
+        "locked_through": plan.locked_through,
+        "first_run": plan.first_run,
+        "years": [
+            {
+                "financial_year_id": year.financial_year.id,
+                "from": year.financial_year.from_date,
+                "to": year.financial_year.to_date,
+                "final": year.final,
+                "fetch": year.fetch,
+                "reason": year.reason,
+            }
+            for year in plan.years
+        ],
+        "resources": [
+            {
+                "resource": line.name,
+                "reads": line.reads,
+                "estimated_requests": line.estimated_requests,
+            }
+            for line in plan.resources
+        ],
+        "estimated_requests": plan.estimated_requests,
+        "requests_used": plan.requests_used,
+    }
+
+
 def print_plan(plan: RunPlan) -> None:
     """What a run would fetch, without fetching it."""
     console.print(f"Plan for company {plan.company_id} (pipeline {plan.pipeline_name})")
+    for note in plan.notes:
+        console.print(f"  note: {note}", markup=False, highlight=False)
     console.print(
         f"  locked through: {plan.locked_through or 'nothing locked'}; "
         f"state: {'first run' if plan.first_run else 'incremental'}"
@@ -155,9 +212,8 @@ def print_plan(plan: RunPlan) -> None:
 
 
 def run(
-    profile: Annotated[
-        str | None, typer.Option(help="Token profile (company); else FORTNOX_PROFILE.")
-    ] = None,
+    profile: ProfileOption = None,
+    token_dir: TokenDirOption = None,
     resources: Annotated[
         str | None,
         typer.Option(help="Only these resources, comma separated (e.g. sie,invoices)."),
@@ -181,9 +237,8 @@ def run(
     invoice_rows: Annotated[
         bool, typer.Option("--invoice-rows", help="Also fetch each changed invoice's rows.")
     ] = False,
-    archive_dir: Annotated[
-        Path | None, typer.Option(help="Keep raw SIE exports here, content-addressed.")
-    ] = None,
+    archive: ArchiveOption = None,
+    no_archive: NoArchiveOption = False,
     metrics_json: Annotated[
         Path | None, typer.Option(help="Write per-resource metrics of the run here.")
     ] = None,
@@ -194,36 +249,111 @@ def run(
         bool, typer.Option("--models/--no-models", help="Build the SQL models after loading.")
     ] = True,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
+    output: OutputOption = None,
 ) -> None:
     """Load a Fortnox company into the warehouse (incrementally after the first run)."""
-    with errors_as_exit_codes(debug):
-        if start_date:
-            date.fromisoformat(start_date)
+    with errors_as_exit_codes(debug), stop_on_signals(INTERRUPTS):
+        # Everything the user typed is checked before a request is sent or a file written.
+        parse_iso_date(start_date, "--start-date")
+        selected = parse_resources(resources)
+        if destination is None:
+            check_writable_warehouse(duckdb)
         target = WarehouseTarget(
             duckdb_path=None if destination else duckdb,
             dataset=dataset,
             destination=destination,
         )
-        with client_from_config(profile) as client:
+        started_at = datetime.now(STOCKHOLM)
+        reached: list[bool] = []  # set once run_company records the run itself
+        try:
+            _locked_run(
+                target,
+                profile,
+                token_dir,
+                reached,
+                plan=plan,
+                full_refresh=full_refresh,
+                models=models,
+                output=output,
+                run_options={
+                    "resources": selected,
+                    "full_refresh": full_refresh,
+                    "start_date": start_date,
+                    "invoice_rows": invoice_rows,
+                    "archive_dir": resolve_archive_dir(
+                        archive, no_archive=no_archive, duckdb_path=target.duckdb_path
+                    ),
+                    "metrics_json": metrics_json,
+                },
+            )
+        except Exception as error:
+            if not reached and not plan and not isinstance(error, typer.Exit):
+                record_refused_run(
+                    target,
+                    profile=_profile_name(profile, token_dir),
+                    started_at=started_at,
+                    error=error,
+                )
+            raise
+
+
+def _profile_name(profile: str | None, token_dir: Path | None) -> str:
+    """The profile a refused run was for, as the run would have resolved it."""
+    try:
+        return resolve_profile(profile, resolve_token_dir(token_dir)).name
+    except FortnoxError:
+        return profile or os.environ.get("FORTNOX_PROFILE") or "default"
+
+
+def _locked_run(
+    target: WarehouseTarget,
+    profile: str | None,
+    token_dir: Path | None,
+    reached: list[bool],
+    *,
+    plan: bool,
+    full_refresh: bool,
+    models: bool,
+    output: OutputFormat | None,
+    run_options: dict[str, Any],
+) -> None:
+    """Log in, load and build the models, holding the warehouse's writer lock throughout."""
+    # The lock before anything else: a second process on this warehouse is refused before it
+    # spends a request (the token refresh included). The models are built under it too.
+    with hold_writer_lock(target.working_dir, target.describe(), command=_command_line(profile)):
+        with client_from_config(profile, token_dir=token_dir) as client:
             company_id = company_id_of(client)
             if plan:
-                print_plan(make_plan(client, company_id, target, full_refresh=full_refresh))
+                run_plan = make_plan(client, company_id, target, full_refresh=full_refresh)
+                emit(plan_document(run_plan), output, lambda: print_plan(run_plan))
                 return
+            reached.append(True)
             summary = _run_with_progress(
                 client,
                 company_id=company_id,
                 profile=client.auth.profile,
                 target=target,
-                resources=[name.strip() for name in resources.split(",")] if resources else None,
-                full_refresh=full_refresh,
-                start_date=start_date,
-                invoice_rows=invoice_rows,
-                archive_dir=archive_dir,
-                metrics_json=metrics_json,
+                **run_options,
             )
-        print_summary(summary, f"Loaded company {company_id}")
-        if models and destination is None:
-            _build_models(duckdb, dataset)
+        shown = emit(
+            summary.as_metrics_json(),
+            output,
+            lambda: print_summary(summary, f"Loaded company {company_id}"),
+        )
+        if models and target.duckdb_path is not None:
+            # With -o json, stdout carries only the run's JSON; the models' report goes to stderr.
+            report_to = stderr if shown is OutputFormat.json else None
+            _build_models(target.duckdb_path, target.dataset, report_to)
+
+
+def _command_line(profile: str | None) -> str:
+    """How a process refused the lock sees this one: the command and its profile."""
+    return f"fortnox-pipeline run --profile {profile or 'default'}"
+
+
+def _say_note(note: str) -> None:
+    """What a run does before its own work (an earlier run's package, restored state)."""
+    errors.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _run_with_progress(
@@ -233,17 +363,27 @@ def _run_with_progress(
     summary: RunSummary | None = None
     try:
         with show_progress(progress):
-            summary = run_company(client, on_rows=progress.on_rows, **options)
+            summary = run_company(client, on_rows=progress.on_rows, on_note=_say_note, **options)
     finally:
         if metrics_json is not None and summary is not None:
             metrics_json.write_text(json.dumps(summary.as_metrics_json(), indent=2) + "\n")
     return summary
 
 
-def _build_models(duckdb_path: Path, dataset: str) -> None:
+def _build_models(duckdb_path: Path, dataset: str, report_to: Console | None = None) -> None:
     from pipelines.cli.models import build_and_report
 
-    exit_code = build_and_report(duckdb_path, dataset=dataset)
+    building = ActiveRun(
+        journal_interrupted=lambda reason: None,  # the load is complete and recorded
+        describe=lambda: (
+            "the load completed and is recorded; the models were not all built "
+            "(build them with `fortnox-pipeline models`)"
+        ),
+        record=lambda: None,
+        step="building models",
+    )
+    with INTERRUPTS.watching(building):
+        exit_code = build_and_report(duckdb_path, dataset=dataset, console=report_to)
     if exit_code != ExitCode.OK:
         raise typer.Exit(int(exit_code))
 
@@ -268,7 +408,7 @@ def demo(
 
     if scale not in {"small", "medium", "large"}:
         raise typer.BadParameter("scale must be small, medium or large", param_hint="--scale")
-    with errors_as_exit_codes(debug):
+    with errors_as_exit_codes(debug), stop_on_signals(INTERRUPTS):
         warehouse = directory / "fortnox.duckdb"
         _reset_demo(directory)
         console.print(f"Generating {scale} books (seed {seed}) and starting the sandbox ...")
@@ -279,7 +419,7 @@ def demo(
             f"Company: {company.name} ({company.organisation_number}), DatabaseNumber {tenant}; "
             f"logging in by OAuth authorization code ..."
         )
-        target = WarehouseTarget(duckdb_path=warehouse, pipelines_dir=directory / ".pipelines")
+        target = WarehouseTarget(duckdb_path=warehouse)
         with session.client(
             tenant=tenant, token_dir=directory / "tokens", profile="demo"
         ) as client:
@@ -287,7 +427,8 @@ def demo(
                 "company_id": str(tenant),
                 "profile": "demo",
                 "target": target,
-                "archive_dir": directory / "archive",
+                # Its own archive, whatever .dlt/config.toml says: the demo is not real books.
+                "archive_dir": directory / DEFAULT_ARCHIVE_FOLDER,
                 "metrics_json": None,
             }
             first = _run_with_progress(client, **common)
@@ -310,7 +451,7 @@ def _reset_demo(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for name in ("fortnox.duckdb", "fortnox.duckdb.wal"):
         (directory / name).unlink(missing_ok=True)
-    for name in (".pipelines", "tokens"):
+    for name in ("fortnox.duckdb.work", ".pipelines", "tokens", DEFAULT_ARCHIVE_FOLDER):
         shutil.rmtree(directory / name, ignore_errors=True)
 
 

@@ -7,12 +7,14 @@ other files are still loaded or checked); `WAREHOUSE_BUSY` when another process 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from pipelines.archive_settings import ArchiveOption, NoArchiveOption, resolve_archive_dir
 from pipelines.cli.output import OutputOption, emit, fail, print_error, stderr, stdout
 from pipelines.exit_codes import ExitCode
 from pipelines.warehouse import WarehouseBusyError, open_warehouse
@@ -35,15 +37,21 @@ def load_command(
     dataset: Annotated[
         str, typer.Option("--dataset", help="Dataset (schema) name.")
     ] = settings.DEFAULT_DATASET,
-    archive: Annotated[
-        Path | None,
-        typer.Option("--archive", help="Archive folder for the raw files (content-addressed)."),
-    ] = None,
+    archive: ArchiveOption = None,
+    no_archive: NoArchiveOption = False,
     output: OutputOption = None,
 ) -> None:
     """Load SIE files into DuckDB, each wholly or not at all; a refused file never stops the
-    others. Loading a file again replaces it, never duplicates it."""
+    others. Loading a file again replaces it, never duplicates it.
+
+    Each file is archived first (content-addressed, beside the warehouse by default) and the
+    load is recorded in `load_runs`, so `sie export` can hand the exact bytes back.
+    """
+    from pipelines.sie_load_runs import record_sie_load
     from sources.sie.load_files import load_sie_files
+
+    archive_dir = resolve_archive_dir(archive, no_archive=no_archive, duckdb_path=duckdb)
+    started_at = datetime.now(UTC)
 
     try:
         connection = open_warehouse(duckdb)
@@ -51,10 +59,22 @@ def load_command(
         raise fail(str(error), ExitCode.WAREHOUSE_BUSY) from None
     try:
         summary = load_sie_files(
-            files, connection=connection, duckdb_path=duckdb, dataset=dataset, archive_dir=archive
+            files,
+            connection=connection,
+            duckdb_path=duckdb,
+            dataset=dataset,
+            archive_dir=archive_dir,
         )
     finally:
         connection.close()
+    if summary.files:
+        record_sie_load(
+            summary,
+            duckdb_path=duckdb,
+            dataset=dataset,
+            archive_dir=archive_dir,
+            started_at=started_at,
+        )
     if summary.discarded:
         stderr.print(f"note: {summary.discarded}", markup=False)
 

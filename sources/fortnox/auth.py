@@ -86,7 +86,7 @@ class FortnoxAuth:
     ) -> None:
         if not client_id or not client_secret:
             raise ConfigurationError(
-                "the Fortnox client id and secret are not configured: set "
+                "the Fortnox client id and secret are not configured — set "
                 "SOURCES__FORTNOX__CLIENT_ID and SOURCES__FORTNOX__CLIENT_SECRET, or "
                 "[sources.fortnox] client_id / client_secret in .dlt/secrets.toml"
             )
@@ -348,7 +348,7 @@ class FortnoxAuth:
         code = str(error.error or "")
         if code == "invalid_client":
             return ConfigurationError(
-                "Fortnox rejected the client id or secret (invalid_client): check "
+                "Fortnox rejected the client id or secret (invalid_client) — check "
                 "SOURCES__FORTNOX__CLIENT_ID / SOURCES__FORTNOX__CLIENT_SECRET"
             )
         if code == "invalid_grant":

@@ -9,7 +9,6 @@ is wrapped so that nothing but GET under `/3/` can leave (`read_only.py`).
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import time
@@ -34,6 +33,7 @@ from sources.fortnox.errors import (
     parse_error_body,
 )
 from sources.fortnox.pacing import SlidingWindowLimiter, shared_limiter
+from sources.fortnox.profiles import resolve_profile, resolve_token_dir
 from sources.fortnox.read_only import AllowedRequest, ReadOnlyTransport
 from sources.fortnox.retry import RETRYABLE_STATUSES, RetryPolicy
 
@@ -380,7 +380,8 @@ def auth_from_config(
     """A `FortnoxAuth` from dlt config/secrets (`[sources.fortnox]` or `SOURCES__FORTNOX__*`).
 
     Args:
-        profile: the token profile; else `FORTNOX_PROFILE`; else `default`.
+        profile: the token profile; else `FORTNOX_PROFILE`; else the current profile saved by
+            `profiles use`; else `default` (`profiles.resolve_profile`).
         transport: httpx transport for the token endpoint (tests).
         token_dir: where token files live; else `FORTNOX_TOKEN_DIR`; else the user config dir.
     """
@@ -393,14 +394,13 @@ def auth_from_config(
     )
     tenant_id: Any = dlt.config.get("sources.fortnox.tenant_id")
     service_account: Any = dlt.config.get("sources.fortnox.service_account")
-    if token_dir is None and os.environ.get("FORTNOX_TOKEN_DIR"):
-        token_dir = Path(os.environ["FORTNOX_TOKEN_DIR"])
+    directory = resolve_token_dir(token_dir)
     return FortnoxAuth(
         client_id=str(client_id or ""),
         client_secret=str(client_secret or ""),
-        profile=profile or os.environ.get("FORTNOX_PROFILE") or settings.DEFAULT_PROFILE,
+        profile=resolve_profile(profile, directory).name,
         auth_base_url=str(auth_base_url),
-        token_dir=token_dir,
+        token_dir=directory,
         transport=transport,
         tenant_id=int(tenant_id) if tenant_id else None,
         service_account=str(service_account).lower() in {"1", "true", "yes"},
@@ -408,17 +408,19 @@ def auth_from_config(
 
 
 def client_from_config(
-    profile: str | None = None, transport: httpx.BaseTransport | None = None
+    profile: str | None = None,
+    transport: httpx.BaseTransport | None = None,
+    token_dir: Path | None = None,
 ) -> FortnoxClient:
     """A ready `FortnoxClient` from dlt config/secrets and the environment.
 
     Reads `sources.fortnox.client_id` / `client_secret` (secrets), `base_url` / `auth_base_url`
-    (config), the profile from `FORTNOX_PROFILE` and the token directory from
-    `FORTNOX_TOKEN_DIR`. The same transport, if given, serves the API and the token endpoint.
+    (config); the profile and the token directory as `auth_from_config` resolves them. The same
+    transport, if given, serves the API and the token endpoint.
     """
     import dlt
 
-    auth = auth_from_config(profile, transport)
+    auth = auth_from_config(profile, transport, token_dir)
     base_url: Any = dlt.config.get("sources.fortnox.base_url") or settings.DEFAULT_BASE_URL
     client = FortnoxClient(auth, base_url=str(base_url), transport=transport)
     client._closes_auth = True

@@ -33,7 +33,7 @@ class AuthenticationRequired(FortnoxError):
         self.profile = profile
         self.reason = reason
         super().__init__(
-            f"{reason}. Run `fortnox-pipeline auth login --profile {profile}` to log in again."
+            f"{reason} — run `fortnox-pipeline auth login --profile {profile}` to log in again"
         )
 
 
@@ -97,7 +97,7 @@ class ScopeMissing(ApiError):
 
     def _message(self) -> str:
         return (
-            f"{super()._message()}: scope `{self.scope}` is missing. Run "
+            f"{super()._message()}: scope `{self.scope}` is missing — run "
             f"`fortnox-pipeline auth login --scopes ...` including `{self.scope}`, and check that "
             "the company holds the licence for it"
         )
@@ -125,7 +125,8 @@ class ApiUnavailable(ApiError):
 
     def _message(self) -> str:
         message = f"{super()._message()} after {self.attempts} attempt(s)"
-        return message + (f" ({self.cause})" if self.cause else "")
+        message += f" ({self.cause})" if self.cause else ""
+        return message + " — Fortnox is unavailable; the next run fetches what this one missed"
 
 
 class ReadOnlyViolation(FortnoxError):

@@ -86,7 +86,7 @@ class TokenStore:
 
     def path_for(self, profile: str) -> Path:
         """The token file of a profile."""
-        return self.directory / f"{_checked(profile)}.json"
+        return self.directory / f"{check_profile_name(profile)}.json"
 
     def lock(
         self, profile: str, timeout: float = settings.TOKEN_LOCK_TIMEOUT_SECONDS
@@ -99,7 +99,7 @@ class TokenStore:
         """
         self._ensure_directory()
         return filelock.FileLock(
-            self.directory / f"{_checked(profile)}.lock", timeout=timeout, mode=0o600
+            self.directory / f"{check_profile_name(profile)}.lock", timeout=timeout, mode=0o600
         )
 
     def load(self, profile: str) -> StoredToken | None:
@@ -180,8 +180,8 @@ class TokenStore:
             os.close(descriptor)
 
 
-def _checked(profile: str) -> str:
-    """Profile names become file names, so they are restricted to a safe alphabet."""
+def check_profile_name(profile: str) -> str:
+    """A valid profile name, unchanged: names become file names, so the alphabet is safe."""
     if not _PROFILE_NAME.match(profile):
         raise ConfigurationError(
             f"invalid profile name {profile!r}: use letters, digits, '.', '_' or '-'"

@@ -7,83 +7,15 @@ config and environment variables, no test seams); `demo` runs its own in-process
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import duckdb
-import httpx
-import pytest
-from typer.testing import CliRunner
 
-from pipelines.cli import app
 from pipelines.exit_codes import ExitCode
-from sources.fortnox.auth import FortnoxAuth
-
-ROOT = Path(__file__).resolve().parents[2]
-REDIRECT_URI = "http://127.0.0.1:48721/callback"
-
-
-@pytest.fixture(scope="module")
-def sandbox_url() -> Iterator[str]:
-    """A small sandbox on loopback, rate limit on, as `sandbox serve` starts it."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "sandbox", "serve", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        match = re.search(r"http://[\d.]+:\d+", line)
-        assert match, f"sandbox did not announce itself: {line!r}"
-        yield match.group(0)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@pytest.fixture
-def environment(sandbox_url: str, tmp_path: Path) -> dict[str, str]:
-    """Config a user would set, with a logged-in profile (by authorization code)."""
-    token_dir = tmp_path / "tokens"
-    auth = FortnoxAuth(
-        client_id="sandbox-client",
-        client_secret="sandbox-secret",
-        auth_base_url=sandbox_url,
-        token_dir=token_dir,
-    )
-    url = auth.authorization_url(redirect_uri=REDIRECT_URI, state="s-1")
-    consent = httpx.get(url, follow_redirects=False)
-    code = parse_qs(urlsplit(consent.headers["location"]).query)["code"][0]
-    auth.complete_login(code=code, redirect_uri=REDIRECT_URI)
-    auth.close()
-    return {
-        "SOURCES__FORTNOX__CLIENT_ID": "sandbox-client",
-        "SOURCES__FORTNOX__CLIENT_SECRET": "sandbox-secret",
-        "SOURCES__FORTNOX__BASE_URL": sandbox_url,
-        "SOURCES__FORTNOX__AUTH_BASE_URL": sandbox_url,
-        "FORTNOX_TOKEN_DIR": str(token_dir),
-        "FORTNOX_PROFILE": "default",
-        "RUNTIME__LOG_LEVEL": "ERROR",
-    }
-
-
-def invoke(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
-    """Run the CLI in-process from `cwd` (dlt reads `.dlt/` from the working directory)."""
-    previous = Path.cwd()
-    os.chdir(cwd)
-    try:
-        result = CliRunner().invoke(app, args, env=env)
-    finally:
-        os.chdir(previous)
-    return result.exit_code, result.output
+from tests.cli.conftest import ROOT, invoke
 
 
 def table_count(path: Path, table: str) -> int:
@@ -95,7 +27,9 @@ def test_plan_writes_nothing_then_run_loads_what_it_planned(
     environment: dict[str, str], tmp_path: Path
 ) -> None:
     warehouse = tmp_path / "w.duckdb"
-    code, output = invoke(["run", "--plan", "--duckdb", str(warehouse)], environment, tmp_path)
+    code, output = invoke(
+        ["run", "--plan", "--duckdb", str(warehouse), "-o", "table"], environment, tmp_path
+    )
     assert code == 0, output
     assert not warehouse.exists()
     planned = int(re.search(r"about (\d+) requests", output).group(1))  # type: ignore[union-attr]
@@ -103,7 +37,9 @@ def test_plan_writes_nothing_then_run_loads_what_it_planned(
 
     metrics = tmp_path / "metrics.json"
     code, output = invoke(
-        ["run", "--duckdb", str(warehouse), "--metrics-json", str(metrics)], environment, tmp_path
+        ["run", "--duckdb", str(warehouse), "--metrics-json", str(metrics), "-o", "table"],
+        environment,
+        tmp_path,
     )
     assert code == 0, output
     document = json.loads(metrics.read_text())
@@ -115,7 +51,9 @@ def test_plan_writes_nothing_then_run_loads_what_it_planned(
     assert table_count(warehouse, "invoices") == document["resources"]["invoices"]["rows"]
     assert "Models:" in output and "failed" not in output.split("Models:")[1].split("\n")[0][:0]
 
-    code, output = invoke(["run", "--plan", "--duckdb", str(warehouse)], environment, tmp_path)
+    code, output = invoke(
+        ["run", "--plan", "--duckdb", str(warehouse), "-o", "table"], environment, tmp_path
+    )
     assert code == 0, output
     assert "final and already loaded" in output
     assert re.search(r"about 15 requests", output)
@@ -176,5 +114,5 @@ def test_demo_loads_twice_and_builds_the_models(tmp_path: Path) -> None:
         checks_input = connection.sql("select count(*) from analytics.fct_trial_balance").fetchone()
     assert outcomes == [("completed",), ("completed",)]
     assert checks_input is not None and checks_input[0] > 0
-    manifest = (demo_dir / "archive" / "manifest.jsonl").read_text().splitlines()
+    manifest = (demo_dir / "sie-archive" / "manifest.jsonl").read_text().splitlines()
     assert len(manifest) == 4  # three years, then the open year again after a day of business

@@ -64,7 +64,7 @@ def test_a_rejected_refresh_token_asks_for_login_again(fake: FakeFortnox, token_
         auth.access_token()
     message = str(raised.value)
     assert "invalid_grant" in message
-    assert "Run `fortnox-pipeline auth login --profile default`" in message
+    assert "run `fortnox-pipeline auth login --profile default`" in message
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
 

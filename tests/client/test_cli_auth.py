@@ -41,7 +41,7 @@ def _store_token(token_dir: Path, profile: str) -> StoredToken:
 def test_status_shows_tenant_scopes_and_expiry_but_no_token(tmp_path: Path) -> None:
     _store_token(tmp_path, "acme")
     result = runner.invoke(
-        app, ["auth", "status", "--profile", "acme", "--token-dir", str(tmp_path)]
+        app, ["auth", "status", "--profile", "acme", "--token-dir", str(tmp_path), "-o", "table"]
     )
     assert result.exit_code == 0
     assert "tenant: 9358196" in result.output
@@ -68,7 +68,7 @@ def test_a_corrupt_token_file_is_a_clear_error_not_a_traceback(tmp_path: Path) -
     TokenStore(tmp_path).path_for("acme").parent.mkdir(parents=True, exist_ok=True)
     TokenStore(tmp_path).path_for("acme").write_text("{oops")
     result = runner.invoke(
-        app, ["auth", "status", "--profile", "acme", "--token-dir", str(tmp_path)]
+        app, ["auth", "status", "--profile", "acme", "--token-dir", str(tmp_path), "-o", "table"]
     )
     assert result.exit_code == ExitCode.AUTH_NEEDED
     assert "unreadable" in result.output and result.exception is not None
@@ -86,7 +86,11 @@ def test_logout_removes_only_that_profile(tmp_path: Path) -> None:
     again = runner.invoke(
         app, ["auth", "logout", "--profile", "acme", "--token-dir", str(tmp_path)]
     )
-    assert again.exit_code == 0 and "No tokens were stored" in again.output
+    assert again.exit_code == ExitCode.NOT_FOUND
+    assert again.output.strip() == (
+        "error: no tokens are stored for profile 'acme', nothing was removed — "
+        "profiles with tokens: globex"
+    )
 
 
 def test_login_without_client_credentials_exits_7(

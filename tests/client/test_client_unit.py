@@ -82,7 +82,7 @@ def test_after_the_last_retry_the_error_names_endpoint_status_code_and_message(
         client.get_json("vouchers/A/12", {"financialyear": 3})
     assert str(raised.value) == (
         "GET /3/vouchers/{id}/{id} failed with HTTP 503 (code 2000000: Tillfälligt fel) "
-        "after 4 attempt(s)"
+        "after 4 attempt(s) — Fortnox is unavailable; the next run fetches what this one missed"
     )
     assert raised.value.status == 503 and raised.value.code == 2000000
     assert len(logged_in.api_requests()) == 4

@@ -80,6 +80,7 @@ def test_messages_name_endpoint_status_code_and_what_to_do() -> None:
     unavailable = ApiUnavailable("GET /3/vouchers", 503, info, attempts=7)
     assert str(unavailable) == (
         "GET /3/vouchers failed with HTTP 503 (code 2000663: Behörighet saknas.) after 7 attempt(s)"
+        " — Fortnox is unavailable; the next run fetches what this one missed"
     )
     scope = ScopeMissing("GET /3/invoices", 403, "invoice", info)
     assert scope.scope == "invoice" and "`invoice`" in str(scope)

@@ -63,7 +63,7 @@ def test_login_end_to_end_then_ten_calls_rotate_the_refresh_token(tmp_path: Path
         # Play the user: the sandbox approves and redirects to the CLI's callback server.
         with httpx.Client(follow_redirects=True) as browser:
             landing = browser.get(consent_url)
-        assert landing.status_code == 200 and "consent received" in landing.text
+        assert landing.status_code == 200 and "Logged in: profile e2e" in landing.text
         rest, errors = login.communicate(timeout=30)
         assert login.returncode == 0, errors
         assert "Logged in: profile e2e" in rest
@@ -72,7 +72,7 @@ def test_login_end_to_end_then_ten_calls_rotate_the_refresh_token(tmp_path: Path
         assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
 
         status = subprocess.run(
-            [*cli(), "auth", "status", "--profile", "e2e"],
+            [*cli(), "auth", "status", "--profile", "e2e", "-o", "table"],
             capture_output=True,
             text=True,
             env=sandbox_env(base_url, token_dir),
@@ -130,7 +130,7 @@ def test_login_end_to_end_then_ten_calls_rotate_the_refresh_token(tmp_path: Path
         )
         assert logout.returncode == 0 and not token_file.exists()
         gone = subprocess.run(
-            [*cli(), "auth", "status", "--profile", "e2e"],
+            [*cli(), "auth", "status", "--profile", "e2e", "-o", "table"],
             capture_output=True,
             text=True,
             env=sandbox_env(base_url, token_dir),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -90,7 +91,14 @@ def test_reconcile_fails_on_a_difference_inside_the_locked_period(tmp_path: Path
     path = _warehouse(tmp_path, locked_through="2024-03-31")
     _invoke("models", "--duckdb", str(path), "--as-of", "2024-04-15")
     exit_code, output = _invoke(
-        "reconcile", "--duckdb", str(path), "--as-of", "2024-04-15", "--fail-on-difference"
+        "reconcile",
+        "-o",
+        "table",
+        "--duckdb",
+        str(path),
+        "--as-of",
+        "2024-04-15",
+        "--fail-on-difference",
     )
     assert exit_code == ExitCode.DATA_CHECK_FAILED, output
     assert "1 final (locked) date(s) have a difference" in output
@@ -100,7 +108,14 @@ def test_reconcile_fails_on_a_difference_inside_the_locked_period(tmp_path: Path
 def test_reconcile_passes_when_differences_are_only_provisional(built: Path) -> None:
     path = built
     exit_code, output = _invoke(
-        "reconcile", "--duckdb", str(path), "--as-of", "2024-03-15", "--fail-on-difference"
+        "reconcile",
+        "-o",
+        "table",
+        "--duckdb",
+        str(path),
+        "--as-of",
+        "2024-03-15",
+        "--fail-on-difference",
     )
     assert exit_code == ExitCode.OK, output
     assert "2024-03-15 as of" in output
@@ -108,7 +123,7 @@ def test_reconcile_passes_when_differences_are_only_provisional(built: Path) -> 
 
 
 def test_reconcile_before_models_asks_for_them(tmp_path: Path) -> None:
-    exit_code, output = _invoke("reconcile", "--duckdb", str(_warehouse(tmp_path)))
+    exit_code, output = _invoke("reconcile", "-o", "table", "--duckdb", str(_warehouse(tmp_path)))
     assert exit_code == ExitCode.NOT_FOUND
     assert "fortnox-pipeline models" in output
 
@@ -169,7 +184,9 @@ def test_reconcile_reads_while_an_analyst_holds_the_file_read_only(built: Path) 
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        exit_code, output = _invoke("reconcile", "--duckdb", str(built), "--as-of", "2024-04-15")
+        exit_code, output = _invoke(
+            "reconcile", "-o", "table", "--duckdb", str(built), "--as-of", "2024-04-15"
+        )
     finally:
         holder.kill()
         holder.wait()
@@ -189,10 +206,31 @@ def test_reconcile_profile_selects_the_company_it_loads(tmp_path: Path) -> None:
         )
     _invoke("models", "--duckdb", str(path), "--as-of", "2024-04-15")
     exit_code, output = _invoke(
-        "reconcile", "--duckdb", str(path), "--as-of", "2024-04-15", "--profile", "beta-profile"
+        "reconcile",
+        "-o",
+        "table",
+        "--duckdb",
+        str(path),
+        "--as-of",
+        "2024-04-15",
+        "--profile",
+        "beta-profile",
     )
     assert exit_code == ExitCode.OK, output
     assert "beta" in output and "acme" not in output
-    exit_code, output = _invoke("reconcile", "--duckdb", str(path), "--profile", "nobody")
+    exit_code, output = _invoke(
+        "reconcile", "-o", "table", "--duckdb", str(path), "--profile", "nobody"
+    )
     assert exit_code == ExitCode.NOT_FOUND
     assert "no run of profile 'nobody'" in output
+
+
+def test_reconcile_prints_json_when_piped(built: Path) -> None:
+    exit_code, output = _invoke("reconcile", "--duckdb", str(built), "--as-of", "2024-04-15")
+    assert exit_code == ExitCode.OK, output
+    document = json.loads(output)
+    assert set(document) == {"AR", "AP"}
+    row = next(row for row in document["AR"] if row["reconciliation_date"] == "2024-03-31")
+    # Exact decimals as strings, never floats; dates in ISO 8601.
+    assert isinstance(row["difference"], str) and isinstance(row["ledger_balance"], str)
+    assert row["status"] in {"final", "provisional"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -58,7 +59,8 @@ def test_an_archived_file_is_never_rewritten(tmp_path: Path) -> None:
 
 def test_check_prints_findings_and_exits_0_for_a_sound_file() -> None:
     result = runner.invoke(
-        app, ["sie", "check", "-o", "table", str(SAMPLES / "softone_xe_typ4_unbalanced_voucher.SE")]
+        app,
+        ["sie", "check", "-o", "table", str(SAMPLES / "softone_xe_typ4_unbalanced_voucher.SE")],
     )
     assert result.exit_code == ExitCode.OK, result.output
     assert "voucher_balance" in result.output
@@ -66,12 +68,22 @@ def test_check_prints_findings_and_exits_0_for_a_sound_file() -> None:
     assert "65 vouchers" in result.output
 
 
+def test_check_prints_json_when_piped() -> None:
+    result = runner.invoke(
+        app, ["sie", "check", str(SAMPLES / "softone_xe_typ4_unbalanced_voucher.SE")]
+    )
+    assert result.exit_code == ExitCode.OK, result.output
+    (checked,) = json.loads(result.output)["files"]
+    assert checked["vouchers"] == 65 and checked["trans_rows"] == 248
+    assert any(finding["check"] == "voucher_balance" for finding in checked["findings"])
+
+
 def test_check_exits_bad_input_for_html(tmp_path: Path) -> None:
     page = tmp_path / "export.se"
     page.write_bytes(b"<!DOCTYPE html>\n<html></html>\n")
     result = runner.invoke(app, ["sie", "check", str(page)])
     assert result.exit_code == ExitCode.BAD_INPUT
-    assert "export.se line 1" in result.output
+    assert "error: " in result.output and "export.se line 1" in result.output
 
 
 def test_load_command_loads_archives_and_rejects_broken_files(tmp_path: Path) -> None:
