@@ -1,104 +1,193 @@
-"""Benchmark the SIE reader and `sie load` on a SIE 4 file of at least a million #TRANS rows.
+"""Benchmark `sie load`: speed against a plain reader, peak memory, and re-loading the same file.
 
-    .venv/bin/python -m benchmarks.bench_sie [--vouchers 250000] [--synthetic] [--keep DIR]
-    .venv/bin/python -m benchmarks.bench_sie --file DIR/benchmark.se   # reuse a kept file
+    .venv/bin/python -m benchmarks.bench_sie                  # the speed file and the re-loads
+    .venv/bin/python -m benchmarks.bench_sie --trans 540000 --reload-vouchers 1000 200000
+    .venv/bin/python -m benchmarks.bench_sie --file books.se  # a file of your own
 
-The file comes from the sandbox (`generate_books` + `write_sie`, financial year 8, a complete
-year) unless `--synthetic` is given or the sandbox generator cannot be imported; then
-`benchmarks/synthetic_sie.py` writes a Fortnox-shaped file instead. Reports MB/s and rows/s for
-parsing alone (best of `--repeat` runs, with the reader's per-stage split) and for the whole
-`load_sie_files` into a fresh DuckDB file, plus CPU seconds (other jobs on a shared machine
-show up as wall time, not CPU time).
+The speed file comes from the sandbox generator (`generate_books` + `write_sie`, one complete
+financial year) sized to about `--trans` #TRANS rows. Reported, each as the median of `--repeat`
+runs on this machine (say how loaded it was, `uptime`, when quoting):
+
+- plain reference: reading the file line by line in Python and splitting each line's fields;
+- parse alone: `read_sie` in this process (MB/s);
+- `sie load` end to end: the real command in a fresh process (imports included), wall time and
+  peak RSS, into a fresh warehouse;
+- re-load: the same file loaded again into the same warehouse, peak RSS against the first load,
+  for each `--reload-vouchers` size (synthetic Fortnox-shaped files);
+- big file: peak RSS of `sie load` of a synthetic file of `--big-vouchers` vouchers (1,000,000
+  is about 200 MB; 0 skips it).
+
+Peak RSS is measured by a small wrapper process around each command (`ru_maxrss` of its only
+child), so no external `time` tool is needed. Figures go to `benchmarks/out/bench_sie.json`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from sources.sie.load import load_sie_files
 from sources.sie.reader import read_sie
 
-MILLION = 1_000_000
+MB = 1_000_000
+_PEAK_WRAPPER = (
+    "import resource, subprocess, sys, time\n"
+    "started = time.perf_counter()\n"
+    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
+    "wall = time.perf_counter() - started\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "print(f'{code} {wall} {peak}')\n"
+)
 
 
-def build_file(vouchers: int, *, synthetic: bool) -> tuple[bytes, str]:
-    """The benchmark file's bytes and a description of where they came from."""
-    if not synthetic:
-        try:
-            from sources.fortnox_sandbox.books import generate_books
-            from sources.fortnox_sandbox.sie_writer import write_sie
-        except ImportError:
-            synthetic = True
-        else:
-            [company] = generate_books(seed=1, vouchers_per_year=vouchers)
-            return write_sie(company, 8), f"sandbox generate_books(seed=1, {vouchers}/year), FY 8"
+def sandbox_file(trans_rows: int) -> bytes:
+    """A sandbox company's SIE 4 export of one year with about `trans_rows` #TRANS rows."""
+    from sources.fortnox_sandbox.books import generate_books
+    from sources.fortnox_sandbox.sie_writer import write_sie
+
+    # The sandbox writes about 4.4 #TRANS rows per voucher (measured: 434,600 at 98,182).
+    vouchers = max(100, round(trans_rows / 4.4))
+    [company] = generate_books(seed=1, vouchers_per_year=vouchers)
+    return write_sie(company, 8)
+
+
+def plain_reference(data: bytes) -> float:
+    """Seconds to read the file line by line in Python and split every line's fields."""
+    started = time.perf_counter()
+    fields = 0
+    for line in data.decode("cp437").splitlines():
+        fields += len(line.split())
+    return time.perf_counter() - started
+
+
+def run_measured(command: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes) of one command run in a fresh process."""
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK_WRAPPER, *command],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    code, wall, peak_kb = int(out[0]), float(out[1]), int(out[2])
+    if code != 0:
+        raise RuntimeError(f"{command} exited {code}")
+    return wall, peak_kb * 1024
+
+
+def sie_load(path: Path, warehouse: Path) -> list[str]:
+    executable = Path(sys.executable).with_name("fortnox-pipeline")
+    return [str(executable), "sie", "load", str(path), "--duckdb", str(warehouse), "-o", "json"]
+
+
+def speed(data: bytes, folder: Path, repeat: int) -> dict[str, Any]:
+    path = folder / "speed.se"
+    path.write_bytes(data)
+    plain = statistics.median(plain_reference(data) for _ in range(repeat))
+    parses = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        sie_file = read_sie(data, path.name)
+        parses.append(time.perf_counter() - started)
+    parse = statistics.median(parses)
+    loads = []
+    for number in range(repeat):
+        loads.append(run_measured(sie_load(path, folder / f"speed{number}.duckdb")))
+    load_wall = statistics.median(wall for wall, _ in loads)
+    return {
+        "file_mb": len(data) / MB,
+        "trans_rows": sie_file.trans_rows,
+        "vouchers": sie_file.voucher_count,
+        "plain_reference_s": plain,
+        "parse_s": parse,
+        "parse_mb_per_s": len(data) / MB / parse,
+        "sie_load_s": load_wall,
+        "sie_load_peak_mb": max(peak for _, peak in loads) / MB,
+        "load_vs_plain_speedup": plain / load_wall,
+    }
+
+
+def reload(vouchers: int, folder: Path) -> dict[str, Any]:
     from benchmarks.synthetic_sie import synthetic_sie
 
-    return synthetic_sie(vouchers), f"benchmarks/synthetic_sie.py ({vouchers} vouchers)"
+    path = folder / f"reload_{vouchers}.se"
+    path.write_bytes(synthetic_sie(vouchers))
+    warehouse = folder / f"reload_{vouchers}.duckdb"
+    first_wall, first_peak = run_measured(sie_load(path, warehouse))
+    second_wall, second_peak = run_measured(sie_load(path, warehouse))
+    return {
+        "vouchers": vouchers,
+        "file_mb": path.stat().st_size / MB,
+        "first_s": first_wall,
+        "first_peak_mb": first_peak / MB,
+        "second_s": second_wall,
+        "second_peak_mb": second_peak / MB,
+        "second_over_first": second_peak / first_peak,
+    }
+
+
+def big_file(vouchers: int, folder: Path) -> dict[str, Any]:
+    from benchmarks.synthetic_sie import synthetic_sie
+
+    path = folder / "big.se"
+    path.write_bytes(synthetic_sie(vouchers))
+    wall, peak = run_measured(sie_load(path, folder / "big.duckdb"))
+    figures = {
+        "vouchers": vouchers,
+        "file_mb": path.stat().st_size / MB,
+        "sie_load_s": wall,
+        "peak_mb": peak / MB,
+    }
+    path.unlink()
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vouchers", type=int, default=250_000)
-    parser.add_argument("--synthetic", action="store_true")
+    parser.add_argument("--trans", type=int, default=540_000)
+    parser.add_argument("--file", type=Path, help="measure this SIE file for speed instead")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--keep", type=Path, help="write the file and warehouse here")
-    parser.add_argument("--file", type=Path, help="benchmark this SIE file instead of building one")
+    parser.add_argument("--reload-vouchers", type=int, nargs="*", default=[1_000, 200_000])
+    parser.add_argument("--big-vouchers", type=int, default=1_000_000)
+    parser.add_argument("--json", type=Path, default=Path("benchmarks/out/bench_sie.json"))
     arguments = parser.parse_args()
 
-    started = time.perf_counter()
-    if arguments.file:
-        data, origin = arguments.file.read_bytes(), str(arguments.file)
-    else:
-        data, origin = build_file(arguments.vouchers, synthetic=arguments.synthetic)
-    megabytes = len(data) / MILLION
-    print(f"file: {origin}: {megabytes:.1f} MB, built in {time.perf_counter() - started:.1f} s")
-
-    best = None
-    for _ in range(arguments.repeat):
-        wall, cpu = time.perf_counter(), time.process_time()
-        sie_file = read_sie(data, "benchmark.se")
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        if best is None or wall < best[0]:
-            best = (wall, cpu, sie_file.stage_seconds, sie_file.stage_cpu_seconds)
-    assert best is not None
-    rows = sie_file.trans_rows + sie_file.rtrans_rows + sie_file.btrans_rows
-    print(
-        f"rows: {sie_file.voucher_count} vouchers, {sie_file.trans_rows} #TRANS, "
-        f"{sie_file.rtrans_rows} #RTRANS, {sie_file.btrans_rows} #BTRANS; "
-        f"findings: {len(sie_file.findings)}"
-    )
-    if sie_file.trans_rows < MILLION:
-        print("WARNING: fewer than 1,000,000 #TRANS rows; raise --vouchers")
-    wall, cpu, stages, cpu_stages = best
-    print(
-        f"parse: {wall:.2f} s wall ({cpu:.2f} s CPU): {megabytes / wall:.1f} MB/s, "
-        f"{rows / wall:,.0f} rows/s"
-    )
-    print(
-        "  stages, wall/CPU s: "
-        + ", ".join(
-            f"{name} {seconds:.2f}/{cpu_stages[name]:.2f}" for name, seconds in stages.items()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-sie-") as scratch:
+        folder = Path(scratch)
+        data = arguments.file.read_bytes() if arguments.file else sandbox_file(arguments.trans)
+        results["speed"] = figures = speed(data, folder, arguments.repeat)
+        print(
+            f"speed file: {figures['file_mb']:.1f} MB, {figures['trans_rows']:,} #TRANS; "
+            f"plain reader {figures['plain_reference_s']:.2f} s; parse "
+            f"{figures['parse_s']:.2f} s ({figures['parse_mb_per_s']:.0f} MB/s); sie load "
+            f"{figures['sie_load_s']:.2f} s, peak {figures['sie_load_peak_mb']:.0f} MB; "
+            f"load vs plain reader: {figures['load_vs_plain_speedup']:.2f}x"
         )
-    )
-
-    with tempfile.TemporaryDirectory() as scratch:
-        folder = arguments.keep or Path(scratch)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "benchmark.se"
-        path.write_bytes(data)
-        wall, cpu = time.perf_counter(), time.process_time()
-        summary = load_sie_files([path], duckdb_path=folder / "benchmark.duckdb")
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(
-        f"sie load end to end: {wall:.2f} s wall ({cpu:.2f} s CPU; parse "
-        f"{summary.parse_seconds:.2f} s, dlt {summary.load_seconds:.2f} s): "
-        f"{megabytes / wall:.1f} MB/s, {rows / wall:,.0f} rows/s; "
-        f"voucher rows loaded: {summary.table_rows.get('sie_voucher_rows')}"
-    )
+        results["reload"] = []
+        for vouchers in arguments.reload_vouchers:
+            figures = reload(vouchers, folder)
+            results["reload"].append(figures)
+            print(
+                f"re-load {vouchers:,} vouchers ({figures['file_mb']:.1f} MB): first "
+                f"{figures['first_s']:.2f} s / {figures['first_peak_mb']:.0f} MB, second "
+                f"{figures['second_s']:.2f} s / {figures['second_peak_mb']:.0f} MB "
+                f"({figures['second_over_first']:.2f}x)"
+            )
+        if arguments.big_vouchers:
+            results["big"] = figures = big_file(arguments.big_vouchers, folder)
+            print(
+                f"big file: {figures['file_mb']:.0f} MB, sie load {figures['sie_load_s']:.1f} s, "
+                f"peak {figures['peak_mb']:.0f} MB"
+            )
+    arguments.json.parent.mkdir(parents=True, exist_ok=True)
+    arguments.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(f"written: {arguments.json}")
 
 
 if __name__ == "__main__":

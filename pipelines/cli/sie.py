@@ -101,8 +101,8 @@ def load_command(
         stdout.print(
             f"{sum(f.status == 'loaded' for f in summary.files)} loaded, "
             f"{sum(f.status != 'loaded' for f in summary.files)} skipped, "
-            f"{len(summary.refused)} refused; parsed in {summary.parse_seconds:.2f} s, "
-            f"written in {summary.load_seconds:.2f} s"
+            f"{len(summary.refused)} refused; read and written in {summary.load_seconds:.2f} s "
+            f"(of which parsing {summary.parse_seconds:.2f} s)"
         )
 
     emit(
@@ -141,15 +141,17 @@ def load_command(
 def check_command(files: FilesArgument, output: OutputOption = None) -> None:
     """Print each file's findings (unbalanced vouchers, accounts that do not reconcile, a cut
     last line, checks that could not run), each naming its account, voucher or line."""
-    from sources.sie.reader import SNIFF_BYTES, SieError, SieFile, read_sie, refuse_non_sie
+    from sources.sie.reader import SieError, SieFile, SieStream
 
     checked: list[SieFile] = []
     broken: list[str] = []
     for path in files:
         try:
-            with path.open("rb") as stream:
-                refuse_non_sie(stream.read(SNIFF_BYTES), path.name)
-            checked.append(read_sie(path.read_bytes(), path.name))
+            # Streamed: the vouchers are checked chunk by chunk and not kept.
+            stream = SieStream(path, path.name)
+            for _ in stream.body():
+                pass
+            checked.append(stream.finish())
         except SieError as error:
             broken.append(str(error))
 

@@ -277,7 +277,7 @@ def fortnox_source(
         write_disposition=PER_COMPANY,
         merge_key=("company_id", "year"),
         primary_key=("company_id", "year", "number"),
-        columns=column_hints(),
+        columns=column_hints("number"),  # account numbers are text, as in the SIE tables
     )
     @licensed
     def accounts() -> Iterator[list[dict[str, Any]]]:
@@ -305,7 +305,7 @@ def fortnox_source(
             for page in rows("voucher_series", {"financialyear": year.id}):
                 yield [{**row, "Year": row.get("Year") or year.id} for row in page]
 
-    def _reference(name: str, key: str) -> DltResource:
+    def _reference(name: str, key: str, *text_keys: str) -> DltResource:
         def read() -> Iterator[Any]:
             yield from rows(name)
 
@@ -316,7 +316,7 @@ def fortnox_source(
             write_disposition=PER_COMPANY,
             merge_key="company_id",
             primary_key=("company_id", key),
-            columns=column_hints(key),
+            columns=column_hints(key, *text_keys),
         )
 
     @dlt.resource(
@@ -446,7 +446,7 @@ def fortnox_source(
         sie,
         accounts,
         voucher_series,
-        _reference("predefined_accounts", "name"),
+        _reference("predefined_accounts", "name", "account"),
         _reference("cost_centers", "code"),
         _reference("projects", "project_number"),
         _reference("suppliers", "supplier_number"),

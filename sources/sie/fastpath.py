@@ -78,7 +78,7 @@ ROW_FIELDS = (*_ROW_COLUMNS, "sign")
 VER_FIELDS = ("series", "number", "date", "text", "regdate", "sign")
 
 
-def split_lines(text: str) -> pl.DataFrame:
+def split_lines(text: str, first_line_no: int = 1) -> pl.DataFrame:
     """One row per line (split on LF only, as the spec says), classified by what it starts with.
 
     Kinds: blank, open (`{`), close (`}`), row (#TRANS/#RTRANS/#BTRANS), ver, record (any other
@@ -88,7 +88,7 @@ def split_lines(text: str) -> pl.DataFrame:
         pl.DataFrame({"line": [text]})
         .select(pl.col("line").str.split("\n"))
         .explode("line")
-        .with_row_index("line_no", offset=1)
+        .with_row_index("line_no", offset=first_line_no)
     )
     line = pl.col("line").str.strip_chars_end(" \t\r")
     bare = pl.col("line").str.strip_chars_start(" \t")

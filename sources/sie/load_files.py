@@ -1,7 +1,8 @@
 """`sie load`: SIE files into a DuckDB warehouse, each file wholly in or wholly out.
 
-Files are read, checked, archived and written one at a time, each in its own transaction
-(`warehouse.py`), so memory is bounded by the largest file, not by the command, and one file
+Files are read, checked and written one at a time, each in its own transaction
+(`warehouse.py`) and streamed into it chunk by chunk, so memory is bounded by a chunk, not by a
+file or the command; each is archived once its transaction committed. One file
 refused (not SIE, structurally broken) never stops the others: the summary says which were
 loaded and why any was not.
 
@@ -23,14 +24,8 @@ from pathlib import Path
 
 import duckdb
 
-from sources.sie.archive import archive_sie_file
-from sources.sie.reader import (
-    SNIFF_BYTES,
-    SieError,
-    normalise_org_number,
-    read_sie,
-    refuse_non_sie,
-)
+from sources.sie.archive import archive_sie_path
+from sources.sie.reader import SieError, SieStream, normalise_org_number
 from sources.sie.warehouse import SieWarehouse
 
 MARKER_SUFFIX = ".sie-load.json"
@@ -103,9 +98,9 @@ def load_sie_files(
     """
     summary = LoadSummary(table_rows={})
     marker = marker_path(duckdb_path)
-    summary.discarded = _discard_leftover(marker)
     warehouse = SieWarehouse(connection, dataset)
     warehouse.ensure_tables()
+    summary.discarded = _leftover(marker, warehouse)
     seen: set[Path] = set()
     for path in paths:
         if path.resolve() in seen:
@@ -113,38 +108,48 @@ def load_sie_files(
         seen.add(path.resolve())
         started = time.perf_counter()
         try:
-            with path.open("rb") as stream:
-                refuse_non_sie(stream.read(SNIFF_BYTES), path.name)
-            data = path.read_bytes()
-            sie_file = read_sie(data, path.name)
+            stream = SieStream(path, path.name)  # the first pass: refuses a non-SIE file
+            _write_marker(marker, path, stream.file_sha256)
+            try:
+                result, sie_file = warehouse.write(stream)
+            finally:
+                marker.unlink(missing_ok=True)
         except SieError as error:
             summary.refused.append(RefusedFile(path.name, path, str(error)))
             continue
         except OSError as error:
             summary.refused.append(RefusedFile(path.name, path, f"{path.name}: {error.strerror}"))
             continue
-        summary.parse_seconds += time.perf_counter() - started
+        summary.load_seconds += time.perf_counter() - started
+        if sie_file is None:  # not parsed: `run` loaded this very file already
+            summary.files.append(
+                FileSummary(
+                    path.name,
+                    stream.file_sha256,
+                    stream.company_id,
+                    *(0, 0, 0, 0),
+                    checksum_status="",
+                    findings=0,
+                    status=result.status,
+                    reason=result.reason,
+                )
+            )
+            continue
+        summary.parse_seconds += sum(sie_file.stage_seconds.values())
         archived = None
         if archive_dir is not None:
-            archived = archive_sie_file(
-                data,
+            # After the commit: a file that failed to load is not archived as if it had.
+            archived = archive_sie_path(
+                path,
+                sha256=sie_file.file_sha256,
                 archive_dir=archive_dir,
                 org_number=normalise_org_number(sie_file.org_number),
                 year=sie_file.year_start.year if sie_file.year_start else None,
                 source=f"file:{path.resolve()}",
-                file_name=path.name,
             ).path
-        del data
-        started = time.perf_counter()
-        counts = sie_file.row_counts()
-        _write_marker(marker, path, sie_file.file_sha256)
-        result = warehouse.write(sie_file)
-        marker.unlink(missing_ok=True)
-        summary.load_seconds += time.perf_counter() - started
-        if result.status == "loaded":
-            for name, count in counts.items():
-                summary.table_rows[name] = summary.table_rows.get(name, 0) + count
-            summary.table_rows["sie_findings"] += result.findings_added
+        for name, count in sie_file.row_counts().items():
+            summary.table_rows[name] = summary.table_rows.get(name, 0) + count
+        summary.table_rows["sie_findings"] += result.findings_added
         summary.files.append(
             FileSummary(
                 file_name=sie_file.file_name,
@@ -161,7 +166,6 @@ def load_sie_files(
                 archived_path=archived,
             )
         )
-        del sie_file
     return summary
 
 
@@ -175,18 +179,30 @@ def _write_marker(marker: Path, path: Path, file_sha256: str) -> None:
     marker.write_text(json.dumps(record), encoding="utf-8")
 
 
-def _discard_leftover(marker: Path) -> str | None:
-    """Say what a killed `sie load` left unfinished (its transaction is already discarded)."""
+def _leftover(marker: Path, warehouse: SieWarehouse) -> str | None:
+    """Say what a killed `sie load` left: DuckDB has already discarded an uncommitted write
+    (when the warehouse was opened); a write that committed just before the kill is whole."""
     if not marker.exists():
         return None
     try:
         record = json.loads(marker.read_text(encoding="utf-8"))
-        what = (
+        stopped = (
             f"a `sie load` (process {record['pid']}, started {record['started_at']}) was "
-            f"stopped while writing {record['file']}: that file's partial rows were discarded "
-            "(the warehouse holds it as before that load); load it again if you need it"
+            f"stopped while writing {record['file']}"
         )
-    except (ValueError, KeyError, OSError):
-        what = "an earlier `sie load` was stopped mid-write: its partial rows were discarded"
+        committed = warehouse.connection.execute(
+            f"SELECT count(*) FROM {warehouse.table('sie_files')}"
+            " WHERE file_sha256 = ? AND loaded_at >= CAST(? AS TIMESTAMPTZ)",
+            [record["file_sha256"], record["started_at"]],
+        ).fetchone()
+        if committed and committed[0]:
+            what = f"{stopped}, after its write committed: the file is loaded whole"
+        else:
+            what = (
+                f"{stopped}: its unfinished write was discarded, and the warehouse holds that "
+                "file as it did before (load it again if you need it)"
+            )
+    except (ValueError, KeyError, OSError, duckdb.Error):
+        what = "an earlier `sie load` was stopped mid-write: its unfinished write was discarded"
     marker.unlink(missing_ok=True)
     return what

@@ -11,13 +11,13 @@ not claim, and every other record, goes through the reference tokenizer in `sie_
 
 from __future__ import annotations
 
-import hashlib
 import re
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -35,8 +35,9 @@ from sources.sie.checks import (
     voucher_balance_findings,
 )
 from sources.sie.checksum import ksumma_crc
-from sources.sie.completeness import completeness_findings, file_layout
-from sources.sie.encoding import decode_sie_bytes
+from sources.sie.chunks import CHUNK_BYTES, ByteSource, scan, voucher_chunks
+from sources.sie.completeness import FileLayout, completeness_findings, file_layout
+from sources.sie.encoding import ASCII, CP437, UTF8, UTF8_BOM, count_mojibake, text_warnings
 from sources.sie.fastpath import (
     BALANCE_FIELDS,
     BLANK,
@@ -154,16 +155,7 @@ class SieFile:
         body["sie_findings"] = _findings_table(self.findings)
         result: dict[str, pa.Table] = {}
         for name, schema in SCHEMAS.items():
-            table = body[name]
-            keys = {
-                "file_sha256": pa.repeat(pa.scalar(self.file_sha256, pa.string()), table.num_rows),
-                "company_id": pa.repeat(pa.scalar(self.company_id, pa.string()), table.num_rows),
-            }
-            columns = [
-                keys[f.name] if f.name in keys else table.column(f.name).cast(f.type)
-                for f in schema
-            ]
-            full = pa.Table.from_arrays(columns, schema=schema)
+            full = with_keys(name, body[name], self.file_sha256, self.company_id)
             result[name] = pa.Table.from_batches(
                 full.to_batches(max_chunksize=self.chunk_rows), schema=schema
             )
@@ -172,7 +164,13 @@ class SieFile:
     def row_counts(self) -> dict[str, int]:
         """Rows per table, without building the tables."""
         counts = {name: table.num_rows for name, table in self._tables.items()}
-        return {**counts, "sie_files": 1, "sie_findings": len(self.findings)}
+        return {
+            **counts,
+            "sie_vouchers": self.voucher_count,
+            "sie_voucher_rows": self.trans_rows + self.rtrans_rows + self.btrans_rows,
+            "sie_files": 1,
+            "sie_findings": len(self.findings),
+        }
 
     def _files_table(self) -> pa.Table:
         row: dict[str, Any] = {
@@ -251,13 +249,22 @@ def refuse_non_sie(prefix: bytes, file_name: str) -> None:
         )
 
 
-def read_sie(data: bytes, file_name: str, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> SieFile:
-    """Parse a whole SIE file and check it.
+def read_sie(
+    data: bytes | Path,
+    file_name: str,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> SieFile:
+    """Parse and check a whole SIE file, every table in memory (see `SieStream` for a file
+    too big for that: it hands out the vouchers chunk by chunk).
 
     Args:
-        data: the file's bytes, exactly as received (the encoding is detected from them).
+        data: the file's bytes, exactly as received, or its path (the encoding is detected
+            from the bytes).
         file_name: a name for messages and `sie_files.file_name`; never opened.
         chunk_rows: the largest Arrow record batch `SieFile.tables()` hands out.
+        chunk_bytes: how much of the file is parsed at once.
 
     Returns:
         The parsed file; bookkeeping problems are in `findings`.
@@ -265,7 +272,7 @@ def read_sie(data: bytes, file_name: str, *, chunk_rows: int = DEFAULT_CHUNK_ROW
     Raises:
         SieError: the file is structurally broken; the message names the file and the line.
     """
-    return _SieReader(data, file_name, fast_path=True).read(chunk_rows)
+    return SieStream(data, file_name, chunk_bytes=chunk_bytes).read_all(chunk_rows)
 
 
 def read_sie_reference(
@@ -275,19 +282,107 @@ def read_sie_reference(
 
     Exists so tests can prove both paths give identical tables on every sample file.
     """
-    return _SieReader(data, file_name, fast_path=False).read(chunk_rows)
+    return SieStream(data, file_name, fast_path=False).read_all(chunk_rows)
+
+
+class SieStream:
+    """One file read in chunks: its vouchers and rows as they are parsed, then the rest.
+
+    Memory is bounded by a chunk (`CHUNK_BYTES` of the file), not by the file: `body()` yields
+    each chunk's `sie_vouchers` and `sie_voucher_rows` with their key columns, and `finish()`
+    returns the `SieFile` with the other tables and every finding (its voucher tables empty;
+    the counts are set). A structural error raises `SieError` from either, naming the line.
+    """
+
+    def __init__(
+        self,
+        source: bytes | Path,
+        file_name: str,
+        *,
+        fast_path: bool = True,
+        chunk_bytes: int = CHUNK_BYTES,
+    ) -> None:
+        self._reader = _SieReader(
+            ByteSource(source), file_name, fast_path=fast_path, chunk_bytes=chunk_bytes
+        )
+        self._reader.open()
+
+    @property
+    def file_sha256(self) -> str:
+        return self._reader.scan.sha256
+
+    @property
+    def company_id(self) -> str:
+        """The company as far as the header read so far says (the org number, else the sha)."""
+        org_number = normalise_org_number(self._reader.header.get("org_number"))
+        return org_number or f"sha256:{self.file_sha256[:16]}"
+
+    def body(self) -> Iterator[tuple[str, pa.Table]]:
+        """(table name, Arrow table) for each chunk's vouchers and rows, in order: bare, without
+        the key columns (`with_keys` adds them; a warehouse writer can add them as constants)."""
+        yield from self._reader.body()
+
+    def finish(self, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> SieFile:
+        return self._reader.finish(chunk_rows)
+
+    def read_all(self, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> SieFile:
+        """Every table in memory: the chunks gathered into the `SieFile`."""
+        parts: dict[str, list[pa.Table]] = {"sie_vouchers": [], "sie_voucher_rows": []}
+        for name, table in self._reader.body():
+            parts[name].append(table)
+        sie_file = self.finish(chunk_rows)
+        for name, tables in parts.items():
+            if tables:
+                sie_file._tables[name] = pa.concat_tables(tables)
+        return sie_file
+
+
+def with_keys(name: str, table: pa.Table, file_sha256: str, company_id: str) -> pa.Table:
+    """A bare table in its contract schema with `file_sha256` and `company_id` filled in."""
+    schema = SCHEMAS[name]
+    keys = {
+        "file_sha256": pa.repeat(pa.scalar(file_sha256, pa.string()), table.num_rows),
+        "company_id": pa.repeat(pa.scalar(company_id, pa.string()), table.num_rows),
+    }
+    columns = [
+        keys[f.name] if f.name in keys else table.column(f.name).cast(f.type) for f in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 class _SieReader:
     """One read of one file; holds the state the record handlers fill in."""
 
-    def __init__(self, data: bytes, file_name: str, *, fast_path: bool) -> None:
-        self.data = data
+    def __init__(
+        self,
+        source: ByteSource,
+        file_name: str,
+        *,
+        fast_path: bool,
+        chunk_bytes: int = CHUNK_BYTES,
+    ) -> None:
+        self.source = source
         self.file_name = file_name
         self.fast_path = fast_path
+        self.chunk_bytes = chunk_bytes
+        self.stage = _Stopwatch()
+        self.line_offset = 0
+        self.layout: FileLayout | None = None
+        self.ends_with_line_break = True
+        self.cr_line_ends = False
+        self.replacement_characters = 0
+        self.mojibake = 0
+        self.missing_open = 0
+        self.fast_balance_parts: list[pl.DataFrame] = []
+        self.voucher_keys: list[pl.DataFrame] = []
+        self.voucher_findings: list[Finding] = []
+        self.movements: list[pl.DataFrame] = []
+        self.first_use: list[pl.DataFrame] = []
+        self.voucher_count = 0
+        self.row_type_counts: dict[str, int] = {}
         self.header: dict[str, Any] = {}
         self.years: dict[int, tuple[date | None, date | None]] = {}
-        self.accounts: dict[int, dict[str, Any]] = {}
+        self.accounts: dict[str, dict[str, Any]] = {}
         self.dimensions: dict[int, dict[str, Any]] = {}
         self.objects: list[dict[str, Any]] = []
         self.balance_records: list[dict[str, Any]] = []
@@ -305,27 +400,106 @@ class _SieReader:
         return SieError(self.file_name, line_no, problem)
 
     # ---- driver -------------------------------------------------------------------------
-    def read(self, chunk_rows: int) -> SieFile:
-        stage = _Stopwatch()
-        refuse_non_sie(self.data[:SNIFF_BYTES], self.file_name)
-        decoded = decode_sie_bytes(self.data)
-        self.warnings.extend(decoded.warnings)
-        stage("decode")
-        lines = split_lines(decoded.text)
-        self._check_is_sie(lines)
-        layout = file_layout(decoded.text, lines)
-        stage("split")
-        voucher_seq_by_line = self._check_structure(lines)
-        stage("structure")
-        fast_rows, fast_vouchers = self._read_fast(lines)
-        stage("fast_path")
-        self._read_records(lines)
-        checksum_status, checksum_findings = self._verify_checksum(decoded.is_cp437)
-        stage("records")
-        vouchers = self._vouchers(fast_vouchers)
-        rows = self._rows(fast_rows, voucher_seq_by_line, vouchers)
+    def open(self) -> None:
+        """The first pass: identity and encoding; a non-SIE file is refused from its first
+        megabyte, before the pass reads the rest (a 2 GB sparse file costs a megabyte)."""
+        refuse_non_sie(next(self.source.blocks(SNIFF_BYTES), b""), self.file_name)
+        self.scan = scan(self.source, prefix_bytes=SNIFF_BYTES)
+
+    def body(self) -> Iterator[tuple[str, pa.Table]]:
+        """The second pass: each chunk's vouchers and rows as they are read (bare tables,
+        without the key columns), while the other records and the checks' sums accumulate."""
+        stage = self.stage
+        first_chunk = True
+        chunks = voucher_chunks(self.source, self.scan, self.chunk_bytes)
+        following = next(chunks, None)
+        while following is not None:
+            # One chunk of lookahead: a block still open at the end of the last chunk is a
+            # truncated file, elsewhere a #VER inside an open block.
+            chunk, following = following, next(chunks, None)
+            text = self._decode(chunk, first_chunk)
+            del chunk
+            stage("decode")
+            lines = split_lines(text, first_line_no=self.line_offset + 1)
+            self._check_is_sie(lines, first_chunk=first_chunk)
+            layout = file_layout(text, lines)
+            if layout.last_line_kind != BLANK:
+                self.layout = layout
+            self.ends_with_line_break = text.endswith("\n")
+            next_line_offset = self.line_offset + text.count("\n")
+            del text
+            stage("split")
+            voucher_seq_by_line = self._check_structure(
+                lines, next_line_offset + 1, last_chunk=following is None
+            )
+            stage("structure")
+            fast_rows, fast_vouchers = self._read_fast(lines)
+            stage("fast_path")
+            self.slow_rows, self.slow_vouchers = [], []
+            self._read_records(lines)
+            del lines
+            stage("records")
+            vouchers = self._vouchers(fast_vouchers)
+            rows = self._rows(fast_rows, voucher_seq_by_line, vouchers)
+            del fast_rows, fast_vouchers, voucher_seq_by_line
+            stage("typing")
+            self._accumulate(vouchers, rows)
+            stage("checks")
+            yield "sie_vouchers", _to_arrow(vouchers, "sie_vouchers")
+            yield "sie_voucher_rows", _to_arrow(rows, "sie_voucher_rows")
+            stage.restart()  # the consumer's time (its inserts) is not the reader's
+            self.line_offset = next_line_offset
+            first_chunk = False
+        if self.layout is None:
+            raise self.error(1, "the file is empty: no SIE records")
+
+    def _decode(self, chunk: bytes, first_chunk: bool) -> str:
+        encoding = self.scan.encoding
+        if encoding == UTF8_BOM and not first_chunk:
+            encoding = UTF8
+        text = chunk.decode(encoding)
+        if not self.scan.has_line_feed and "\r" in text:
+            # Classic Mac OS line endings: records end with CR alone.
+            text = text.replace("\r", "\n")
+            self.cr_line_ends = True
+        self.replacement_characters += text.count("\ufffd")
+        if "Ã" in text:  # the regex is slow; every mojibake sequence starts with Ã
+            self.mojibake += count_mojibake(text)
+        return text
+
+    def _accumulate(self, vouchers: pl.DataFrame, rows: pl.DataFrame) -> None:
+        """Keep what the whole-file checks need from a chunk; drop the chunk itself."""
+        self.voucher_keys.append(
+            vouchers.select("series", "voucher_number", "voucher_date", "line_no")
+        )
+        self.voucher_findings.extend(voucher_balance_findings(rows))
+        self.movements.append(
+            rows.filter(pl.col("row_type") == "TRANS")
+            .group_by("account_number")
+            .agg(pl.col("amount").sum())
+            .with_columns(row_type=pl.lit("TRANS"))
+        )
+        self.first_use.append(rows.group_by("account_number").agg(pl.col("line_no").min()))
+        self.voucher_count += vouchers.height
+        for row_type, count in rows.get_column("row_type").value_counts().iter_rows():
+            self.row_type_counts[row_type] = self.row_type_counts.get(row_type, 0) + count
+
+    def finish(self, chunk_rows: int) -> SieFile:
+        """Everything but the chunks' vouchers and rows, with every finding; after `body`."""
+        stage = self.stage
+        checksum_status, checksum_findings = self._verify_checksum(
+            self.scan.encoding in (CP437, ASCII)
+        )
+        if self.cr_line_ends:
+            self.warnings.insert(0, "records end with CR only (no LF): read as line endings")
+        self.warnings[1 if self.cr_line_ends else 0 : 0] = text_warnings(
+            self.replacement_characters, self.mojibake
+        )
+        vouchers = pl.concat(self.voucher_keys) if self.voucher_keys else _VOUCHER_KEYS
+        first_use = pl.concat(self.first_use)
+        movements = pl.concat(self.movements)
         balances = self._balances()
-        accounts = self._accounts(rows, balances)
+        accounts = self._accounts(first_use, balances)
         stage("typing")
         account_types = {
             number: str(info["account_type"])
@@ -333,9 +507,11 @@ class _SieReader:
             if info.get("account_type")
         }
         sie_type = self.header.get("sie_type")
-        has_vouchers = not vouchers.is_empty()
+        has_vouchers = self.voucher_count > 0
         # Account-level balances only: per-object rows repeat the account's amount per object.
         account_balances = balances.filter(pl.col("object_no") == 0)
+        assert self.layout is not None
+        layout = replace(self.layout, ends_with_line_break=self.ends_with_line_break)
         findings = [
             *checksum_findings,
             *completeness_findings(
@@ -347,14 +523,14 @@ class _SieReader:
                 rar_lines=self.rar_lines,
             ),
             # polars sums Decimal(18, 2) into Decimal(38, 2): no overflow, no rounding.
-            *voucher_balance_findings(rows),
+            *self.voucher_findings,
             *self.skipped,
         ]
         if not has_vouchers and (sie_type or 1) >= VOUCHER_SIE_TYPE:
             findings.append(not_checked("voucher_balance", WARNING, "the file has no #VER records"))
         findings.extend(opening_balance_findings(account_balances, account_types))
         if has_vouchers or (sie_type or 1) >= VOUCHER_SIE_TYPE:
-            findings.extend(reconciliation_findings(rows, account_balances, account_types))
+            findings.extend(reconciliation_findings(movements, account_balances, account_types))
         else:
             # SIE 1-3 files carry balances but no vouchers: movements cannot be reconciled.
             why = f"a #SIETYP {sie_type or 1} file carries no vouchers"
@@ -365,7 +541,7 @@ class _SieReader:
         findings.extend(
             anomaly_findings(
                 vouchers,
-                rows,
+                first_use,
                 balances,
                 declared={n for n, info in self.accounts.items() if info.get("declared")},
                 declared_lines={
@@ -374,6 +550,8 @@ class _SieReader:
                 year0=self.years.get(0),
             )
         )
+        if self.missing_open:
+            self.warnings.append(f"{self.missing_open} #VER records without '{{' (tolerated)")
         if self.swapped_periods:
             self.warnings.append(
                 f"{self.swapped_periods} #PSALDO/#PBUDGET records with account and period "
@@ -387,13 +565,12 @@ class _SieReader:
             for warning in self.warnings
         )
         stage("checks")
-        row_types = rows.get_column("row_type")
         year0 = self.years.get(0, (None, None))
         return SieFile(
-            file_sha256=hashlib.sha256(self.data).hexdigest(),
+            file_sha256=self.scan.sha256,
             file_name=self.file_name,
-            size_bytes=len(self.data),
-            detected_encoding=decoded.encoding,
+            size_bytes=self.scan.size,
+            detected_encoding=self.scan.encoding,
             sie_type=self.header.get("sie_type"),
             program=self.header.get("program"),
             program_version=self.header.get("program_version"),
@@ -405,10 +582,10 @@ class _SieReader:
             year_end=year0[1],
             checksum_status=checksum_status,
             warnings=self.warnings,
-            voucher_count=vouchers.height,
-            trans_rows=int((row_types == "TRANS").sum()),
-            rtrans_rows=int((row_types == "RTRANS").sum()),
-            btrans_rows=int((row_types == "BTRANS").sum()),
+            voucher_count=self.voucher_count,
+            trans_rows=self.row_type_counts.get("TRANS", 0),
+            rtrans_rows=self.row_type_counts.get("RTRANS", 0),
+            btrans_rows=self.row_type_counts.get("BTRANS", 0),
             unknown_labels=sum(self.unknown.values()),
             findings=findings,
             chunk_rows=chunk_rows,
@@ -419,19 +596,21 @@ class _SieReader:
                 "sie_dimensions": self._dimensions_table(),
                 "sie_objects": _arrow_rows(self.objects, "sie_objects"),
                 "sie_balances": _to_arrow(balances, "sie_balances"),
-                "sie_vouchers": _to_arrow(vouchers, "sie_vouchers"),
-                "sie_voucher_rows": _to_arrow(rows, "sie_voucher_rows"),
+                "sie_vouchers": _empty_table("sie_vouchers"),
+                "sie_voucher_rows": _empty_table("sie_voucher_rows"),
             },
         )
 
     # ---- structure ----------------------------------------------------------------------
-    def _check_is_sie(self, lines: pl.DataFrame) -> None:
+    def _check_is_sie(self, lines: pl.DataFrame, *, first_chunk: bool) -> None:
         """Reject what is not SIE at all: an empty file, an HTML page, stray text lines."""
         kinds = lines.select("line_no", "kind")  # never copy the text column to look at kinds
         first = kinds.filter(pl.col("kind") != BLANK).head(1)
-        if first.is_empty():
+        if not first_chunk:
+            first = first.filter(pl.col("kind") == GARBAGE)
+        if first.is_empty() and first_chunk:
             raise self.error(1, "the file is empty: no SIE records")
-        if first.item(0, "kind") == GARBAGE:
+        if not first.is_empty() and first.item(0, "kind") == GARBAGE:
             raise self.error(
                 first.item(0, "line_no"),
                 "not a SIE file: the first record does not start with '#' "
@@ -443,7 +622,9 @@ class _SieReader:
                 garbage.item(0, "line_no"), "not a SIE record: the line does not start with '#'"
             )
 
-    def _check_structure(self, lines: pl.DataFrame) -> pl.DataFrame:
+    def _check_structure(
+        self, lines: pl.DataFrame, next_line_no: int, *, last_chunk: bool
+    ) -> pl.DataFrame:
         """Check #VER blocks open and close properly; number the vouchers.
 
         A #VER opens a block and `}` closes it; the `{` after #VER is expected but tolerated
@@ -460,7 +641,7 @@ class _SieReader:
             "kind",
             depth=(pl.col("kind") == VER).cum_sum().cast(pl.Int64)
             - (pl.col("kind") == CLOSE).cum_sum().cast(pl.Int64),
-            voucher_seq=(pl.col("kind") == VER).cum_sum().cast(pl.Int64),
+            voucher_seq=(pl.col("kind") == VER).cum_sum().cast(pl.Int64) + self.voucher_count,
             previous=pl.col("kind").shift(1),
             following=pl.col("kind").shift(-1),
             ver_line=pl.when(pl.col("kind") == VER).then(pl.col("line_no")).forward_fill(),
@@ -486,15 +667,19 @@ class _SieReader:
                 raise self.error(line_no, "a #TRANS/#RTRANS/#BTRANS row outside a #VER block")
             raise self.error(line_no, "'{' that does not follow a #VER")
         if not structure.is_empty() and structure.get_column("depth")[-1] != 0:
+            opened = structure.get_column("ver_line")[-1]
+            if not last_chunk:
+                # The chunk ends just before a #VER: that #VER comes while the block is open.
+                raise self.error(
+                    next_line_no, f"#VER while the block of the #VER at line {opened} is still open"
+                )
             raise self.error(
-                structure.get_column("ver_line")[-1],
-                "the #VER block starting here never closes: the file is truncated",
+                opened, "the #VER block starting here never closes: the file is truncated"
             )
         missing_open = structure.filter(
             (pl.col("kind") == VER) & (pl.col("following").fill_null(-1) != OPEN)
         ).height
-        if missing_open:
-            self.warnings.append(f"{missing_open} #VER records without '{{' (tolerated)")
+        self.missing_open += missing_open
         return structure.filter(pl.col("kind") == ROW).select("line_no", "voucher_seq")
 
     # ---- fast path ----------------------------------------------------------------------
@@ -503,7 +688,6 @@ class _SieReader:
         row_lines = lines.filter(pl.col("kind") == ROW).select("line_no", "line")
         ver_lines = lines.filter(pl.col("kind") == VER).select("line_no", "line")
         record_lines = lines.filter(pl.col("kind") == RECORD).select("line_no", "line")
-        self.fast_balances = _empty_frame(("line_no", *BALANCE_FIELDS))
         if not self.fast_path:
             self._unclaimed = pl.concat([row_lines, ver_lines, record_lines])
             return _empty_frame(("line_no", *ROW_FIELDS)), _empty_frame(("line_no", *VER_FIELDS))
@@ -534,12 +718,14 @@ class _SieReader:
             ],
             how="diagonal",
         )
-        self.fast_balances = balances.select(
-            "line_no",
-            pl.col("record").str.to_uppercase(),
-            *[unquote(c) for c in ("year_index", "period", "account")],
-            "objects_raw",
-            *[unquote(c) for c in ("amount", "quantity")],
+        self.fast_balance_parts.append(
+            balances.select(
+                "line_no",
+                pl.col("record").str.to_uppercase(),
+                *[unquote(c) for c in ("year_index", "period", "account")],
+                "objects_raw",
+                *[unquote(c) for c in ("amount", "quantity")],
+            )
         )
         claimed_records = balances.get_column("line_no")
         self._unclaimed = pl.concat(
@@ -573,7 +759,7 @@ class _SieReader:
         careful = self._unclaimed.sort("line_no")
         # Which labels the file has at all (for the completeness checks): the fast path's
         # lines are only #TRANS-family, #VER and balance records.
-        self.labels_seen = set(
+        self.labels_seen |= set(
             lines.filter(pl.col("kind") == RECORD)
             .select(
                 pl.col("line")
@@ -832,7 +1018,10 @@ class _SieReader:
                 "ksumma", "*", None, None, ERROR, "#KSUMMA end marker without a start marker"
             )
             return "mismatch", [finding]
-        data = self.data if b"\n" in self.data else self.data.replace(b"\r", b"\n")
+        # The region may span the whole file: read it whole, only for a file with #KSUMMA.
+        data = self.source.read_all()
+        if b"\n" not in data:
+            data = data.replace(b"\r", b"\n")
         byte_lines = data.split(b"\n")
         region = b"\n".join(byte_lines[starts[0] : end_line - 1])
         actual = ksumma_crc(region)
@@ -858,7 +1047,7 @@ class _SieReader:
         combined = (
             pl.concat([fast.select(slow.columns).cast(slow.schema), slow])
             .sort("line_no")
-            .with_row_index("voucher_seq", offset=1)
+            .with_row_index("voucher_seq", offset=1 + self.voucher_count)
             .with_columns(pl.col("voucher_seq").cast(pl.Int64))
         )
         typed = _Typed(self, combined)
@@ -988,7 +1177,11 @@ class _SieReader:
 
     def _fast_balance_frame(self) -> pl.DataFrame:
         """Fast-path balances in the careful path's shape: a row per object, period swap fixed."""
-        fast = self.fast_balances
+        fast = (
+            pl.concat(self.fast_balance_parts)
+            if self.fast_balance_parts
+            else _empty_frame(("line_no", *BALANCE_FIELDS))
+        )
         objects = self._object_bodies(fast, "objects_raw")
         # One lookup row per (body, object); a body without objects gets one row, object_no 0.
         # The left join then repeats a record once per object of its list.
@@ -1074,9 +1267,14 @@ class _Stopwatch:
         self.cpu_seconds: dict[str, float] = {}
         self._wall, self._cpu = time.perf_counter(), time.process_time()
 
+    def restart(self) -> None:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+
     def __call__(self, name: str) -> None:
         wall, cpu = time.perf_counter(), time.process_time()
-        self.seconds[name], self.cpu_seconds[name] = wall - self._wall, cpu - self._cpu
+        # Summed over a file's chunks: a stage runs once per chunk.
+        self.seconds[name] = self.seconds.get(name, 0.0) + wall - self._wall
+        self.cpu_seconds[name] = self.cpu_seconds.get(name, 0.0) + cpu - self._cpu
         self._wall, self._cpu = wall, cpu
 
 
@@ -1215,6 +1413,21 @@ def _to_arrow(frame: pl.DataFrame, table: str) -> pa.Table:
     return pa.Table.from_arrays(
         [arrow.column(f.name).cast(f.type) for f in fields], schema=pa.schema(fields)
     )
+
+
+def _empty_table(table: str) -> pa.Table:
+    fields = [f for f in SCHEMAS[table] if f.name not in ("file_sha256", "company_id")]
+    return pa.schema(fields).empty_table()
+
+
+_VOUCHER_KEYS = pl.DataFrame(
+    schema={
+        "series": pl.String,
+        "voucher_number": pl.Int64,
+        "voucher_date": pl.Date,
+        "line_no": pl.Int64,
+    }
+)
 
 
 def _arrow_rows(records: list[dict[str, Any]], table: str) -> pa.Table:

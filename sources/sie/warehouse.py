@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from sources.sie.checks import WARNING
-from sources.sie.reader import SieFile
+from sources.sie.reader import SieFile, SieStream
 from sources.sie.tables import SCHEMAS, TABLE_NAMES
 
 # Columns the dlt-loaded (`run`) rows carry besides the contract's: present in every table so
@@ -32,6 +32,12 @@ from sources.sie.tables import SCHEMAS, TABLE_NAMES
 _EXTRA_COLUMNS = {"financial_year_id": "BIGINT"}
 # `run` makes its replace key NOT NULL; rows loaded by hand have no Fortnox year.
 _NULLABLE_KEYS = ("financial_year_id", "company_id", "_dlt_load_id", "_dlt_id")
+
+
+DUCKDB_MEMORY_LIMIT = "256MB"
+# Chunks are gathered to about this many rows per INSERT: appends smaller than DuckDB's row
+# group (122,880 rows) cost 5x more per row (measured: 9.7 s against 1.9 s for 1 million rows).
+INSERT_ROWS = 130_000
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,21 @@ class SieWarehouse:
         warehouse is turned to text (its numbers were already stored without leading zeros).
         """
         con = self.connection
+        # DuckDB's default memory limit is 80 % of RAM and it keeps a transaction's new blocks
+        # in memory up to that limit; a bound makes it write them out (the file's rows go in
+        # one transaction, so the bound, not the file, decides the peak).
+        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        # One transaction: a kill while the tables are made leaves all of them or none.
+        con.execute("BEGIN TRANSACTION")
+        try:
+            self._ensure_tables()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def _ensure_tables(self) -> None:
+        con = self.connection
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {self.prefix}")
         for name, schema in SCHEMAS.items():
             existing = {
@@ -123,13 +144,19 @@ class SieWarehouse:
         ).fetchone()
         return None if row is None else int(row[0])
 
-    def write(self, sie_file: SieFile) -> WriteResult:
-        """Replace the file's rows (if loaded before by hand) with these, in one transaction."""
-        year_id = self.loaded_by_run(sie_file.file_sha256)
+    def write(self, stream: SieStream) -> tuple[WriteResult, SieFile | None]:
+        """Replace the file's rows (if loaded before by hand) with its rows, in one transaction.
+
+        The vouchers and rows go in chunk by chunk as `stream` parses them, so memory is
+        bounded by a chunk; a `SieError` in any chunk rolls everything back and is raised.
+
+        Returns:
+            What was done, and the parsed file (None when skipped before parsing).
+        """
+        year_id = self.loaded_by_run(stream.file_sha256)
         if year_id is not None:
-            return WriteResult(
-                "skipped", f"already in the warehouse from `run` (financial year {year_id})"
-            )
+            reason = f"already in the warehouse from `run` (financial year {year_id})"
+            return WriteResult("skipped", reason), None
         con = self.connection
         con.execute("BEGIN TRANSACTION")
         try:
@@ -137,8 +164,27 @@ class SieWarehouse:
                 con.execute(
                     f"DELETE FROM {self.table(name)} WHERE file_sha256 = ?"
                     " AND financial_year_id IS NULL",
-                    [sie_file.file_sha256],
+                    [stream.file_sha256],
                 )
+            body_company = None
+            pending: dict[str, list[pa.Table]] = {}
+            for name, table in stream.body():
+                body_company = stream.company_id
+                pending.setdefault(name, []).append(table)
+                if sum(t.num_rows for t in pending[name]) >= INSERT_ROWS:
+                    self._insert_pending(name, pending, (stream.file_sha256, body_company))
+            for name in list(pending):
+                assert body_company is not None
+                self._insert_pending(name, pending, (stream.file_sha256, body_company))
+            sie_file = stream.finish()
+            if body_company is not None and body_company != sie_file.company_id:
+                # An #ORGNR after the first vouchers (unusual): the rows follow the header.
+                for name in ("sie_vouchers", "sie_voucher_rows"):
+                    con.execute(
+                        f"UPDATE {self.table(name)} SET company_id = ? WHERE file_sha256 = ?"
+                        " AND financial_year_id IS NULL",
+                        [sie_file.company_id, stream.file_sha256],
+                    )
             tables = sie_file.tables()
             for name in TABLE_NAMES:
                 self._insert(name, tables[name])
@@ -149,17 +195,31 @@ class SieWarehouse:
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        return WriteResult("loaded", findings_added=added)
+        return WriteResult("loaded", findings_added=added), sie_file
 
-    def _insert(self, name: str, table: pa.Table) -> None:
+    def _insert_pending(
+        self, name: str, pending: dict[str, list[pa.Table]], keys: tuple[str, str]
+    ) -> None:
+        self._insert(name, pa.concat_tables(pending.pop(name)), keys=keys)
+
+    def _insert(self, name: str, table: pa.Table, *, keys: tuple[str, str] | None = None) -> None:
+        """Append an Arrow table; `keys` (file_sha256, company_id) are added as constants,
+        far cheaper than a million-row column of the same 64-character string."""
         if table.num_rows == 0:
             return
-        view = f"_sie_new_{name}"
-        self.connection.register(view, table)
-        try:
-            self.connection.execute(f"INSERT INTO {self.table(name)} BY NAME SELECT * FROM {view}")
-        finally:
-            self.connection.unregister(view)
+        # DuckDB reads the local `new_rows` by a replacement scan. A registered view of the
+        # same table costs about 190 MB more at peak over a 200,000-voucher file (measured).
+        new_rows = table  # noqa: F841 - read by DuckDB through the name
+        if keys is None:
+            self.connection.execute(
+                f"INSERT INTO {self.table(name)} BY NAME SELECT * FROM new_rows"
+            )
+            return
+        self.connection.execute(
+            f"INSERT INTO {self.table(name)} BY NAME"
+            " SELECT *, ? AS file_sha256, ? AS company_id FROM new_rows",
+            list(keys),
+        )
 
     def _insert_findings(
         self,

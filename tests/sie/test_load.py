@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import dlt
@@ -208,3 +209,46 @@ def test_merge_key_replaces_a_fortnox_year_as_a_unit(tmp_path: Path) -> None:
     assert rows == [(second.file_sha256, "556677-8899", 9, second.trans_rows)]
     [(files,)] = _query(duckdb_path, "select count(*) from fortnox.sie_files")
     assert files == 1
+
+
+def test_every_sample_keeps_its_per_account_sums_exactly(
+    loaded_warehouse: tuple[Path, LoadSummary],
+) -> None:
+    """Per file and account, the warehouse's #TRANS sums and year-0 balances are the reader's."""
+    duckdb_path, _ = loaded_warehouse
+    stored_rows = dict(
+        ((name, account), total)
+        for name, account, total in _query(
+            duckdb_path,
+            "select f.file_name, r.account_number, sum(r.amount)"
+            " from fortnox.fortnox.sie_voucher_rows r"
+            " join fortnox.fortnox.sie_files f using (file_sha256)"
+            " where r.row_type = 'TRANS' group by all",
+        )
+    )
+    stored_balances = dict(
+        ((name, record, account), total)
+        for name, record, account, total in _query(
+            duckdb_path,
+            "select f.file_name, b.record, b.account_number, sum(b.amount)"
+            " from fortnox.fortnox.sie_balances b"
+            " join fortnox.fortnox.sie_files f using (file_sha256)"
+            " where b.year_index = 0 and b.object_no = 0 group by all",
+        )
+    )
+    expected_rows: dict[tuple[str, str], Decimal] = {}
+    expected_balances: dict[tuple[str, str, str], Decimal] = {}
+    for path in ALL_SAMPLES:
+        tables = read_sie(path.read_bytes(), path.name).tables()
+        for row in tables["sie_voucher_rows"].to_pylist():
+            if row["row_type"] == "TRANS":
+                key = (path.name, row["account_number"])
+                expected_rows[key] = expected_rows.get(key, Decimal(0)) + row["amount"]
+        for balance in tables["sie_balances"].to_pylist():
+            if balance["year_index"] == 0 and balance["object_no"] == 0:
+                key3 = (path.name, balance["record"], balance["account_number"])
+                previous = expected_balances.get(key3, Decimal(0))
+                expected_balances[key3] = previous + balance["amount"]
+    assert stored_rows == expected_rows
+    assert stored_balances == expected_balances
+    assert ("sie-gruppen_SIE4_Exempelfil_visma2022.SE", "1930") in stored_rows
