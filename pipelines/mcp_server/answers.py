@@ -100,14 +100,19 @@ class TrialBalance(BaseModel):
 
 class StatementLine(BaseModel):
     section: str | None
-    line_code: str
+    line_code: str = Field(description="The ÅRL/K2 line (accounting.md's line codes).")
     line_name: str
-    amount: Amount = Field(description="The period (income statement) or closing (balance).")
-    year_to_date_or_opening: Amount | None = Field(
-        description="Year to date (income statement) or the year's opening (balance sheet)."
+    row_type: str = Field(description="line, subtotal, total, or excluded (never counted).")
+    period_amount: Amount = Field(description="The month's amount (balance sheet: its change).")
+    year_to_date_amount: Amount = Field(
+        description="Year to date (income statement) or the balance at the month end."
     )
-    comparative: Amount | None = Field(
-        description="The same figure one year earlier, when that year is loaded."
+    opening_amount: Amount | None = Field(description="Balance sheet: the year's opening.")
+    comparative_period_amount: Amount | None = Field(
+        description="The same month one year earlier, when that year is loaded."
+    )
+    comparative_amount: Amount | None = Field(
+        description="Year to date (or the balance) one year earlier, when that year is loaded."
     )
     status: Status
 

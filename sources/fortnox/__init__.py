@@ -487,7 +487,7 @@ def _invoice_rows(
     @dlt.transformer(
         name="invoice_rows",
         columns={
-            **column_hints("document_number"),
+            **column_hints("document_number", "account_number"),
             "row_no": {"data_type": "bigint", "nullable": False},
         },
     )

@@ -149,7 +149,7 @@ def test_a_token_without_connectfile_loads_everything_else(tmp_path: Path) -> No
     tables = {name for (name,) in query(loader.duckdb_path, "SHOW TABLES")}
     assert "voucher_file_connections" not in tables
     # No year was marked as read, so a run after `auth login` with the scope reads them all.
-    pipeline = dlt.attach(f"fortnox_{tenant}", pipelines_dir=str(loader.workdir / "dlt"))
+    pipeline = dlt.attach(f"fortnox_{tenant}", pipelines_dir=str(loader.target.working_dir))
     resources = pipeline.state["sources"]["fortnox"]["resources"]
     assert not resources.get("voucher_file_connections", {}).get("known")
     loader.client.close()

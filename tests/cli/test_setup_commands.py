@@ -103,7 +103,7 @@ def test_doctor_passes_on_a_good_setup_and_names_each_broken_link(
     names = [check["name"] for check in report["checks"]]
     assert names[:2] == ["python and packages", "client id and secret"]
     assert "token accepted by Fortnox" in names and "API request" in names
-    assert names[-1].startswith("warehouse ")
+    assert names[-2].startswith("warehouse ") and names[-1].startswith("pipeline state ")
     assert "sandbox-secret" not in output
 
     # A token without the invoice scope: the scopes line names the resources that need it.

@@ -89,7 +89,7 @@ def test_resource_and_prompt_help_an_agent_start(settings: ServerSettings) -> No
 
     schema, checklist = with_client(settings, work)
     assert "## analytics.fct_trial_balance" in schema
-    assert "one row per company, financial year, period and account" in schema
+    assert "one row per company, financial year and account" in schema
     assert "- email" not in schema  # personal columns are not even named by default
     assert "2026-10" in checklist and "reconciliation" in checklist
 
@@ -123,7 +123,7 @@ def test_trial_balance_matches_the_mart_and_balances(
         str(account): closing
         for account, closing in mart(
             demo_warehouse,
-            "select account_number, closing_balance from analytics.fct_trial_balance"
+            "select account_number, closing_balance from analytics.fct_general_ledger_by_period"
             " where company_id = ? and financial_year = '2026' and period = '2026-08'",
             [company],
         )
@@ -150,30 +150,24 @@ def test_income_statement_matches_the_mart_with_prior_year(
     _about_is_stamped(answer, company, demo_warehouse)
     assert answer["comparative_period"] == "2025-10"
     current = {
-        code: (period, ytd)
-        for code, period, ytd in mart(
+        code: (period, ytd, prior)
+        for code, period, ytd, prior in mart(
             demo_warehouse,
-            "select line_code, period_amount, year_to_date_amount"
-            " from analytics.fct_income_statement where company_id = ? and period = '2026-10'",
+            "select line_code, period_amount, year_to_date_amount,"
+            " comparative_year_to_date_amount from analytics.fct_income_statement"
+            " where company_id = ? and period = '2026-10'",
             [company],
         )
     }
-    prior = dict(
-        mart(
-            demo_warehouse,
-            "select line_code, year_to_date_amount from analytics.fct_income_statement"
-            " where company_id = ? and period = '2025-10'",
-            [company],
-        )
-    )
     assert {line["line_code"] for line in answer["lines"]} == set(current)
     for line in answer["lines"]:
-        code = line["line_code"]
-        assert Decimal(line["amount"]) == current[code][0]
-        assert Decimal(line["year_to_date_or_opening"]) == current[code][1]
-        assert Decimal(line["comparative"]) == prior[code]
+        period, ytd, prior = current[line["line_code"]]
+        assert Decimal(line["period_amount"]) == period
+        assert Decimal(line["year_to_date_amount"]) == ytd
+        if prior is not None:
+            assert Decimal(line["comparative_amount"]) == prior
         assert line["status"] == "provisional"  # October 2026 is after the locked period
-    assert Decimal(answer["totals"]["result"]) == sum(v[0] for v in current.values())
+    assert Decimal(answer["totals"]["net_result"]) == current["net_result"][1]
 
 
 def test_balance_sheet_balances_and_is_final_inside_the_locked_period(
@@ -184,16 +178,18 @@ def test_balance_sheet_balances_and_is_final_inside_the_locked_period(
     assert {line["status"] for line in answer["lines"]} == {"final"}
     totals = {key: Decimal(value) for key, value in answer["totals"].items()}
     assert totals["total_assets"] > 0
-    assert totals["total_assets"] + totals["total_equity_and_liabilities"] == 0
-    closing = dict(
+    assert totals["total_assets"] == totals["total_equity_and_liabilities"]
+    at_month_end = dict(
         mart(
             demo_warehouse,
-            "select line_code, closing_balance from analytics.fct_balance_sheet"
+            "select line_code, year_to_date_amount from analytics.fct_balance_sheet"
             " where company_id = ? and period = '2026-08'",
             [company],
         )
     )
-    assert {line["line_code"]: Decimal(line["amount"]) for line in answer["lines"]} == closing
+    assert {
+        line["line_code"]: Decimal(line["year_to_date_amount"]) for line in answer["lines"]
+    } == at_month_end
 
 
 @pytest.mark.parametrize(("tool", "side"), [("ar_aging", "ar"), ("ap_aging", "ap")])

@@ -1,7 +1,9 @@
-"""`trial_balance`, `income_statement`, `balance_sheet`: one period, with the prior year beside it.
+"""`trial_balance`, `income_statement`, `balance_sheet`: one month, with the prior year beside it.
 
 All three pick a financial year and a month the same way (`choose_period`): the one asked for,
-else the latest month of the latest year that has ended on the models' as-of date.
+else the latest month of the latest year that has ended on the models' as-of date. The
+statements are the marts' rows as they are (lines, subtotals, totals, and the closing entry
+shown but never counted), so an agent quotes the same figures `report` prints.
 """
 
 from __future__ import annotations
@@ -44,65 +46,63 @@ select coalesce(
     current_date)
 """
 
+# Through a month: the year's opening, the debits and credits of its months so far, and the
+# balance at the month's end; through the year's last month this is fct_trial_balance.
 TRIAL_BALANCE_SQL = """
-with chosen as (
-    select * from analytics.fct_trial_balance
+with months as (
+    select * from analytics.fct_general_ledger_by_period
     where company_id = $company and financial_year_id is not distinct from $year_id
         and financial_year = $year
-),
-year_opening as (
-    select account_number, opening_balance from chosen
-    where period = (select min(period) from chosen)
-),
-through as (
-    select account_number, account_name, closing_balance, is_final from chosen
-    where period = $period
-),
-movements as (
-    select account_number,
-        coalesce(sum(amount) filter (where amount > 0), 0) as debit,
-        coalesce(-sum(amount) filter (where amount < 0), 0) as credit
-    from analytics.fct_gl_transactions
-    where company_id = $company and financial_year_id is not distinct from $year_id
-        and financial_year = $year and period <= $period
-    group by account_number
+        and period_index <= (
+            select max(period_index) from analytics.fct_general_ledger_by_period
+            where company_id = $company and financial_year_id is not distinct from $year_id
+                and financial_year = $year and period = $period
+        )
 )
-select cast(through.account_number as varchar), through.account_name,
-    coalesce(year_opening.opening_balance, 0), coalesce(movements.debit, 0),
-    coalesce(movements.credit, 0), through.closing_balance, through.is_final
-from through
-left join year_opening using (account_number)
-left join movements using (account_number)
-where coalesce(year_opening.opening_balance, 0) <> 0 or through.closing_balance <> 0
-    or coalesce(movements.debit, 0) <> 0 or coalesce(movements.credit, 0) <> 0
-order by cast(through.account_number as varchar)
+select
+    cast(account_number as varchar) as account_number,
+    any_value(account_name),
+    arg_min(opening_balance, period_index) as opening_balance,
+    sum(debit) as debit,
+    sum(credit) as credit,
+    arg_max(closing_balance, period_index) as closing_balance,
+    arg_max(is_final, period_index) as is_final,
+    any_value(account_sort_key) as account_sort_key
+from months
+group by account_number
+having arg_min(opening_balance, period_index) <> 0 or sum(debit) <> 0 or sum(credit) <> 0
+order by account_sort_key, account_number
 """
 
-INCOME_STATEMENT_SQL = """
-select current.section, current.line_code, current.line_name, current.period_amount,
-    current.year_to_date_amount, prior.year_to_date_amount, current.is_final
-from analytics.fct_income_statement as current
-left join analytics.fct_income_statement as prior
-    on prior.company_id = current.company_id and prior.line_code = current.line_code
-    and prior.period = $prior_period
-where current.company_id = $company and current.financial_year = $year
-    and current.period = $period
-order by current.sort_order
-"""
+STATEMENT_SQL = {
+    "income_statement": """
+        select section, line_code, line_name, row_type, period_amount, year_to_date_amount,
+            null::decimal(18, 2) as opening_amount, comparative_period_amount,
+            comparative_year_to_date_amount, comparative_period, is_final
+        from analytics.fct_income_statement
+        where company_id = $company and financial_year = $year and period = $period
+        order by sort_order
+    """,
+    "balance_sheet": """
+        select section, line_code, line_name, row_type, period_amount, year_to_date_amount,
+            opening_amount, null::decimal(18, 2) as comparative_period_amount,
+            comparative_amount, comparative_period, is_final
+        from analytics.fct_balance_sheet
+        where company_id = $company and financial_year = $year and period = $period
+        order by sort_order
+    """,
+}
 
-BALANCE_SHEET_SQL = """
-select current.section, current.line_code, current.line_name, current.closing_balance,
-    current.year_opening_balance, prior.closing_balance, current.is_final
-from analytics.fct_balance_sheet as current
-left join analytics.fct_balance_sheet as prior
-    on prior.company_id = current.company_id and prior.line_code = current.line_code
-    and prior.period = $prior_period
-where current.company_id = $company and current.financial_year = $year
-    and current.period = $period
-order by current.sort_order
-"""
-
-PRIOR_EXISTS_SQL = "select count(*) from {model} where company_id = ? and period = ?"
+SIGNS = {
+    "income_statement": "income positive, costs negative (as Fortnox's Resultatrapport); "
+    "period_amount = the month, year_to_date_amount = the year through the month, "
+    "comparative_* = the same month of the previous financial year; rows of type subtotal and "
+    "total sum the lines above them, an `excluded` row (the closing entry) is never counted",
+    "balance_sheet": "report signs (as Fortnox's Balansrapport): assets positive, equity and "
+    "liabilities positive on their side; year_to_date_amount = the balance at the month end, "
+    "opening_amount = the year's opening, period_amount = the month's change, "
+    "comparative_amount = the balance at the same month end a year earlier",
+}
 
 
 def choose_period(
@@ -128,11 +128,6 @@ def choose_period(
     return chosen[0], chosen[1], chosen[2], chosen[3]
 
 
-def _prior_period(period: str) -> str:
-    year, month = period.split("-")
-    return f"{int(year) - 1:04d}-{month}"
-
-
 def trial_balance(
     connection: duckdb.DuckDBPyConnection,
     *,
@@ -140,11 +135,11 @@ def trial_balance(
     financial_year: str | None,
     period: str | None,
 ) -> TrialBalance:
-    """Per account: the year's opening, debits and credits to the period's end, and closing."""
-    require_models(connection, "fct_trial_balance", "fct_gl_transactions")
+    """Per account: the year's opening, debits and credits to the month's end, and closing."""
+    require_models(connection, "fct_general_ledger_by_period")
     company_id = resolve_company(connection, company)
     year_id, year, chosen_period, period_end = choose_period(
-        connection, "analytics.fct_trial_balance", company_id, financial_year, period
+        connection, "analytics.fct_general_ledger_by_period", company_id, financial_year, period
     )
     rows = connection.execute(
         TRIAL_BALANCE_SQL,
@@ -177,55 +172,48 @@ def trial_balance(
     )
 
 
-def _statement(
+def statement(
     connection: duckdb.DuckDBPyConnection,
     *,
     kind: str,
-    model: str,
-    sql: str,
-    signs: str,
     company: str | None,
     financial_year: str | None,
     period: str | None,
 ) -> Statement:
-    require_models(connection, model.split(".")[-1])
+    """The income statement or balance sheet for a month, every row of the mart in order."""
+    model = f"fct_{kind}"
+    require_models(connection, model)
     company_id = resolve_company(connection, company)
     _, year, chosen_period, period_end = choose_period(
-        connection, model, company_id, financial_year, period
+        connection, f"analytics.{model}", company_id, financial_year, period
     )
-    prior = _prior_period(chosen_period)
-    has_prior = connection.execute(
-        PRIOR_EXISTS_SQL.format(model=model), [company_id, prior]
-    ).fetchone()[0]  # type: ignore[index]
     rows = connection.execute(
-        sql,
-        {"company": company_id, "year": year, "period": chosen_period, "prior_period": prior},
+        STATEMENT_SQL[kind], {"company": company_id, "year": year, "period": chosen_period}
     ).fetchall()
-    lines = [
-        StatementLine(
-            section=row[0],
-            line_code=row[1],
-            line_name=row[2],
-            amount=amount(row[3]) or "0",
-            year_to_date_or_opening=amount(row[4]),
-            comparative=amount(row[5]) if has_prior else None,
-            status=status(row[6]),
-        )
-        for row in rows
-    ]
-    totals: dict[str, Decimal] = {}
-    for row in rows:
-        key = "result" if kind == "income_statement" else f"total_{row[0]}"
-        totals[key] = totals.get(key, Decimal(0)) + row[3]
+    comparative_periods = {row[9] for row in rows if row[9] is not None}
     return Statement(
         about=about(connection, company_id, period_end),
         statement=kind,  # type: ignore[arg-type]
         financial_year=year,
         period=chosen_period,
-        comparative_period=prior if has_prior else None,
-        signs=signs,
-        totals={name: amount(value) or "0" for name, value in totals.items()},
-        lines=lines,
+        comparative_period=min(comparative_periods) if comparative_periods else None,
+        signs=SIGNS[kind],
+        totals={row[1]: amount(row[5]) or "0" for row in rows if row[3] in ("subtotal", "total")},
+        lines=[
+            StatementLine(
+                section=row[0],
+                line_code=row[1],
+                line_name=row[2],
+                row_type=row[3],
+                period_amount=amount(row[4]) or "0",
+                year_to_date_amount=amount(row[5]) or "0",
+                opening_amount=amount(row[6]),
+                comparative_period_amount=amount(row[7]),
+                comparative_amount=amount(row[8]),
+                status=status(row[10]),
+            )
+            for row in rows
+        ],
     )
 
 
@@ -236,15 +224,10 @@ def income_statement(
     financial_year: str | None,
     period: str | None,
 ) -> Statement:
-    """Income statement lines: the month, the year to date, and the prior year to date."""
-    return _statement(
+    """The income statement (ÅRL/K2 layout) for a month, year to date and a year earlier."""
+    return statement(
         connection,
         kind="income_statement",
-        model="analytics.fct_income_statement",
-        sql=INCOME_STATEMENT_SQL,
-        signs="income positive, costs negative (as Fortnox's Resultatrapport); amount = the "
-        "month, year_to_date_or_opening = the year to date, comparative = the prior year to "
-        "the same month",
         company=company,
         financial_year=financial_year,
         period=period,
@@ -258,15 +241,11 @@ def balance_sheet(
     financial_year: str | None,
     period: str | None,
 ) -> Statement:
-    """Balance sheet lines at a month end, the year's opening, and a year earlier."""
-    return _statement(
+    """The balance sheet (ÅRL/K2 layout) at a month end, with the year's opening and a year
+    earlier."""
+    return statement(
         connection,
         kind="balance_sheet",
-        model="analytics.fct_balance_sheet",
-        sql=BALANCE_SHEET_SQL,
-        signs="SIE signs (as Fortnox's Balansrapport): assets positive, equity and "
-        "liabilities negative; amount = closing at the month end, year_to_date_or_opening = "
-        "the year's opening, comparative = closing a year earlier",
         company=company,
         financial_year=financial_year,
         period=period,
