@@ -8,6 +8,7 @@ One row per company in the load (the table's grain is one run of one company).
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import uuid
 from collections import defaultdict
@@ -18,6 +19,8 @@ from typing import Any
 import dlt
 
 from pipelines.run_journal import LOAD_RUNS_COLUMNS
+from pipelines.scratch import scratch_in
+from pipelines.warehouse import working_dir_beside
 from sources.sie.load import duckdb_catalog_qualified
 from sources.sie.load_files import LoadSummary
 
@@ -77,8 +80,14 @@ def record_sie_load(
         started_at=started_at,
         ended_at=datetime.now(started_at.tzinfo),
     )
+    # Beside the warehouse, not in TMPDIR: a `sie load` killed here must leave nothing in
+    # TMPDIR; a folder a killed load left is removed by the next one.
+    scratch = working_dir_beside(duckdb_path) / "sie-load-runs"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True, exist_ok=True)
     with (
-        tempfile.TemporaryDirectory(prefix="fortnox-sie-runs-") as pipelines_dir,
+        scratch_in(scratch),  # dlt's own temporary files (merge SQL) too
+        tempfile.TemporaryDirectory(prefix="fortnox-sie-runs-", dir=scratch) as pipelines_dir,
         duckdb_catalog_qualified(duckdb_path, dataset),
     ):
         pipeline = dlt.pipeline(

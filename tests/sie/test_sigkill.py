@@ -38,7 +38,7 @@ def _rows_per_file(warehouse: Path) -> dict[str, dict[str, int]]:
             name
             for (name,) in connection.execute(
                 "select table_name from information_schema.tables"
-                " where table_schema = 'fortnox_raw' and table_name like 'sie_%'"
+                " where table_schema = 'fortnox_raw' and table_name like 'sie\\_%' escape '\\'"
             ).fetchall()
         }
         # All SIE tables or none: they are made in one transaction (a kill may precede it).
