@@ -8,7 +8,7 @@ and then books every day from the first financial year's start to the business d
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, Final
 
@@ -72,6 +72,7 @@ def generate_books(
     scale: str = "small",
     vouchers_per_year: int | None = None,
     companies: int = 1,
+    sizes: Sequence[int] | None = None,
 ) -> list[Company]:
     """Generate the books of `companies` sandbox tenants, deterministically from `seed`.
 
@@ -80,22 +81,29 @@ def generate_books(
         scale: "small" (~300), "medium" (~5,000) or "large" (~100,000) vouchers per year.
         vouchers_per_year: overrides `scale` with an explicit yearly voucher count.
         companies: number of tenants, each with its own DatabaseNumber, name and org number.
+        sizes: vouchers per year of each tenant (an accounting firm's portfolio of large and
+            small clients); overrides `scale`, `vouchers_per_year` and `companies`. Tenant i
+            is the same company whatever the others' sizes, but for its own size.
 
     Returns:
         One `Company` per tenant with three financial years (ids 7, 8, 9, calendar years
         2024-2026) booked up to the business date 2026-11-20.
     """
-    if vouchers_per_year is None:
-        if scale not in SCALES:
-            raise ValueError(f"unknown scale {scale!r}; choose one of {sorted(SCALES)}")
-        vouchers_per_year = SCALES[scale]
-    if vouchers_per_year < 50:
+    if sizes is None:
+        if vouchers_per_year is None:
+            if scale not in SCALES:
+                raise ValueError(f"unknown scale {scale!r}; choose one of {sorted(SCALES)}")
+            vouchers_per_year = SCALES[scale]
+        sizes = [vouchers_per_year] * companies
+    if not sizes:
+        raise ValueError("a sandbox needs at least one company")
+    if min(sizes) < 50:
         raise ValueError("vouchers_per_year must be at least 50 (the monthly bookkeeping alone)")
     result: list[Company] = []
     taken: set[object] = set()
     with collector_paused():
-        for index in range(companies):
-            company = _new_company(seed, index, vouchers_per_year, taken)
+        for index, size in enumerate(sizes):
+            company = _new_company(seed, index, size, taken)
             _book_until(company, seed, company.business_date)
             result.append(company)
     return result

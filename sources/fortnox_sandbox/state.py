@@ -37,6 +37,8 @@ class SandboxConfig:
         scale: Book size, `small`, `medium` or `large`.
         vouchers_per_year: Explicit voucher count per financial year (overrides `scale`).
         companies: Number of tenants.
+        sizes: Vouchers per year of each tenant (a portfolio of large and small companies,
+            see `portfolio.py`); overrides `scale`, `vouchers_per_year` and `companies`.
         rate_limit: `(requests, seconds)` of the per-tenant sliding window; None switches it off.
         access_token_ttl: Access-token lifetime in seconds (Fortnox: 3600).
         latency_ms: Added to every `/3/` response.
@@ -48,6 +50,7 @@ class SandboxConfig:
     scale: str = "small"
     vouchers_per_year: int | None = None
     companies: int = 1
+    sizes: tuple[int, ...] | None = None
     rate_limit: tuple[int, float] | None = (25, 5.0)
     access_token_ttl: int = 3600
     latency_ms: int = 0
