@@ -171,15 +171,23 @@ def run_company(
     invoice_rows: bool = False,
     archive_dir: Path | None = None,
     on_rows: Callable[[str, int], None] | None = None,
+    warehouse_turn: WarehouseTurn | None = None,
 ) -> RunSummary:
     """Load one company into the warehouse and record the run.
 
     The warehouse is checked for a lock before anything is fetched, so a file held open by an
     analyst fails fast. A failure during extraction loads nothing (dlt loads only after a
     complete extract); the failed run is still recorded in `load_runs`.
+
+    Args:
+        warehouse_turn: entered around each step that reads or writes the warehouse, never
+            around fetching: companies fetched side by side write one at a time
+            (`pipelines/portfolio.py`). None for a run of its own.
     """
+    turn = warehouse_turn or contextlib.nullcontext
     if target.duckdb_path is not None:
-        open_warehouse(target.duckdb_path).close()
+        with turn():
+            open_warehouse(target.duckdb_path).close()
     summary = RunSummary(
         run_id=uuid.uuid4().hex,
         profile=profile,
@@ -193,8 +201,9 @@ def run_company(
     requests_before = client.stats.as_dict()
     with _qualified(target):
         try:
-            _finish_pending_loads(pipeline)
-            _drop_superseded_sie_rows(pipeline)
+            with turn():
+                _finish_pending_loads(pipeline)
+                _drop_superseded_sie_rows(pipeline)
             source = fortnox_source(
                 client,
                 company_id,
@@ -206,10 +215,14 @@ def run_company(
             if resources:
                 source = source.with_resources(*resources)
             for name, resource in source.selected_resources.items():
+                # Side by side under the company's one limiter (dlt's extract workers): one
+                # resource's pages are parsed and written while another's requests go out.
+                resource.parallelize()
                 resource.add_map(counter.counting(name))
-            load_info = pipeline.run(source)
+            load_info = _run_in_turns(pipeline, source, turn)
             load_info.raise_on_failed_jobs()
-            _drop_superseded_sie_rows(pipeline)
+            with turn():
+                _drop_superseded_sie_rows(pipeline)
             summary.outcome = "completed"
             summary.sie_files = _loaded_sie_files(pipeline)
         except BaseException as error:
@@ -219,8 +232,30 @@ def run_company(
         finally:
             summary.ended_at = datetime.now(STOCKHOLM)
             _fill_metrics(summary, client, requests_before, counter)
-            _record_run(pipeline, summary)
+            with turn():
+                _record_run(pipeline, summary)
     return summary
+
+
+WarehouseTurn = Callable[[], contextlib.AbstractContextManager[Any]]
+"""A company's turn at the warehouse (see `run_company`'s `warehouse_turn`)."""
+
+
+def _run_in_turns(pipeline: dlt.Pipeline, source: Any, turn: WarehouseTurn) -> Any:
+    """`pipeline.run(source)` with the warehouse touched only inside `turn`.
+
+    The same steps as dlt's `run` (state restored from the destination once, then extract,
+    normalize, load); fetching and normalising happen outside the turn, so another company can
+    load meanwhile.
+    """
+    with turn():
+        if pipeline.config.restore_from_destination and not pipeline._state_restored:
+            pipeline.sync_destination()
+            pipeline._state_restored = True
+    pipeline.extract(source)
+    pipeline.normalize()
+    with turn():
+        return pipeline.load()
 
 
 def _qualified(target: WarehouseTarget) -> Any:
