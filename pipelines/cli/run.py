@@ -38,6 +38,7 @@ from pipelines.pipeline import (
     unwrap,
 )
 from pipelines.plan import RunPlan, make_plan
+from pipelines.portfolio import DEFAULT_PARALLEL
 from pipelines.progress import RunProgress, show_progress
 from pipelines.warehouse import WarehouseBusyError
 from sources.fortnox.client import FortnoxClient, client_from_config
@@ -236,8 +237,25 @@ def run(
     ] = True,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
     output: OutputOption = None,
+    all_profiles: Annotated[
+        bool,
+        typer.Option("--all", help="Every profile with tokens: a firm's companies in one run."),
+    ] = False,
+    parallel: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="With --all or --profile a,b,c: companies fetched at once "
+            f"(default {DEFAULT_PARALLEL}).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Load a Fortnox company into the warehouse (incrementally after the first run)."""
+    """Load a Fortnox company into the warehouse (incrementally after the first run).
+
+    With --all (or --profile a,b,c) every company is loaded in one run: fetched side by side,
+    each under its own rate limit, written to the warehouse one at a time.
+    """
     with errors_as_exit_codes(debug):
         # Everything the user typed is checked before a request is sent or a file written.
         parse_iso_date(start_date, "--start-date")
@@ -249,6 +267,24 @@ def run(
             dataset=dataset,
             destination=destination,
         )
+        if _is_portfolio(profile, all_profiles, parallel):
+            _run_portfolio(
+                profile=profile,
+                all_profiles=all_profiles,
+                parallel=parallel,
+                plan=plan,
+                token_dir=token_dir,
+                target=target,
+                models=models,
+                metrics_json=metrics_json,
+                output=output,
+                resources=selected,
+                full_refresh=full_refresh,
+                start_date=start_date,
+                invoice_rows=invoice_rows,
+                archive_dir=archive_dir,
+            )
+            return
         with client_from_config(profile, token_dir=token_dir) as client:
             company_id = company_id_of(client)
             if plan:
@@ -275,6 +311,37 @@ def run(
         if models and destination is None:
             # With -o json, stdout carries only the run's JSON; the models' report goes to stderr.
             _build_models(duckdb, dataset, stderr if shown is OutputFormat.json else None)
+
+
+def _is_portfolio(profile: str | None, all_profiles: bool, parallel: int | None) -> bool:
+    """Whether `run` loads several companies (`--all`, `--profile a,b`, `--parallel`)."""
+    return all_profiles or parallel is not None or (profile is not None and "," in profile)
+
+
+def _run_portfolio(
+    *,
+    profile: str | None,
+    all_profiles: bool,
+    parallel: int | None,
+    plan: bool,
+    token_dir: Path | None,
+    **options: Any,
+) -> None:
+    """`run --all` / `run --profile a,b,c` (pipelines/cli/portfolio.py)."""
+    from pipelines.cli.portfolio import portfolio_profiles, run_all
+
+    if plan:
+        raise UserError(
+            "--plan shows one company",
+            ExitCode.BAD_INPUT,
+            "run --plan --profile NAME for each company you want to see",
+        )
+    run_all(
+        profiles=portfolio_profiles(profile, all_profiles, token_dir),
+        token_dir=token_dir,
+        parallel=parallel or DEFAULT_PARALLEL,
+        **options,
+    )
 
 
 def _run_with_progress(
