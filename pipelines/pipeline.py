@@ -43,6 +43,9 @@ LOAD_RUNS_COLUMNS: dict[str, Any] = {
     "rows": {"data_type": "bigint"},
     "resources": {"data_type": "text"},
     "sie_files": {"data_type": "text"},
+    # issue 13: whether this run kept the raw SIE exports, and where (absolute path).
+    "archive_enabled": {"data_type": "bool"},
+    "archive_dir": {"data_type": "text"},
 }
 """The audit trail of runs: one row per run and company, failed runs included."""
 
@@ -72,6 +75,7 @@ class RunSummary:
     error: str | None = None
     resources: dict[str, ResourceMetrics] = field(default_factory=dict)
     sie_files: list[dict[str, Any]] = field(default_factory=list)
+    archive_dir: Path | None = None  # None: archiving was off for this run
 
     @property
     def requests(self) -> int:
@@ -95,6 +99,7 @@ class RunSummary:
             "rows": self.rows,
             "resources": {name: asdict(metrics) for name, metrics in self.resources.items()},
             "sie_files": self.sie_files,
+            "archive_dir": str(self.archive_dir) if self.archive_dir is not None else None,
         }
 
 
@@ -193,6 +198,7 @@ def run_company(
         profile=profile,
         company_id=company_id,
         started_at=datetime.now(STOCKHOLM),
+        archive_dir=archive_dir.resolve() if archive_dir is not None else None,
     )
     pipeline = company_pipeline(company_id, target)
     counter = _RowCounter()
@@ -433,6 +439,8 @@ def _record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
             {name: asdict(metrics) for name, metrics in summary.resources.items()}
         ),
         "sie_files": json.dumps(summary.sie_files),
+        "archive_enabled": summary.archive_dir is not None,
+        "archive_dir": str(summary.archive_dir) if summary.archive_dir is not None else None,
     }
     # Best effort: when the warehouse itself is what failed, the run's own error is what the
     # user must see, not a second one from recording it.

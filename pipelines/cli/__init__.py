@@ -10,7 +10,18 @@ import os
 
 import typer
 
-from pipelines.cli import auth, doctor, init, models, profiles, run, sandbox, sie
+from pipelines.cli import (
+    audit,
+    auth,
+    doctor,
+    init,
+    models,
+    profiles,
+    run,
+    sandbox,
+    sie,
+    sie_export,
+)
 
 app = typer.Typer(
     name="fortnox-pipeline",
@@ -29,7 +40,7 @@ def version() -> None:
     typer.echo(installed_version("fortnox-pipeline"))
 
 
-for module in (run, auth, profiles, doctor, init, sie, models, sandbox):
+for module in (run, auth, profiles, doctor, init, sie, sie_export, models, audit, sandbox):
     module.register(app)
 
 

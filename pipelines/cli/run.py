@@ -19,6 +19,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pipelines.archive_settings import (
+    DEFAULT_ARCHIVE_FOLDER,
+    ArchiveOption,
+    NoArchiveOption,
+    resolve_archive_dir,
+)
 from pipelines.cli.auth import ProfileOption, TokenDirOption
 from pipelines.cli.output import (
     OutputFormat,
@@ -223,9 +229,8 @@ def run(
     invoice_rows: Annotated[
         bool, typer.Option("--invoice-rows", help="Also fetch each changed invoice's rows.")
     ] = False,
-    archive_dir: Annotated[
-        Path | None, typer.Option(help="Keep raw SIE exports here, content-addressed.")
-    ] = None,
+    archive: ArchiveOption = None,
+    no_archive: NoArchiveOption = False,
     metrics_json: Annotated[
         Path | None, typer.Option(help="Write per-resource metrics of the run here.")
     ] = None,
@@ -300,7 +305,9 @@ def run(
                 full_refresh=full_refresh,
                 start_date=start_date,
                 invoice_rows=invoice_rows,
-                archive_dir=archive_dir,
+                archive_dir=resolve_archive_dir(
+                    archive, no_archive=no_archive, duckdb_path=target.duckdb_path
+                ),
                 metrics_json=metrics_json,
             )
         shown = emit(
@@ -405,7 +412,8 @@ def demo(
                 "company_id": str(tenant),
                 "profile": "demo",
                 "target": target,
-                "archive_dir": directory / "archive",
+                # Its own archive, whatever .dlt/config.toml says: the demo is not real books.
+                "archive_dir": directory / DEFAULT_ARCHIVE_FOLDER,
                 "metrics_json": None,
             }
             first = _run_with_progress(client, **common)
@@ -428,7 +436,7 @@ def _reset_demo(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for name in ("fortnox.duckdb", "fortnox.duckdb.wal"):
         (directory / name).unlink(missing_ok=True)
-    for name in (".pipelines", "tokens"):
+    for name in (".pipelines", "tokens", DEFAULT_ARCHIVE_FOLDER):
         shutil.rmtree(directory / name, ignore_errors=True)
 
 

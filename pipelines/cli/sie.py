@@ -1,20 +1,23 @@
 """`fortnox-pipeline sie load | check`: SIE files from any program into the warehouse, or audited.
 
 Exit status: 0 when every file is structurally sound (bookkeeping findings are reported, not
-fatal); `BAD_INPUT` when a file is not a readable SIE file, with the file and line named.
+fatal); `BAD_INPUT` when a file is not a readable SIE file, with the file and line named (the
+other files are still loaded or checked); `WAREHOUSE_BUSY` when another process holds it.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from pipelines.cli.output import OutputOption, emit, print_error
+from pipelines.archive_settings import ArchiveOption, NoArchiveOption, resolve_archive_dir
+from pipelines.cli.output import OutputOption, emit, fail, print_error, stderr, stdout
 from pipelines.exit_codes import ExitCode
+from pipelines.warehouse import WarehouseBusyError, open_warehouse
 from sources.fortnox import settings
 
 sie_app = typer.Typer(help="Load or check SIE 1-4 files.", no_args_is_help=True)
@@ -34,124 +37,184 @@ def load_command(
     dataset: Annotated[
         str, typer.Option("--dataset", help="Dataset (schema) name.")
     ] = settings.DEFAULT_DATASET,
-    archive: Annotated[
-        Path | None,
-        typer.Option("--archive", help="Archive folder for the raw files (content-addressed)."),
-    ] = None,
+    archive: ArchiveOption = None,
+    no_archive: NoArchiveOption = False,
+    output: OutputOption = None,
 ) -> None:
-    """Load SIE files into DuckDB; loading a file again replaces it, never duplicates it."""
-    from sources.sie.load import load_sie_files
-    from sources.sie.reader import SieError
+    """Load SIE files into DuckDB, each wholly or not at all; a refused file never stops the
+    others. Loading a file again replaces it, never duplicates it.
 
-    console = Console()
+    Each file is archived first (content-addressed, beside the warehouse by default) and the
+    load is recorded in `load_runs`, so `sie export` can hand the exact bytes back.
+    """
+    from pipelines.sie_load_runs import record_sie_load
+    from sources.sie.load_files import load_sie_files
+
+    archive_dir = resolve_archive_dir(archive, no_archive=no_archive, duckdb_path=duckdb)
+    started_at = datetime.now(UTC)
+
     try:
-        summary = load_sie_files(files, duckdb_path=duckdb, dataset=dataset, archive_dir=archive)
-    except SieError as error:
-        Console(stderr=True).print(f"[red]not loaded:[/red] {error}", highlight=False)
-        raise typer.Exit(ExitCode.BAD_INPUT) from None
-    table = Table(title=f"SIE files loaded into {duckdb} ({dataset})")
-    for column in (
-        "file",
-        "company",
-        "vouchers",
-        "TRANS",
-        "RTRANS",
-        "BTRANS",
-        "KSUMMA",
-        "findings",
-    ):
-        table.add_column(column, justify="left" if column in ("file", "company") else "right")
-    for entry in summary.files:
-        table.add_row(
-            entry.file_name,
-            entry.company_id,
-            str(entry.voucher_count),
-            str(entry.trans_rows),
-            str(entry.rtrans_rows),
-            str(entry.btrans_rows),
-            entry.checksum_status,
-            str(entry.findings),
+        connection = open_warehouse(duckdb)
+    except WarehouseBusyError as error:
+        raise fail(str(error), ExitCode.WAREHOUSE_BUSY) from None
+    try:
+        summary = load_sie_files(
+            files,
+            connection=connection,
+            duckdb_path=duckdb,
+            dataset=dataset,
+            archive_dir=archive_dir,
         )
-    console.print(table)
-    console.print(
-        f"parsed in {summary.parse_seconds:.2f} s, loaded in {summary.load_seconds:.2f} s",
-        highlight=False,
+    finally:
+        connection.close()
+    if summary.files:
+        record_sie_load(
+            summary,
+            duckdb_path=duckdb,
+            dataset=dataset,
+            archive_dir=archive_dir,
+            started_at=started_at,
+        )
+    if summary.discarded:
+        stderr.print(f"note: {summary.discarded}", markup=False)
+
+    def render() -> None:
+        table = Table(title=f"SIE files into {duckdb} ({dataset})")
+        columns = ("file", "company", "status", "vouchers", "TRANS", "RTRANS", "BTRANS")
+        for column in (*columns, "KSUMMA", "findings"):
+            table.add_column(column, justify="left" if column in columns[:3] else "right")
+        for entry in summary.files:
+            table.add_row(
+                entry.file_name,
+                entry.company_id,
+                entry.status if entry.reason is None else f"{entry.status}: {entry.reason}",
+                str(entry.voucher_count),
+                str(entry.trans_rows),
+                str(entry.rtrans_rows),
+                str(entry.btrans_rows),
+                entry.checksum_status,
+                str(entry.findings),
+            )
+        for refused in summary.refused:
+            table.add_row(refused.file_name, "", "refused", *[""] * 6)
+        stdout.print(table)
+        stdout.print(
+            f"{sum(f.status == 'loaded' for f in summary.files)} loaded, "
+            f"{sum(f.status != 'loaded' for f in summary.files)} skipped, "
+            f"{len(summary.refused)} refused; parsed in {summary.parse_seconds:.2f} s, "
+            f"written in {summary.load_seconds:.2f} s"
+        )
+
+    emit(
+        {
+            "warehouse": str(duckdb),
+            "dataset": dataset,
+            "files": [
+                {
+                    "file": entry.file_name,
+                    "file_sha256": entry.file_sha256,
+                    "company_id": entry.company_id,
+                    "status": entry.status,
+                    "reason": entry.reason,
+                    "vouchers": entry.voucher_count,
+                    "trans_rows": entry.trans_rows,
+                    "rtrans_rows": entry.rtrans_rows,
+                    "btrans_rows": entry.btrans_rows,
+                    "checksum": entry.checksum_status,
+                    "findings": entry.findings,
+                }
+                for entry in summary.files
+            ],
+            "refused": [{"file": r.file_name, "error": r.error} for r in summary.refused],
+            "discarded": summary.discarded,
+        },
+        output,
+        render,
     )
+    for refused in summary.refused:
+        print_error(f"not loaded: {refused.error}", "fix or re-export the file; the others loaded")
+    if summary.refused:
+        raise typer.Exit(int(ExitCode.BAD_INPUT))
 
 
 @sie_app.command("check")
 def check_command(files: FilesArgument, output: OutputOption = None) -> None:
-    """Print each file's findings (unbalanced vouchers, accounts that do not reconcile)."""
-    from sources.sie.reader import SieError, SieFile, read_sie
+    """Print each file's findings (unbalanced vouchers, accounts that do not reconcile, a cut
+    last line, checks that could not run), each naming its account, voucher or line."""
+    from sources.sie.reader import SNIFF_BYTES, SieError, SieFile, read_sie, refuse_non_sie
 
-    checked: list[tuple[str, SieFile]] = []
-    broken: list[dict[str, str]] = []
+    checked: list[SieFile] = []
+    broken: list[str] = []
     for path in files:
         try:
-            checked.append((path.name, read_sie(path.read_bytes(), path.name)))
+            with path.open("rb") as stream:
+                refuse_non_sie(stream.read(SNIFF_BYTES), path.name)
+            checked.append(read_sie(path.read_bytes(), path.name))
         except SieError as error:
-            print_error(str(error), "the file is not loadable as it is; nothing of it was loaded")
-            broken.append({"file": path.name, "error": str(error)})
-    document = {
-        "files": [
-            {
-                "file": name,
-                "encoding": sie_file.detected_encoding,
-                "vouchers": sie_file.voucher_count,
-                "trans_rows": sie_file.trans_rows,
-                "rtrans_rows": sie_file.rtrans_rows,
-                "btrans_rows": sie_file.btrans_rows,
-                "checksum_status": sie_file.checksum_status,
-                "findings": [
-                    {
-                        "check": finding.check,
-                        "subject": finding.subject,
-                        "expected": finding.expected,
-                        "actual": finding.actual,
-                        "severity": finding.severity,
-                        "message": finding.message,
-                    }
-                    for finding in sie_file.findings
-                ],
-            }
-            for name, sie_file in checked
-        ],
-        "broken": broken,
-    }
-    emit(document, output, lambda: _print_checks(checked))
+            broken.append(str(error))
+
+    def render() -> None:
+        for sie_file in checked:
+            stdout.print(
+                f"[bold]{sie_file.file_name}[/bold]: {sie_file.detected_encoding}, "
+                f"{sie_file.voucher_count} vouchers, {sie_file.trans_rows} #TRANS, "
+                f"{sie_file.rtrans_rows} #RTRANS, {sie_file.btrans_rows} #BTRANS, "
+                f"KSUMMA {sie_file.checksum_status}"
+            )
+            if not sie_file.findings:
+                stdout.print("  no findings: every check ran and holds")
+                continue
+            table = Table(show_lines=False)
+            for column in ("check", "subject", "line", "expected", "actual", "severity"):
+                numeric = column in ("line", "expected", "actual")
+                table.add_column(column, justify="right" if numeric else "left", no_wrap=True)
+            table.add_column("message", overflow="fold")
+            for finding in sie_file.findings:
+                table.add_row(
+                    finding.check,
+                    finding.subject,
+                    "" if finding.line_no is None else str(finding.line_no),
+                    "" if finding.expected is None else str(finding.expected),
+                    "" if finding.actual is None else str(finding.actual),
+                    finding.severity,
+                    finding.message,
+                )
+            stdout.print(table)
+
+    emit(
+        {
+            "files": [
+                {
+                    "file": f.file_name,
+                    "file_sha256": f.file_sha256,
+                    "encoding": f.detected_encoding,
+                    "vouchers": f.voucher_count,
+                    "trans_rows": f.trans_rows,
+                    "checksum": f.checksum_status,
+                    "findings": [
+                        {
+                            "check": x.check,
+                            "subject": x.subject,
+                            "line": x.line_no,
+                            "expected": x.expected,
+                            "actual": x.actual,
+                            "severity": x.severity,
+                            "message": x.message,
+                        }
+                        for x in f.findings
+                    ],
+                }
+                for f in checked
+            ],
+            "refused": broken,
+        },
+        output,
+        render,
+    )
+    for message in broken:
+        print_error(f"broken: {message}", "fix or re-export the file")
     if broken:
-        raise typer.Exit(ExitCode.BAD_INPUT)
-
-
-def _print_checks(checked: list[tuple[str, Any]]) -> None:
-    """`sie check` as tables: a line per file, then its findings."""
-    console = Console()
-    for name, sie_file in checked:
-        console.print(
-            f"[bold]{name}[/bold]: {sie_file.detected_encoding}, "
-            f"{sie_file.voucher_count} vouchers, {sie_file.trans_rows} #TRANS, "
-            f"{sie_file.rtrans_rows} #RTRANS, {sie_file.btrans_rows} #BTRANS, "
-            f"KSUMMA {sie_file.checksum_status}",
-            highlight=False,
-        )
-        if not sie_file.findings:
-            console.print("  no findings: every check holds")
-            continue
-        table = Table(show_lines=False)
-        for column in ("check", "subject", "expected", "actual", "severity", "message"):
-            table.add_column(
-                column, justify="right" if column in ("expected", "actual") else "left"
-            )
-        for finding in sie_file.findings:
-            table.add_row(
-                finding.check,
-                finding.subject,
-                "" if finding.expected is None else str(finding.expected),
-                "" if finding.actual is None else str(finding.actual),
-                finding.severity,
-                finding.message,
-            )
-        console.print(table)
+        raise typer.Exit(int(ExitCode.BAD_INPUT))
 
 
 def register(app: typer.Typer) -> None:

@@ -62,7 +62,8 @@ PLAIN_BALANCE_PATTERN = (
     rf"{_optional_fields(1)}$"
 )
 BALANCE_FIELDS = ("record", "year_index", "period", "account", "objects_raw", "amount", "quantity")
-PERIOD_RE = r"^\d{4}(0[1-9]|1[0-2])$"
+# ASCII digits only: Rust's and Python's \d also match other scripts' digits (１２５).
+PERIOD_RE = r"^[0-9]{4}(0[1-9]|1[0-2])$"
 
 # Line kinds, as small integers (cheaper than strings over millions of lines).
 BLANK, OPEN, CLOSE, ROW, VER, RECORD, GARBAGE = range(7)

@@ -1,62 +1,29 @@
-"""Load parsed SIE files into a warehouse through dlt: one merge resource per SIE table.
+"""SIE files as a dlt source: one merge resource per SIE table, for any dlt destination.
 
 Each resource yields Arrow tables (never per-row dicts) with write disposition merge and the
 delete-insert strategy on a merge key, so loading a file again replaces its rows instead of
-adding to them. Files are parsed completely before the pipeline starts: a structurally broken
-file raises `SieError` and the warehouse is not touched.
+adding to them. `sie load` into DuckDB writes through `load_files.py` instead (one transaction
+per file; see `warehouse.py` for why).
 """
 
 from __future__ import annotations
 
 import contextlib
-import tempfile
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import dlt
 import pyarrow as pa
-from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
 from dlt.extract import DltResource
 
-from sources.fortnox import settings
-from sources.sie.archive import archive_sie_file
-from sources.sie.reader import SieFile, normalise_org_number, read_sie
+from sources.sie.reader import SieFile, read_sie
 from sources.sie.tables import ROW_KEYS, TABLE_NAMES
 
 PIPELINE_NAME = "fortnox_sie"
 TOMBSTONE = "_sie_tombstone"
 _ALL_ROW_KEY_COLUMNS = {column for key in ROW_KEYS.values() if key for column in key}
-
-
-@dataclass(frozen=True)
-class FileSummary:
-    """What one file contributed to a load."""
-
-    file_name: str
-    file_sha256: str
-    company_id: str
-    voucher_count: int
-    trans_rows: int
-    rtrans_rows: int
-    btrans_rows: int
-    checksum_status: str
-    findings: int
-    archived_path: Path | None = None
-
-
-@dataclass(frozen=True)
-class LoadSummary:
-    """The result of `load_sie_files`: per-file counts, rows per table and timings."""
-
-    files: list[FileSummary]
-    table_rows: dict[str, int]
-    parse_seconds: float
-    load_seconds: float
-    load_ids: list[str] = field(default_factory=list)
 
 
 def sie_resources(
@@ -121,98 +88,15 @@ def sie_resources(
     ]
 
 
-def load_sie_files(
-    paths: Sequence[Path],
-    *,
-    duckdb_path: Path,
-    dataset: str = settings.DEFAULT_DATASET,
-    archive_dir: Path | None = None,
-) -> LoadSummary:
-    """Parse SIE files, archive them, and load them into DuckDB as one dlt run.
+@dlt.source(name="sie_files")
+def sie_files_source(paths: Sequence[Path]) -> list[DltResource]:
+    """SIE files as a dlt source, for any dlt destination: one merge resource per SIE table.
 
-    Every file is parsed before anything is written, so one broken file leaves the warehouse
-    and the archive exactly as they were.
-
-    Args:
-        paths: SIE files to load.
-        duckdb_path: the DuckDB database file (created when missing).
-        dataset: the schema (dlt dataset) the tables go to.
-        archive_dir: when given, each raw file is stored there content-addressed first.
-
-    Returns:
-        Per-file and per-table counts and the parse and load times.
-
-    Raises:
-        SieError: a file is structurally broken (message names the file and line).
+    Each file replaces itself (merge key `file_sha256`). A structurally broken file raises
+    `SieError` while the source is built, before anything is extracted. `sie load` into DuckDB
+    uses `sources.sie.load_files` instead, which writes each file in one transaction.
     """
-    started = time.perf_counter()
-    parsed = [(path, path.read_bytes()) for path in paths]
-    sie_files = [read_sie(data, path.name) for path, data in parsed]
-    parse_seconds = time.perf_counter() - started
-
-    archived: dict[str, Path] = {}
-    if archive_dir is not None:
-        for (path, data), sie_file in zip(parsed, sie_files, strict=True):
-            year = sie_file.year_start.year if sie_file.year_start else None
-            entry = archive_sie_file(
-                data,
-                archive_dir=archive_dir,
-                org_number=normalise_org_number(sie_file.org_number),
-                year=year,
-                source=f"file:{path.resolve()}",
-                file_name=path.name,
-            )
-            archived[sie_file.file_sha256] = entry.path
-
-    started = time.perf_counter()
-    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        tempfile.TemporaryDirectory(prefix="fortnox-sie-dlt-") as pipelines_dir,
-        duckdb_catalog_qualified(duckdb_path, dataset),
-    ):
-        pipeline = dlt.pipeline(
-            pipeline_name=PIPELINE_NAME,
-            pipelines_dir=pipelines_dir,
-            destination=dlt.destinations.duckdb(
-                # Row order in a table means nothing (line_no keeps file order): not preserving
-                # it lets DuckDB insert the million-row tables with less work.
-                DuckDbCredentials(
-                    str(duckdb_path), global_config={"preserve_insertion_order": False}
-                )
-            ),
-            dataset_name=dataset,
-        )
-        info = pipeline.run(sie_resources(sie_files))
-
-    load_seconds = time.perf_counter() - started
-
-    summaries = [
-        FileSummary(
-            file_name=f.file_name,
-            file_sha256=f.file_sha256,
-            company_id=f.company_id,
-            voucher_count=f.voucher_count,
-            trans_rows=f.trans_rows,
-            rtrans_rows=f.rtrans_rows,
-            btrans_rows=f.btrans_rows,
-            checksum_status=f.checksum_status,
-            findings=len(f.findings),
-            archived_path=archived.get(f.file_sha256),
-        )
-        for f in sie_files
-    ]
-    unique_files = {f.file_sha256: f for f in sie_files}.values()
-    table_rows = dict.fromkeys(TABLE_NAMES, 0)
-    for sie_file in unique_files:
-        for name, count in sie_file.row_counts().items():
-            table_rows[name] += count
-    return LoadSummary(
-        files=summaries,
-        table_rows=table_rows,
-        parse_seconds=parse_seconds,
-        load_seconds=load_seconds,
-        load_ids=list(info.loads_ids),
-    )
+    return sie_resources(read_sie(path.read_bytes(), path.name) for path in paths)
 
 
 @contextlib.contextmanager

@@ -23,14 +23,19 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from sources.sie.anomalies import anomaly_findings
 from sources.sie.checks import (
     ERROR,
+    INFO,
     WARNING,
     Finding,
+    not_checked,
+    opening_balance_findings,
     reconciliation_findings,
     voucher_balance_findings,
 )
 from sources.sie.checksum import ksumma_crc
+from sources.sie.completeness import completeness_findings, file_layout
 from sources.sie.encoding import decode_sie_bytes
 from sources.sie.fastpath import (
     BALANCE_FIELDS,
@@ -71,10 +76,15 @@ VOUCHER_SIE_TYPE = 4  # the first SIE type that carries vouchers
 COST_CENTER_DIMENSION = 1
 PROJECT_DIMENSION = 6
 
-_NUMBER = r"^-?\d+(\.\d+)?$"
-_INTEGER = r"^\d+$"
-_DATE = r"^\d{8}$"
-_PERIOD = r"^\d{6}$"
+# ASCII digits only: `\d` also matches other scripts' digits (`１２５`), which would then fail
+# a cast with a traceback instead of an error naming the line.
+_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
+_INTEGER = r"^[0-9]+$"
+_SIGNED_INTEGER = r"^-?[0-9]+$"
+_DATE = r"^[0-9]{8}$"
+_PERIOD = r"^[0-9]{6}$"
+_YEAR_INDEX_DIGITS = 4  # #RAR -1, 0, 1 in practice; anything wider is a corrupt number
+_INT32_MAX = 2**31 - 1
 _ORG_NUMBER_DIGITS = 10
 
 
@@ -132,6 +142,9 @@ class SieFile:
     def tables(self) -> dict[str, pa.Table]:
         """All eight tables, keyed by table name, each with `file_sha256` and `company_id`.
 
+        `sie_files.is_current` is true: alone, a file is its year's current one (`run` keeps one
+        file per Fortnox year); `sie load` re-ranks it among the year's other files.
+
         Returns:
             Tables in `sie_tables.SCHEMAS` order and schema, chunked at `chunk_rows` rows;
             `sie_files.loaded_at` is the time of this call.
@@ -183,6 +196,7 @@ class SieFile:
             "unknown_labels": self.unknown_labels,
             "warnings": "\n".join(self.warnings) or None,
             "loaded_at": datetime.now(UTC),
+            "is_current": True,
         }
         schema = pa.schema([f for f in SCHEMAS["sie_files"] if f.name in row])
         return pa.Table.from_pylist([row], schema=schema)
@@ -202,6 +216,39 @@ def normalise_org_number(raw: str | None) -> str | None:
     if len(digits) != _ORG_NUMBER_DIGITS:
         return None
     return f"{digits[:6]}-{digits[6:]}"
+
+
+SNIFF_BYTES = 1 << 20
+
+
+def refuse_non_sie(prefix: bytes, file_name: str) -> None:
+    """Refuse a file that is not SIE from its first megabyte, before reading the rest.
+
+    A binary or sparse file (NUL bytes) or one whose first record does not start with `#`
+    (an HTML page, a PDF) is refused here, so a 2 GB file of zeros costs a megabyte of reading.
+
+    Raises:
+        SieError: naming the file and the line where the problem is.
+    """
+    head = prefix[:SNIFF_BYTES]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return  # UTF-16 has NUL bytes by design; the reader decodes and checks it
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        raise SieError(
+            file_name,
+            head.count(b"\n", 0, nul) + 1,
+            "not a SIE file: binary content (a NUL byte), not text",
+        )
+    text = head.lstrip(b"\xef\xbb\xbf").lstrip()
+    if text and not text.startswith(b"#"):
+        line_no = head[: len(head) - len(text)].count(b"\n") + 1
+        raise SieError(
+            file_name,
+            line_no,
+            "not a SIE file: the first record does not start with '#' "
+            "(an HTML page or another format saved as .se?)",
+        )
 
 
 def read_sie(data: bytes, file_name: str, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> SieFile:
@@ -250,7 +297,9 @@ class _SieReader:
         self.warnings: list[str] = []
         self.ksumma_lines: list[tuple[int, str | None]] = []
         self.swapped_periods = 0
-        self.multi_object_balances = 0
+        self.rar_lines: list[tuple[int, int, date | None, date | None]] = []
+        self.labels_seen: set[str] = set()
+        self.skipped: list[Finding] = []
 
     def error(self, line_no: int, problem: str) -> SieError:
         return SieError(self.file_name, line_no, problem)
@@ -258,11 +307,13 @@ class _SieReader:
     # ---- driver -------------------------------------------------------------------------
     def read(self, chunk_rows: int) -> SieFile:
         stage = _Stopwatch()
+        refuse_non_sie(self.data[:SNIFF_BYTES], self.file_name)
         decoded = decode_sie_bytes(self.data)
         self.warnings.extend(decoded.warnings)
         stage("decode")
         lines = split_lines(decoded.text)
         self._check_is_sie(lines)
+        layout = file_layout(decoded.text, lines)
         stage("split")
         voucher_seq_by_line = self._check_structure(lines)
         stage("structure")
@@ -281,27 +332,52 @@ class _SieReader:
             for number, info in self.accounts.items()
             if info.get("account_type")
         }
+        sie_type = self.header.get("sie_type")
+        has_vouchers = not vouchers.is_empty()
+        # Account-level balances only: per-object rows repeat the account's amount per object.
+        account_balances = balances.filter(pl.col("object_no") == 0)
         findings = [
             *checksum_findings,
+            *completeness_findings(
+                layout,
+                sie_type=sie_type,
+                labels=self.labels_seen,
+                has_vouchers=has_vouchers,
+                has_balances=not balances.is_empty(),
+                rar_lines=self.rar_lines,
+            ),
             # polars sums Decimal(18, 2) into Decimal(38, 2): no overflow, no rounding.
             *voucher_balance_findings(rows),
-            # SIE 1-3 files carry balances but no vouchers: movements cannot be reconciled.
-            # A missing #SIETYP means type 1.
-            *(
-                reconciliation_findings(rows, balances, account_types)
-                if (self.header.get("sie_type") or 1) >= VOUCHER_SIE_TYPE
-                else []
-            ),
+            *self.skipped,
         ]
+        if not has_vouchers and (sie_type or 1) >= VOUCHER_SIE_TYPE:
+            findings.append(not_checked("voucher_balance", WARNING, "the file has no #VER records"))
+        findings.extend(opening_balance_findings(account_balances, account_types))
+        if has_vouchers or (sie_type or 1) >= VOUCHER_SIE_TYPE:
+            findings.extend(reconciliation_findings(rows, account_balances, account_types))
+        else:
+            # SIE 1-3 files carry balances but no vouchers: movements cannot be reconciled.
+            why = f"a #SIETYP {sie_type or 1} file carries no vouchers"
+            findings.extend(
+                not_checked(invariant, INFO, why)
+                for invariant in ("ib_plus_trans_equals_ub", "trans_equals_res")
+            )
+        findings.extend(
+            anomaly_findings(
+                vouchers,
+                rows,
+                balances,
+                declared={n for n, info in self.accounts.items() if info.get("declared")},
+                declared_lines={
+                    n: info["line_no"] for n, info in self.accounts.items() if "line_no" in info
+                },
+                year0=self.years.get(0),
+            )
+        )
         if self.swapped_periods:
             self.warnings.append(
                 f"{self.swapped_periods} #PSALDO/#PBUDGET records with account and period "
                 "swapped (read as the period the value looks like)"
-            )
-        if self.multi_object_balances:
-            self.warnings.append(
-                f"{self.multi_object_balances} balance records with several objects: "
-                "the first object is kept"
             )
         if self.unknown:
             names = ", ".join(f"{label} x{count}" for label, count in sorted(self.unknown.items()))
@@ -495,6 +571,21 @@ class _SieReader:
     def _read_records(self, lines: pl.DataFrame) -> None:
         """Tokenize every other record and hand it to its label's handler."""
         careful = self._unclaimed.sort("line_no")
+        # Which labels the file has at all (for the completeness checks): the fast path's
+        # lines are only #TRANS-family, #VER and balance records.
+        self.labels_seen = set(
+            lines.filter(pl.col("kind") == RECORD)
+            .select(
+                pl.col("line")
+                .str.extract(r"^[ \t]*(#[^ \t\"{}]*)")
+                .str.to_uppercase()
+                .unique()
+                .alias("label")
+            )
+            .get_column("label")
+            .drop_nulls()
+            .to_list()
+        )
         handlers: dict[str, Callable[[int, Record], None]] = {
             "#TRANS": self._row,
             "#RTRANS": self._row,
@@ -557,7 +648,7 @@ class _SieReader:
 
     def _sie_type(self, line_no: int, record: Record) -> None:
         value = record.text(0)
-        if value is not None and value.isdigit():
+        if value is not None and _ascii_digits(value) and len(value) < _YEAR_INDEX_DIGITS:
             self.header["sie_type"] = int(value)
         else:
             self.warnings.append(f"line {line_no}: #SIETYP is not a number")
@@ -573,33 +664,59 @@ class _SieReader:
         index = _integer(record.text(0))
         if index is None:
             raise self.error(line_no, "#RAR without a year index")
-        self.years[index] = (
-            self._lenient_date(line_no, record.text(1), "#RAR start"),
-            self._lenient_date(line_no, record.text(2), "#RAR end"),
-        )
+        if len(str(abs(index))) > _YEAR_INDEX_DIGITS:
+            raise self.error(line_no, "the year index is out of range")
+        start = self._lenient_date(line_no, record.text(1), "#RAR start")
+        end = self._lenient_date(line_no, record.text(2), "#RAR end")
+        self.rar_lines.append((line_no, index, start, end))
+        self.years.setdefault(index, (start, end))  # the first #RAR of an index counts
 
     def _account(self, line_no: int, record: Record) -> None:
-        number = self._account_number(line_no, record.text(0))
+        number = self._account_number(line_no, record)
+        if number is None:
+            return
         entry = self.accounts.setdefault(number, {})
+        if entry.get("declared"):
+            self.skipped.append(
+                Finding(
+                    "account_declared_twice",
+                    number,
+                    None,
+                    None,
+                    WARNING,
+                    f"#KONTO {number} is declared again (first at line {entry['line_no']}): "
+                    "the later name is kept",
+                    line_no,
+                )
+            )
+        else:
+            entry["line_no"] = line_no
         entry["account_name"] = record.text(1)
         entry["declared"] = True
 
     def _account_attribute(self, key: str) -> Callable[[int, Record], None]:
         def handle(line_no: int, record: Record) -> None:
-            number = self._account_number(line_no, record.text(0))
-            self.accounts.setdefault(number, {})[key] = record.text(1)
+            number = self._account_number(line_no, record)
+            if number is not None:
+                self.accounts.setdefault(number, {})[key] = record.text(1)
 
         return handle
 
     def _sru(self, line_no: int, record: Record) -> None:
-        number = self._account_number(line_no, record.text(0))
+        number = self._account_number(line_no, record)
+        if number is None:
+            return
         code = record.text(1)
         if code is not None:
             self.accounts.setdefault(number, {}).setdefault("sru", []).append(code)
 
     def _dimension(self, line_no: int, record: Record) -> None:
         dimension = self._dimension_number(line_no, record.text(0))
-        parent = _integer(record.text(2)) if record.label == "#UNDERDIM" else None
+        parent = (
+            self._dimension_number(line_no, record.text(2))
+            if record.label == "#UNDERDIM" and record.text(2) is not None
+            else None
+        )
         self.dimensions[dimension] = {
             "dimension": dimension,
             "name": record.text(1),
@@ -633,38 +750,51 @@ class _SieReader:
                 period, scalars[0] = scalars[0], period or ""
                 self.swapped_periods += 1
         members: list[str] = next((v for v in record.fields[1:] if isinstance(v, list)), [])
-        dimension, object_id = None, None
-        if members:
-            pairs = self._object_pairs(line_no, members)
-            dimension, object_id = pairs[0]
-            if len(pairs) > 1:
-                self.multi_object_balances += 1
+        pairs = self._object_pairs(line_no, members) if members else []
         padded = [*scalars, None, None, None]
-        self.balance_records.append(
-            {
-                "line_no": line_no,
-                "record": label[1:],
-                "year_index": record.text(0),
-                "period": period or None,
-                "account": padded[0],
-                "dimension": dimension,
-                "object_id": object_id,
-                "amount": padded[1],
-                "quantity": padded[2],
-            }
-        )
+        # One row per object: a record for the combination {1 "10" 6 "P1"} keeps both.
+        for object_no, (dimension, object_id) in enumerate(pairs or [(None, None)]):
+            self.balance_records.append(
+                {
+                    "line_no": line_no,
+                    "record": label[1:],
+                    "year_index": record.text(0),
+                    "period": period or None,
+                    "account": padded[0],
+                    "object_no": object_no + 1 if pairs else 0,
+                    "dimension": dimension,
+                    "object_id": object_id,
+                    "objects_key": _objects_key(pairs),
+                    "amount": padded[1],
+                    "quantity": padded[2],
+                }
+            )
 
     # ---- field helpers ------------------------------------------------------------------
-    def _account_number(self, line_no: int, value: str | None) -> int:
-        number = _integer(value)
-        if number is None or number < 0:
-            raise self.error(line_no, "the account number is missing or not a number")
-        return number
+    def _account_number(self, line_no: int, record: Record) -> str | None:
+        """The account exactly as written (text: `0351`, `DIFF`); a record without one is
+        skipped with a finding, since it describes nothing."""
+        value = record.text(0)
+        if value is None:
+            self.skipped.append(
+                Finding(
+                    "record_skipped",
+                    record.label,
+                    None,
+                    None,
+                    WARNING,
+                    f"{record.label} without an account number: skipped",
+                    line_no,
+                )
+            )
+        return value
 
     def _dimension_number(self, line_no: int, value: str | None) -> int:
         number = _integer(value)
         if number is None:
             raise self.error(line_no, "the dimension number is missing or not a number")
+        if not 0 <= number <= _INT32_MAX:
+            raise self.error(line_no, f"the dimension number {value} is out of range")
         return number
 
     def _object_pairs(self, line_no: int, members: list[str]) -> list[tuple[int, str]]:
@@ -697,7 +827,7 @@ class _SieReader:
                 starts[0], "#KSUMMA start marker without an end marker: the file is truncated"
             )
         end_line, expected_text = ends[-1]
-        if not starts or not expected_text.isdigit():
+        if not starts or not _ascii_digits(expected_text):
             finding = Finding(
                 "ksumma", "*", None, None, ERROR, "#KSUMMA end marker without a start marker"
             )
@@ -766,7 +896,13 @@ class _SieReader:
             .sort("line_no")
             .join(voucher_seq, on="line_no", how="left")
             .join(
-                vouchers.select("voucher_seq", "series", "voucher_number", "voucher_date"),
+                vouchers.select(
+                    "voucher_seq",
+                    "series",
+                    "voucher_number",
+                    "voucher_date",
+                    voucher_line_no="line_no",
+                ),
                 on="voucher_seq",
                 how="left",
             )
@@ -780,7 +916,7 @@ class _SieReader:
             "voucher_number",
             row_no=position_in_run("voucher_seq"),
             row_type="row_type",
-            account_number=typed.integer("account", "account number", required=True),
+            account_number=typed.text("account", "account number", required=True),
             cost_center="cost_center",
             project="project",
             objects="objects",
@@ -791,15 +927,18 @@ class _SieReader:
             text=_empty_to_null("text"),
             quantity=typed.decimal("quantity", "quantity", QUANTITY, required=False),
             signature=_empty_to_null("sign"),
+            voucher_line_no="voucher_line_no",
         )
 
     def _balances(self) -> pl.DataFrame:
-        columns = ("line_no", "record", "year_index", "period", "account", "dimension")
+        columns = ("line_no", "record", "year_index", "period", "account", "object_no")
         schema = {
             **dict.fromkeys(columns, pl.String),
             "line_no": pl.Int64,
+            "object_no": pl.Int32,
             "dimension": pl.Int32,
             "object_id": pl.String,
+            "objects_key": pl.String,
             "amount": pl.String,
             "quantity": pl.String,
         }
@@ -817,17 +956,23 @@ class _SieReader:
         balances = frame.select(
             "line_no",
             "record",
-            year_index=typed.integer("year_index", "year index", required=True, signed=True).cast(
-                pl.Int32
-            ),
+            year_index=typed.integer(
+                "year_index",
+                "year index",
+                required=True,
+                signed=True,
+                max_digits=_YEAR_INDEX_DIGITS,
+            ).cast(pl.Int32),
             period=typed.text_matching("period", _PERIOD, "period (YYYYMM)"),
-            account_number=typed.integer("account", "account number", required=True),
+            account_number=typed.text("account", "account number", required=True),
+            object_no="object_no",
             dimension="dimension",
             object_id="object_id",
+            objects_key="objects_key",
             amount=typed.decimal("amount", "amount", AMOUNT, required=True),
             quantity=typed.decimal("quantity", "quantity", QUANTITY, required=False),
         )
-        return balances.join(years, on="year_index", how="left").sort("line_no")
+        return balances.join(years, on="year_index", how="left").sort("line_no", "object_no")
 
     def _object_bodies(self, frame: pl.DataFrame, column: str) -> dict[str, list[tuple[int, str]]]:
         """Parse each distinct fast-path `{...}` body once into (dimension, object) pairs."""
@@ -842,12 +987,32 @@ class _SieReader:
         return parsed
 
     def _fast_balance_frame(self) -> pl.DataFrame:
-        """Fast-path balances in the careful path's shape: first object, period swap fixed."""
+        """Fast-path balances in the careful path's shape: a row per object, period swap fixed."""
         fast = self.fast_balances
         objects = self._object_bodies(fast, "objects_raw")
-        first = {body: pairs[0] for body, pairs in objects.items() if pairs}
-        several = [body for body, pairs in objects.items() if len(pairs) > 1]
-        self.multi_object_balances += fast.filter(pl.col("objects_raw").is_in(several)).height
+        # One lookup row per (body, object); a body without objects gets one row, object_no 0.
+        # The left join then repeats a record once per object of its list.
+        lookup = pl.DataFrame(
+            [
+                {
+                    "objects_raw": body,
+                    "object_no": number + 1 if pairs else 0,
+                    "dimension": dimension,
+                    "object_id": object_id,
+                    "objects_key": _objects_key(pairs),
+                }
+                for body, pairs in objects.items()
+                for number, (dimension, object_id) in enumerate(pairs or [(None, None)])
+            ],
+            schema={
+                "objects_raw": pl.String,
+                "object_no": pl.Int32,
+                "dimension": pl.Int32,
+                "object_id": pl.String,
+                "objects_key": pl.String,
+            },
+        )
+        fast = fast.join(lookup, on="objects_raw", how="left", maintain_order="left")
         period_record = pl.col("record").is_in(["PSALDO", "PBUDGET"])
         swap = (
             period_record
@@ -855,19 +1020,16 @@ class _SieReader:
             & pl.col("account").fill_null("").str.contains(PERIOD_RE)
         )
         self.swapped_periods += fast.filter(swap).height
-        raw = pl.col("objects_raw")
         return fast.select(
             "line_no",
             "record",
             "year_index",
             period=pl.when(swap).then(pl.col("account")).otherwise(pl.col("period")),
             account=pl.when(swap).then(pl.col("period")).otherwise(pl.col("account")),
-            dimension=raw.replace_strict(
-                {b: d for b, (d, _) in first.items()}, default=None, return_dtype=pl.Int32
-            ),
-            object_id=raw.replace_strict(
-                {b: o for b, (_, o) in first.items()}, default=None, return_dtype=pl.String
-            ),
+            object_no=pl.col("object_no").fill_null(0),
+            dimension="dimension",
+            object_id="object_id",
+            objects_key=pl.col("objects_key").fill_null(""),
             amount="amount",
             quantity="quantity",
         ).with_columns(
@@ -876,14 +1038,14 @@ class _SieReader:
         )
 
     def _accounts(self, rows: pl.DataFrame, balances: pl.DataFrame) -> pa.Table:
-        """Declared accounts plus every account used but never declared (`declared` false)."""
+        """Declared accounts plus every account used but never declared (`declared` false).
+
+        Ordered by the account's number where it is one (`351` before `1930`), then as text.
+        """
         used = set(rows.get_column("account_number").unique().to_list())
         used |= set(balances.get_column("account_number").unique().to_list())
         for number in used - set(self.accounts):
             self.accounts[number] = {}
-        undeclared = [n for n, info in self.accounts.items() if not info.get("declared")]
-        if undeclared:
-            self.warnings.append(f"{len(undeclared)} accounts used but not declared by #KONTO")
         records = [
             {
                 "account_number": number,
@@ -893,7 +1055,7 @@ class _SieReader:
                 "sru_codes": ",".join(info["sru"]) if info.get("sru") else None,
                 "declared": bool(info.get("declared")),
             }
-            for number, info in sorted(self.accounts.items())
+            for number, info in sorted(self.accounts.items(), key=lambda i: account_order(i[0]))
         ]
         return _arrow_rows(records, "sie_accounts")
 
@@ -936,14 +1098,30 @@ class _Typed:
             self._fail_first(value.is_null() | (value == ""), f"the {what} is missing")
         return pl.when(value == "").then(None).otherwise(value)
 
-    def integer(self, column: str, what: str, *, required: bool, signed: bool = False) -> pl.Expr:
+    def integer(
+        self,
+        column: str,
+        what: str,
+        *,
+        required: bool,
+        signed: bool = False,
+        max_digits: int = 18,
+    ) -> pl.Expr:
         value = self._present(column, what, required=required)
-        pattern = r"^-?\d+$" if signed else _INTEGER
+        pattern = _SIGNED_INTEGER if signed else _INTEGER
         self._fail_first(
-            value.is_not_null() & ~value.str.contains(pattern) | (value.str.len_chars() > 18),
+            value.is_not_null() & ~value.str.contains(pattern),
             f"the {what} is not a whole number",
         )
+        self._fail_first(
+            value.str.strip_chars_start("-").str.len_chars() > max_digits,
+            f"the {what} is out of range (more than {max_digits} digits)",
+        )
         return value.cast(pl.Int64)
+
+    def text(self, column: str, what: str, *, required: bool) -> pl.Expr:
+        """Text exactly as written (account numbers): never parsed, so never altered."""
+        return self._present(column, what, required=required)
 
     def date(self, column: str, what: str, *, required: bool) -> pl.Expr:
         value = self._present(column, what, required=required)
@@ -993,7 +1171,23 @@ def _object_columns(pairs: list[tuple[int, str]]) -> dict[str, Any]:
 
 
 def _is_period(value: str | None) -> bool:
-    return value is not None and re.fullmatch(r"\d{4}(0[1-9]|1[0-2])", value) is not None
+    return value is not None and re.fullmatch(r"[0-9]{4}(0[1-9]|1[0-2])", value) is not None
+
+
+def _ascii_digits(value: str) -> bool:
+    return value.isascii() and value.isdigit()
+
+
+def _objects_key(pairs: list[tuple[int, str]]) -> str:
+    """A record's whole object list as one text, to tell duplicate balance records apart."""
+    return " ".join(f"{dimension}:{object_id}" for dimension, object_id in pairs)
+
+
+def account_order(account: str) -> tuple[int, int, str]:
+    """Sort key for account text: numbers by value (`351` before `1930`), then the rest."""
+    if _ascii_digits(account):
+        return (0, int(account), account)
+    return (1, 0, account)
 
 
 def _empty_to_null(column: str) -> pl.Expr:
@@ -1008,12 +1202,10 @@ def _empty_frame(columns: Iterable[str]) -> pl.DataFrame:
 
 
 def _integer(value: str | None) -> int | None:
-    if value is None:
+    """A whole number in ASCII digits (Python's int() would also take `１２`), else None."""
+    if value is None or re.fullmatch(_SIGNED_INTEGER, value) is None:
         return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
+    return int(value)
 
 
 def _to_arrow(frame: pl.DataFrame, table: str) -> pa.Table:
@@ -1040,6 +1232,7 @@ def _findings_table(findings: list[Finding]) -> pa.Table:
                 "actual": f.actual,
                 "severity": f.severity,
                 "message": f.message,
+                "line_no": f.line_no,
             }
             for f in findings
         ],

@@ -1,7 +1,9 @@
 """Arrow schemas of the SIE tables: the contract analysts and the SQL models rely on.
 
 Every table starts with `file_sha256` and `company_id`; amounts are decimal128(18, 2) (DECIMAL(18,2)
-in the warehouse), quantities decimal128(18, 4), dates date32.
+in the warehouse), quantities decimal128(18, 4), dates date32. Account numbers are text exactly as
+written (`0351` and `351` are two accounts; `DIFF` is an account too): a number is never altered.
+Findings carry decimal128(38, 2), as their figures are sums of amounts.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 AMOUNT = pa.decimal128(18, 2)
+TOTAL = pa.decimal128(38, 2)
 QUANTITY = pa.decimal128(18, 4)
 
 _KEYS = [pa.field("file_sha256", pa.string(), nullable=False), pa.field("company_id", pa.string())]
@@ -39,12 +42,14 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("unknown_labels", pa.int64()),
             ("warnings", pa.string()),
             ("loaded_at", pa.timestamp("us", tz="UTC")),
+            # Set by the loader: the file the models use for its company and year (see load.py).
+            ("is_current", pa.bool_()),
         ]
     ),
     "sie_accounts": pa.schema(
         [
             *_KEYS,
-            ("account_number", pa.int64()),
+            ("account_number", pa.string()),
             ("account_name", pa.string()),
             ("account_type", pa.string()),
             ("unit", pa.string()),
@@ -72,7 +77,9 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("year_start", pa.date32()),
             ("year_end", pa.date32()),
             ("period", pa.string()),
-            ("account_number", pa.int64()),
+            ("account_number", pa.string()),
+            # 0 for the account-level record; 1, 2, ... for each object of its object list.
+            ("object_no", pa.int32()),
             ("dimension", pa.int32()),
             ("object_id", pa.string()),
             ("amount", AMOUNT),
@@ -99,7 +106,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("voucher_number", pa.int64()),
             ("row_no", pa.int32()),
             ("row_type", pa.string()),
-            ("account_number", pa.int64()),
+            ("account_number", pa.string()),
             ("cost_center", pa.string()),
             ("project", pa.string()),
             ("objects", pa.list_(OBJECT_PAIR)),
@@ -115,8 +122,9 @@ SCHEMAS: dict[str, pa.Schema] = {
             *_KEYS,
             ("check", pa.string()),
             ("subject", pa.string()),
-            ("expected", AMOUNT),
-            ("actual", AMOUNT),
+            ("line_no", pa.int64()),
+            ("expected", TOTAL),
+            ("actual", TOTAL),
             ("severity", pa.string()),
             ("message", pa.string()),
         ]
@@ -130,7 +138,7 @@ ROW_KEYS: dict[str, tuple[str, ...] | None] = {
     "sie_accounts": ("account_number",),
     "sie_dimensions": ("dimension",),
     "sie_objects": ("dimension", "object_id"),
-    "sie_balances": ("line_no",),
+    "sie_balances": ("line_no", "object_no"),
     "sie_vouchers": ("line_no",),
     "sie_voucher_rows": ("line_no",),
     "sie_findings": None,

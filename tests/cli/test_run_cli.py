@@ -114,5 +114,5 @@ def test_demo_loads_twice_and_builds_the_models(tmp_path: Path) -> None:
         checks_input = connection.sql("select count(*) from analytics.fct_trial_balance").fetchone()
     assert outcomes == [("completed",), ("completed",)]
     assert checks_input is not None and checks_input[0] > 0
-    manifest = (demo_dir / "archive" / "manifest.jsonl").read_text().splitlines()
+    manifest = (demo_dir / "sie-archive" / "manifest.jsonl").read_text().splitlines()
     assert len(manifest) == 4  # three years, then the open year again after a day of business

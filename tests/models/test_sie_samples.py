@@ -103,18 +103,20 @@ def test_unbalanced_softone_voucher_is_named() -> None:
 
 
 def test_through_sie_load_into_fortnox_duckdb(tmp_path: Path) -> None:
-    """The real loader (dlt) into the default file name: a holding and a failing file together.
+    """The real loader into the default file name: a holding and a failing file together.
 
     Both land in one warehouse as two companies; the check fails for e-conomic's accounts only.
     """
-    from sources.sie.load import load_sie_files
+    from sources.sie.load_files import load_sie_files
 
     path = tmp_path / "fortnox.duckdb"
-    load_sie_files(
-        [SAMPLES / "bl_admin_2011_typ4_rtrans_btrans.SE", SAMPLES / "e-conomic_typ4.se"],
-        duckdb_path=path,
-        dataset=DEFAULT_DATASET,
-    )
+    with duckdb.connect(str(path)) as connection:
+        load_sie_files(
+            [SAMPLES / "bl_admin_2011_typ4_rtrans_btrans.SE", SAMPLES / "e-conomic_typ4.se"],
+            connection=connection,
+            duckdb_path=path,
+            dataset=DEFAULT_DATASET,
+        )
     with duckdb.connect(str(path)) as connection:
         report = build_models(connection)
         companies = connection.sql(

@@ -10,6 +10,8 @@ import duckdb
 import pytest
 
 from sources.fortnox.settings import DEFAULT_DATASET
+from sources.sie.load_files import LoadSummary
+from sources.sie.load_files import load_sie_files as load_with_connection
 from sources.sie.reader import SieFile, read_sie
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +63,25 @@ def sample_bytes(name: str) -> bytes:
     return (SAMPLES / name).read_bytes()
 
 
+def load_sie_files(
+    paths: list[Path],
+    *,
+    duckdb_path: Path,
+    dataset: str = DEFAULT_DATASET,
+    archive_dir: Path | None = None,
+) -> LoadSummary:
+    """`sie load`'s loader on its own connection, opened and closed around the call."""
+    duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(duckdb_path)) as connection:
+        return load_with_connection(
+            paths,
+            connection=connection,
+            duckdb_path=duckdb_path,
+            dataset=dataset,
+            archive_dir=archive_dir,
+        )
+
+
 def warehouse_snapshot(duckdb_path: Path, dataset: str = DEFAULT_DATASET) -> dict[str, list[tuple]]:
     """Every SIE table's rows, sorted, without `loaded_at`: what 'unchanged' is compared on."""
     if not duckdb_path.exists():
@@ -80,7 +101,7 @@ def warehouse_snapshot(duckdb_path: Path, dataset: str = DEFAULT_DATASET) -> dic
                     "where table_schema = ? and table_name = ? order by ordinal_position",
                     [dataset, table],
                 ).fetchall()
-                if name not in ("loaded_at", "_dlt_load_id", "_dlt_id")
+                if name not in ("loaded_at", "_dlt_load_id", "_dlt_id", "is_current")
             ]
             select = ", ".join(f'"{c}"' for c in columns)
             rows = connection.execute(f'select {select} from "{dataset}"."{table}"').fetchall()

@@ -1,16 +1,26 @@
-"""Loading through dlt into DuckDB: all samples, idempotent re-loads, broken files load nothing."""
+"""Loading into DuckDB: all samples, idempotent re-loads, a broken file loads nothing of itself
+and stops none of the others; the dlt source for other destinations."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import dlt
 import duckdb
 import pytest
 
-from sources.sie.load import LoadSummary, load_sie_files, sie_resources
-from sources.sie.reader import SieError, read_sie
-from tests.sie.conftest import SAMPLE_ROWS, SAMPLES, sample_bytes, warehouse_snapshot
+from sources.sie.load import sie_resources
+from sources.sie.load_files import LoadSummary
+from sources.sie.reader import read_sie
+from tests.sie.conftest import (
+    SAMPLE_ROWS,
+    SAMPLES,
+    load_sie_files,
+    sample_bytes,
+    warehouse_snapshot,
+)
 
 ALL_SAMPLES = [SAMPLES / row.file_name for row in SAMPLE_ROWS]
 
@@ -72,12 +82,13 @@ def test_warehouse_types_follow_the_contract(loaded_warehouse: tuple[Path, LoadS
     )
     assert types["sie_voucher_rows.amount"] == "DECIMAL(18,2)"
     assert types["sie_balances.amount"] == "DECIMAL(18,2)"
-    assert types["sie_findings.actual"] == "DECIMAL(18,2)"
+    assert types["sie_findings.actual"] == "DECIMAL(38,2)"  # sums of amounts
     assert types["sie_voucher_rows.transaction_date"] == "DATE"
     assert types["sie_vouchers.voucher_date"] == "DATE"
     assert types["sie_files.year_start"] == "DATE"
     assert types["sie_voucher_rows.line_no"] == "BIGINT"
-    assert types["sie_voucher_rows.objects"] == "JSON"  # Arrow list<struct>, JSON through dlt
+    assert types["sie_voucher_rows.objects"] == "JSON"  # Arrow list<struct>, JSON as dlt does
+    assert types["sie_voucher_rows.account_number"] == "VARCHAR"  # exactly as written
     for table in ("sie_files", "sie_accounts", "sie_balances", "sie_vouchers", "sie_findings"):
         assert types[f"{table}.file_sha256"] == "VARCHAR"
         assert types[f"{table}.company_id"] == "VARCHAR"
@@ -151,7 +162,7 @@ def test_reloading_the_same_file_changes_nothing(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_a_broken_file_leaves_the_warehouse_and_archive_unchanged(
+def test_a_broken_file_loads_nothing_and_stops_none_of_the_others(
     tmp_path: Path, broken_name: str, broken_bytes: bytes, message: str
 ) -> None:
     duckdb_path, archive = tmp_path / "w.duckdb", tmp_path / "archive"
@@ -160,10 +171,18 @@ def test_a_broken_file_leaves_the_warehouse_and_archive_unchanged(
     broken = tmp_path / broken_name
     broken.write_bytes(broken_bytes)
     good = SAMPLES / "mamut_14_typ4_tabs_quoted_format.SE"
-    with pytest.raises(SieError, match=message):
-        load_sie_files([good, broken], duckdb_path=duckdb_path, archive_dir=archive)
-    assert warehouse_snapshot(duckdb_path) == before
-    assert not archive.exists()
+    summary = load_sie_files([broken, good], duckdb_path=duckdb_path, archive_dir=archive)
+    [refused] = summary.refused
+    assert re.match(message, refused.error)
+    assert [f.file_name for f in summary.files] == [good.name]
+    after = warehouse_snapshot(duckdb_path)
+    good_sha = summary.files[0].file_sha256
+    for table, rows in after.items():
+        # every row is the earlier file's or the good file's; none of the broken one
+        assert sorted([r for r in rows if r[0] != good_sha], key=repr) == before.get(table, [])
+    assert len([r for r in after["sie_vouchers"] if r[0] == good_sha]) == 168
+    manifest = [json.loads(line) for line in (archive / "manifest.jsonl").read_text().splitlines()]
+    assert [entry["file_name"] for entry in manifest] == [good.name]
 
 
 def test_merge_key_replaces_a_fortnox_year_as_a_unit(tmp_path: Path) -> None:
