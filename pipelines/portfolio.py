@@ -337,7 +337,7 @@ class SameCompanyError(Exception):
 
 def _record_unstarted(
     company: CompanyRun, target: WarehouseTarget, turns: WarehouseTurns, error: BaseException
-) -> str:
+) -> str | None:
     """Record in `load_runs` a company whose run failed before it began (its login refused,
     Fortnox unreachable): the audit trail must show every company the run was asked to load."""
     now = datetime.now(STOCKHOLM)
@@ -350,9 +350,12 @@ def _record_unstarted(
         outcome="failed",
         error=_one_line(error),
     )
-    pipeline = company_pipeline(company.company_id or f"profile_{company.profile}", target)
-    with turns.turn(), qualified_names(target):
-        record_run(pipeline, summary)
+    try:
+        pipeline = company_pipeline(company.company_id or f"profile_{company.profile}", target)
+        with turns.turn(), qualified_names(target):
+            record_run(pipeline, summary)
+    except Exception:  # best effort, as every record: the company's own error is what counts
+        return None
     return summary.run_id
 
 

@@ -287,7 +287,9 @@ def run(
                 full_refresh=full_refresh,
                 start_date=start_date,
                 invoice_rows=invoice_rows,
-                archive_dir=archive_dir,
+                archive_dir=resolve_archive_dir(
+                    archive, no_archive=no_archive, duckdb_path=target.duckdb_path
+                ),
             )
             return
         with client_from_config(profile, token_dir=token_dir) as client:
