@@ -36,10 +36,10 @@ from sources.fortnox.client import FortnoxClient
 from sources.fortnox.records import STOCKHOLM
 
 DEFAULT_PARALLEL = 4
-"""Companies in flight at once. A company's run mostly waits on its rate limit (5 requests a
-second) and the warehouse turn, so more companies than cores keep both cores busy; past about
-four on two cores, parsing and normalising compete for the CPU and the large companies, which
-bound the wall time, slow down (benchmarks/bench_portfolio.py)."""
+"""Companies in flight at once (`--parallel`). A company's run mostly waits, on its own rate
+limit (5 requests a second) and on the warehouse turn, so twice as many companies as the two
+cores of a small server keep both busy, while few enough that the CPU-heavy parts (SIE
+parsing, normalising) of a large company are not starved by many small ones."""
 
 SEVERITY: tuple[ExitCode, ...] = (
     ExitCode.OK,
