@@ -127,7 +127,8 @@ class CompanyRun:
         """Wall time of the company's run so far."""
         if self.started is None:
             return 0.0
-        return (self.ended or time.monotonic()) - self.started
+        ended = self.ended if self.ended is not None else time.monotonic()
+        return ended - self.started
 
     def as_json(self) -> dict[str, Any]:
         """The company's line of the `-o json` summary."""
