@@ -59,7 +59,7 @@ def measure_scale(
     build_seconds = time.perf_counter() - started
     tenant = session.tenants[0]
     client = session.client(tenant=tenant, token_dir=workdir / "tokens", profile="bench")
-    target = WarehouseTarget(duckdb_path=workdir / "fortnox.duckdb", pipelines_dir=workdir / "dlt")
+    target = WarehouseTarget(duckdb_path=workdir / "fortnox.duckdb")
     measurements: list[LoadMeasurement] = []
     for load in ("first", "repeat"):
         session.control("POST", "/_sandbox/stats/reset")

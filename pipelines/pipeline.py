@@ -2,6 +2,8 @@
 
 One dlt pipeline per company (`fortnox_<DatabaseNumber>`): its state (cursors, which years are
 final and loaded) belongs to that company alone, while every company's rows share one dataset.
+The state is the warehouse's (`_dlt_pipeline_state`, see `warehouse_state`); the local working
+folder beside the warehouse only caches it and holds packages not yet loaded.
 Each run, failed or not, leaves a row in `load_runs`: the audit trail of what was loaded when.
 """
 
@@ -21,7 +23,12 @@ import dlt
 import pyarrow as pa
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from pipelines.warehouse import open_warehouse
+from pipelines.interrupts import INTERRUPTS, ActiveRun, own_signals
+from pipelines.run_journal import UNKNOWN_COMPANY, RunJournal, fold_journal, record_runs
+from pipelines.scratch import scratch_in
+from pipelines.warehouse import open_warehouse, working_dir_beside
+from pipelines.warehouse_state import follow_warehouse
+from pipelines.writer_lock import WarehouseBusyError, hold_writer_lock
 from sources.fortnox import fortnox_source, settings
 from sources.fortnox.client import FortnoxClient
 from sources.fortnox.records import STOCKHOLM
@@ -30,24 +37,6 @@ from sources.sie.load import duckdb_catalog_qualified
 from sources.sie.tables import TABLE_NAMES as SIE_TABLES
 
 DEFAULT_DATASET = settings.DEFAULT_DATASET
-
-LOAD_RUNS_COLUMNS: dict[str, Any] = {
-    "run_id": {"data_type": "text", "nullable": False},
-    "profile": {"data_type": "text"},
-    "company_id": {"data_type": "text", "nullable": False},
-    "started_at": {"data_type": "timestamp", "timezone": True},
-    "ended_at": {"data_type": "timestamp", "timezone": True},
-    "outcome": {"data_type": "text"},
-    "error": {"data_type": "text"},
-    "requests": {"data_type": "bigint"},
-    "rows": {"data_type": "bigint"},
-    "resources": {"data_type": "text"},
-    "sie_files": {"data_type": "text"},
-    # issue 13: whether this run kept the raw SIE exports, and where (absolute path).
-    "archive_enabled": {"data_type": "bool"},
-    "archive_dir": {"data_type": "text"},
-}
-"""The audit trail of runs: one row per run and company, failed runs included."""
 
 
 @dataclass
@@ -76,6 +65,9 @@ class RunSummary:
     resources: dict[str, ResourceMetrics] = field(default_factory=dict)
     sie_files: list[dict[str, Any]] = field(default_factory=list)
     archive_dir: Path | None = None  # None: archiving was off for this run
+    notes: list[str] = field(default_factory=list)
+    """What the run did before its own work (an earlier run's package finished, state restored
+    from the warehouse, entries the warehouse did not back): told to the user first."""
 
     @property
     def requests(self) -> int:
@@ -103,7 +95,7 @@ class RunSummary:
         }
 
 
-@dataclass
+@dataclass(frozen=True)
 class WarehouseTarget:
     """Where a run loads: a DuckDB file by default, any dlt destination by config."""
 
@@ -111,6 +103,7 @@ class WarehouseTarget:
     dataset: str = DEFAULT_DATASET
     destination: str | None = None  # a dlt destination name configured in .dlt/, e.g. "postgres"
     pipelines_dir: Path | None = None
+    """The working folder, when not the default one of the warehouse (`working_dir`)."""
 
     def dlt_destination(self) -> Any:
         """The dlt destination object or name."""
@@ -119,20 +112,39 @@ class WarehouseTarget:
         assert self.duckdb_path is not None
         return dlt.destinations.duckdb(str(self.duckdb_path))
 
+    @property
+    def working_dir(self) -> Path:
+        """dlt's pipeline folders, the writer lock and the run journal of this warehouse.
+
+        Beside a DuckDB file (`fortnox.duckdb.work/`), so the working folder is keyed by the
+        warehouse and each company has its pipeline folder inside it; for another destination,
+        `.fortnox-pipeline/<destination>.<dataset>/` in the current directory.
+        """
+        if self.pipelines_dir is not None:
+            return self.pipelines_dir
+        if self.duckdb_path is not None:
+            return working_dir_beside(self.duckdb_path)
+        return Path(".fortnox-pipeline") / f"{self.destination}.{self.dataset}"
+
+    def describe(self) -> str:
+        """The warehouse as the user named it."""
+        if self.duckdb_path is not None:
+            return str(self.duckdb_path)
+        return f"{self.destination} dataset {self.dataset}"
+
 
 def company_pipeline(company_id: str, target: WarehouseTarget) -> dlt.Pipeline:
-    """The dlt pipeline of one company: own state, shared dataset."""
-    pipeline = dlt.pipeline(
+    """The dlt pipeline of one company in one warehouse: own state, shared dataset.
+
+    Its working folder is inside the warehouse's own (`WarehouseTarget.working_dir`); its state
+    is made the warehouse's by `follow_warehouse` before each run.
+    """
+    return dlt.pipeline(
         pipeline_name=f"fortnox_{company_id}",
         destination=target.dlt_destination(),
         dataset_name=target.dataset,
-        pipelines_dir=str(target.pipelines_dir) if target.pipelines_dir else None,  # type: ignore[arg-type]
+        pipelines_dir=str(target.working_dir),
     )
-    if target.duckdb_path is not None and not target.duckdb_path.exists():
-        # Local state of a warehouse file that is gone would make the run skip years and
-        # documents the new file does not have: start clean instead.
-        pipeline = pipeline.drop()
-    return pipeline
 
 
 class _RowCounter:
@@ -176,23 +188,22 @@ def run_company(
     invoice_rows: bool = False,
     archive_dir: Path | None = None,
     on_rows: Callable[[str, int], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
     warehouse_turn: WarehouseTurn | None = None,
 ) -> RunSummary:
     """Load one company into the warehouse and record the run.
 
-    The warehouse is checked for a lock before anything is fetched, so a file held open by an
-    analyst fails fast. A failure during extraction loads nothing (dlt loads only after a
-    complete extract); the failed run is still recorded in `load_runs`.
+    Before any request: the warehouse's writer lock is taken (a second writer fails at once
+    naming the holder), the file is checked (not held by an analyst, a DuckDB database), and
+    the company's state is made the warehouse's own (`follow_warehouse`). A failure during
+    extraction loads nothing (dlt loads only after a complete extract); the failed run is
+    still recorded in `load_runs`.
 
     Args:
         warehouse_turn: entered around each step that reads or writes the warehouse, never
-            around fetching: companies fetched side by side write one at a time
-            (`pipelines/portfolio.py`). None for a run of its own.
+            around fetching: companies fetched side by side in one process write one at a
+            time (`pipelines/portfolio.py`). None for a run of its own.
     """
-    turn = warehouse_turn or contextlib.nullcontext
-    if target.duckdb_path is not None:
-        with turn():
-            open_warehouse(target.duckdb_path).close()
     summary = RunSummary(
         run_id=uuid.uuid4().hex,
         profile=profile,
@@ -200,24 +211,79 @@ def run_company(
         started_at=datetime.now(STOCKHOLM),
         archive_dir=archive_dir.resolve() if archive_dir is not None else None,
     )
-    pipeline = company_pipeline(company_id, target)
+    journal = RunJournal(target.working_dir)
+    try:
+        with hold_writer_lock(target.working_dir, target.describe(), command=f"run {profile}"):
+            _run_locked(
+                client,
+                summary,
+                journal,
+                target,
+                source_options={
+                    "start_date": start_date,
+                    "invoice_rows": invoice_rows,
+                    "full_refresh": full_refresh,
+                    "archive_dir": archive_dir,
+                },
+                resources=resources,
+                on_rows=on_rows,
+                on_note=on_note,
+                turn=warehouse_turn or contextlib.nullcontext,
+            )
+    except WarehouseBusyError as error:
+        if summary.outcome == "running":  # refused the lock: the holder or the next run records
+            summary.outcome = "refused"
+            summary.error = _describe(error)
+            summary.ended_at = datetime.now(STOCKHOLM)
+            journal.write(run_row(summary))
+        raise
+    return summary
+
+
+def _run_locked(
+    client: FortnoxClient,
+    summary: RunSummary,
+    journal: RunJournal,
+    target: WarehouseTarget,
+    *,
+    source_options: dict[str, Any],
+    resources: Sequence[str] | None,
+    on_rows: Callable[[str, int], None] | None,
+    on_note: Callable[[str], None] | None,
+    turn: WarehouseTurn,
+) -> None:
+    """The run itself, under the writer lock: journalled first, recorded last, whatever happens."""
+    journal.write(run_row(summary))
     counter = _RowCounter()
     if on_rows is not None:
         counter.listeners.append(on_rows)
     requests_before = client.stats.as_dict()
-    with _qualified(target):
+    recording = {
+        "destination": target.dlt_destination(),
+        "dataset": target.dataset,
+        "working_dir": target.working_dir,
+        "warehouse_file": target.duckdb_path,
+    }
+    active = _active_run(summary, journal, recording, client, requests_before, counter)
+    with (
+        qualified_names(target),
+        scratch_in(target.working_dir),
+        INTERRUPTS.watching(active),
+    ):
         try:
+            active.step = "preparing"
             with turn():
-                _finish_pending_loads(pipeline)
+                if target.duckdb_path is not None:
+                    open_warehouse(target.duckdb_path).close()
+                pipeline = own_signals(company_pipeline(summary.company_id, target))
+                preparation = follow_warehouse(
+                    pipeline, _finish_pending_loads, summary.company_id, say=on_note
+                )
+                pipeline = own_signals(preparation.pipeline)
+                summary.notes.extend(preparation.notes)
+                fold_journal(journal, **recording)
                 _drop_superseded_sie_rows(pipeline)
-            source = fortnox_source(
-                client,
-                company_id,
-                start_date=start_date,
-                invoice_rows=invoice_rows,
-                full_refresh=full_refresh,
-                archive_dir=archive_dir,
-            )
+            source = fortnox_source(client, summary.company_id, **source_options)
             if resources:
                 source = source.with_resources(*resources)
             for name, resource in source.selected_resources.items():
@@ -225,52 +291,99 @@ def run_company(
                 # resource's pages are parsed and written while another's requests go out.
                 resource.parallelize()
                 resource.add_map(counter.counting(name))
-            load_info = _run_in_turns(pipeline, source, turn)
-            load_info.raise_on_failed_jobs()
+            # The steps one by one (what dlt's `run` does once pending packages are finished,
+            # as they are here), so an interruption can say which one it stopped.
+            active.step = "fetching"
+            pipeline.extract(source)
+            active.step = "normalizing"
+            pipeline.normalize()
+            active.step = "loading"
             with turn():
+                load_info = pipeline.load()
+                load_info.raise_on_failed_jobs()
                 _drop_superseded_sie_rows(pipeline)
             summary.outcome = "completed"
             summary.sie_files = _loaded_sie_files(pipeline)
         except BaseException as error:
-            summary.outcome = "failed"
+            summary.outcome = "refused" if isinstance(error, WarehouseBusyError) else "failed"
             summary.error = _describe(error)
             raise
         finally:
+            active.step = "recording"
             summary.ended_at = datetime.now(STOCKHOLM)
             _fill_metrics(summary, client, requests_before, counter)
             with turn():
-                _record_run(pipeline, summary)
-    return summary
+                _record_run(summary, journal, recording)
 
 
 WarehouseTurn = Callable[[], contextlib.AbstractContextManager[Any]]
 """A company's turn at the warehouse (see `run_company`'s `warehouse_turn`)."""
 
 
-def _run_in_turns(pipeline: dlt.Pipeline, source: Any, turn: WarehouseTurn) -> Any:
-    """`pipeline.run(source)` with the warehouse touched only inside `turn`.
+def _active_run(
+    summary: RunSummary,
+    journal: RunJournal,
+    recording: dict[str, Any],
+    client: FortnoxClient,
+    requests_before: dict[str, dict[str, int | float]],
+    counter: _RowCounter,
+) -> ActiveRun:
+    """What a signal's watcher needs of this run: record it interrupted, say what was loaded."""
 
-    The same steps as dlt's `run` (state restored from the destination once, then extract,
-    normalize, load); fetching and normalising happen outside the turn, so another company can
-    load meanwhile.
-    """
-    with turn():
-        if pipeline.config.restore_from_destination and not pipeline._state_restored:
-            pipeline.sync_destination()
-            pipeline._state_restored = True
-    pipeline.extract(source)
-    pipeline.normalize()
-    with turn():
-        return pipeline.load()
+    reasons = ["interrupted"]
+
+    def interrupted(reason: str) -> dict[str, Any]:
+        reasons.append(reason)
+        stopped = RunSummary(
+            run_id=summary.run_id,
+            profile=summary.profile,
+            company_id=summary.company_id,
+            started_at=summary.started_at,
+            ended_at=datetime.now(STOCKHOLM),
+            outcome="interrupted",
+            error=f"{reason} while {active.step}",
+            notes=list(summary.notes),
+        )
+        _fill_metrics(stopped, client, requests_before, counter)
+        return run_row(stopped)
+
+    def describe() -> str:
+        rows = sum(counter.rows.values())
+        requests = sum(m.requests for m in requests_since(client, requests_before).values())
+        fetched = f"{requests} requests, {rows:,} rows fetched"
+        return {
+            "starting": "nothing fetched or loaded; the warehouse is as before",
+            "preparing": "nothing of this run fetched or loaded; an earlier run's package, if "
+            "one was being finished, stays for the next run",
+            "fetching": f"nothing of this run loaded ({fetched}, dropped); the warehouse is "
+            "as before",
+            "normalizing": f"nothing loaded ({fetched}, kept); the next run loads them first",
+            "loading": f"loading was under way ({fetched}); tables may hold part of them until "
+            "the next run, which finishes loading them first",
+            "recording": "everything was loaded; the run's record is written now or by the "
+            "next run",
+        }.get(active.step, active.step)
+
+    def record() -> None:
+        record_runs([interrupted(reasons[-1])], **recording)
+        journal.remove(summary.run_id)
+
+    active = ActiveRun(
+        journal_interrupted=lambda reason: journal.write(interrupted(reason)),
+        describe=describe,
+        record=record,
+    )
+    return active
 
 
-def _qualified(target: WarehouseTarget) -> Any:
+def qualified_names(target: WarehouseTarget) -> Any:
+    """Table names qualified so that dlt works in `fortnox.duckdb` with dataset `fortnox`."""
     if target.duckdb_path is None:
         return contextlib.nullcontext()
     return duckdb_catalog_qualified(target.duckdb_path, target.dataset)
 
 
-def _finish_pending_loads(pipeline: dlt.Pipeline) -> None:
+def _finish_pending_loads(pipeline: dlt.Pipeline) -> list[str]:
     """Load what an interrupted run extracted (killed, or failed while loading) before this run.
 
     dlt's `run` with pending packages loads only those and returns without extracting, so
@@ -278,11 +391,13 @@ def _finish_pending_loads(pipeline: dlt.Pipeline) -> None:
     carry the state (cursors, loaded years) their extraction advanced, so they must be loaded,
     not dropped; then this run extracts as usual.
     """
+    pending = [*pipeline.list_normalized_load_packages(), *pipeline.list_extracted_load_packages()]
     if pipeline.has_pending_data:
         load_info = pipeline.run()
         if load_info is not None:
             load_info.raise_on_failed_jobs()
         _drop_repeated_rows(pipeline)
+    return pending
 
 
 def _drop_repeated_rows(pipeline: dlt.Pipeline) -> None:
@@ -410,22 +525,9 @@ def unwrap(error: BaseException) -> BaseException:
     return error
 
 
-def _run_records_pipeline(pipeline: dlt.Pipeline) -> dlt.Pipeline:
-    """The pipeline that writes a company's `load_runs` rows: same destination and dataset,
-    its own working dir. Through the company's pipeline, a run that failed after extracting
-    would have its pending package loaded by the recording (dlt's `run` loads pending packages
-    first and then returns) and the failure itself would never be recorded."""
-    return dlt.pipeline(
-        pipeline_name=f"{pipeline.pipeline_name}_runs",
-        destination=pipeline.destination,
-        dataset_name=pipeline.dataset_name,
-        pipelines_dir=pipeline.pipelines_dir,
-    )
-
-
-def _record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
-    """Append the run to `load_runs`; best effort, never hides the run's own outcome."""
-    row = {
+def run_row(summary: RunSummary) -> dict[str, Any]:
+    """The run's `load_runs` row."""
+    return {
         "run_id": summary.run_id,
         "profile": summary.profile,
         "company_id": summary.company_id,
@@ -441,16 +543,62 @@ def _record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
         "sie_files": json.dumps(summary.sie_files),
         "archive_enabled": summary.archive_dir is not None,
         "archive_dir": str(summary.archive_dir) if summary.archive_dir is not None else None,
+        "notes": json.dumps(summary.notes),
     }
-    # Best effort: when the warehouse itself is what failed, the run's own error is what the
-    # user must see, not a second one from recording it.
-    with contextlib.suppress(Exception):
-        _run_records_pipeline(pipeline).run(
-            [row],
-            table_name="load_runs",
-            # Merged on run_id, not appended: a load job repeated after a killed run (dlt
-            # loads at least once) must not record the run twice.
-            write_disposition="merge",
-            primary_key="run_id",
-            columns=LOAD_RUNS_COLUMNS,
-        )
+
+
+def _record_run(summary: RunSummary, journal: RunJournal, recording: dict[str, Any]) -> None:
+    """Write the run to `load_runs`, else leave it in the journal for the next run to record.
+
+    Never raises: when the warehouse itself is what failed, the run's own error is what the
+    user must see, not a second one from recording it.
+    """
+    row = run_row(summary)
+    try:
+        record_runs([row], **recording)
+    except Exception:
+        with contextlib.suppress(OSError):
+            journal.write(row)
+        return
+    journal.remove(summary.run_id)
+    # Runs refused while this one held the lock are recorded now, not a night later.
+    fold_journal(journal, **recording)
+
+
+def record_refused_run(
+    target: WarehouseTarget,
+    *,
+    profile: str,
+    started_at: datetime,
+    error: BaseException,
+    company_id: str | None = None,
+) -> None:
+    """Record a run that could not start (lock held, no login, bad configuration).
+
+    Into the journal first; then, when the warehouse can be written now, into `load_runs`.
+    Never raises: the user must see why the run could not start, not why recording failed.
+    """
+    summary = RunSummary(
+        run_id=uuid.uuid4().hex,
+        profile=profile,
+        company_id=company_id or UNKNOWN_COMPANY,
+        started_at=started_at,
+        ended_at=datetime.now(STOCKHOLM),
+        outcome="refused",
+        error=_describe(error),
+    )
+    journal = RunJournal(target.working_dir)
+    try:
+        journal.write(run_row(summary))
+        with hold_writer_lock(target.working_dir, target.describe(), command=f"run {profile}"):
+            if target.duckdb_path is not None:
+                open_warehouse(target.duckdb_path).close()
+            with qualified_names(target), scratch_in(target.working_dir):
+                fold_journal(
+                    journal,
+                    destination=target.dlt_destination(),
+                    dataset=target.dataset,
+                    working_dir=target.working_dir,
+                )
+    except Exception:
+        pass

@@ -7,18 +7,19 @@ the run will spend, before spending them.
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass, field
+import tempfile
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from pipelines.pipeline import WarehouseTarget, company_pipeline
+from pipelines.pipeline import WarehouseTarget, company_pipeline, qualified_names
+from pipelines.warehouse_state import WarehouseFacts, reconcile, warehouse_state
 from sources.fortnox import CompanyCalendar
 from sources.fortnox.client import FortnoxClient
 from sources.fortnox.records import fortnox_timestamp
 from sources.fortnox.settings import COMPANY_INFORMATION_REFRESH_HOURS, DEFAULT_OVERLAP_MINUTES
 from sources.fortnox.years import YearPlan
-from sources.sie.load import duckdb_catalog_qualified
 
 LISTED_WHOLE = ("predefined_accounts", "cost_centers", "projects", "suppliers")
 BY_LASTMODIFIED = ("customers", "invoices", "invoice_payments")
@@ -44,6 +45,8 @@ class RunPlan:
     years: list[YearPlan]
     resources: list[ResourcePlan] = field(default_factory=list)
     requests_used: int = 0
+    notes: list[str] = field(default_factory=list)
+    """State entries the warehouse's tables do not back (the run fetches them again)."""
 
     @property
     def estimated_requests(self) -> int:
@@ -59,30 +62,38 @@ def make_plan(
     full_refresh: bool = False,
     now: datetime | None = None,
 ) -> RunPlan:
-    """Plan a run from the financial years, the locked period and the pipeline's state.
+    """Plan a run from the financial years, the locked period and the warehouse's state.
 
-    Uses two requests (financial years, locked period) and reads the local pipeline state, or,
-    when there is none, the state saved in the warehouse; writes nothing to the warehouse.
+    Uses two requests (financial years, locked period). The state is the one a run would use:
+    the warehouse's own, with what its tables do not back forgotten (`follow_warehouse`), read
+    through a throwaway working folder; neither the warehouse nor its working folder is written.
     """
     before = client.stats.total_requests
     calendar = CompanyCalendar(client)
-    pipeline = company_pipeline(company_id, target)
-    if pipeline.first_run and target.duckdb_path is not None and target.duckdb_path.exists():
+    pipeline_name = f"fortnox_{company_id}"
+    resources_state: dict[str, Any] = {}
+    notes: list[str] = []
+    if target.duckdb_path is None or target.duckdb_path.exists():
         with (
-            contextlib.suppress(Exception),
-            duckdb_catalog_qualified(target.duckdb_path, target.dataset),
+            tempfile.TemporaryDirectory(prefix="fortnox-plan-") as scratch,
+            qualified_names(target),
         ):
-            pipeline.sync_destination()
-    resources_state: dict[str, Any] = (
-        pipeline.state.get("sources", {}).get("fortnox", {}).get("resources", {})
-    )
+            pipeline = company_pipeline(company_id, replace(target, pipelines_dir=Path(scratch)))
+            remote = warehouse_state(pipeline)
+            resources_state = (
+                (remote or {}).get("sources", {}).get("fortnox", {}).get("resources", {})
+            )
+            if resources_state:
+                with pipeline.sql_client() as sql:
+                    notes = reconcile(resources_state, WarehouseFacts.read(sql, company_id))
     first_run = full_refresh or not resources_state
     years = calendar.plan(
         resources_state.get("sie", {}).get("years", {}), full_refresh=full_refresh
     )
     plan = RunPlan(
         company_id=company_id,
-        pipeline_name=pipeline.pipeline_name,
+        pipeline_name=pipeline_name,
+        notes=notes,
         first_run=first_run,
         locked_through=calendar.locked_through,
         years=years,

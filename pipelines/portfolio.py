@@ -6,7 +6,7 @@ with its tenant's window). The warehouse has one writer: every step of a company
 reads or writes it takes the portfolio's *turn* (`WarehouseTurns`), while fetching and
 normalising never wait for it. Each company runs the same unit as `run --profile`
 (`run_company`); one failing never stops the others, and every company's run is recorded in
-`load_runs`, a run that could not even start (a revoked login) included.
+`load_runs`, a run that could not even start (a revoked login) included (`refused`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -26,12 +25,10 @@ from pipelines.exit_codes import ExitCode
 from pipelines.pipeline import (
     RunSummary,
     WarehouseTarget,
-    company_pipeline,
+    record_refused_run,
     run_company,
     unwrap,
 )
-from pipelines.pipeline import _qualified as qualified_names
-from pipelines.pipeline import _record_run as record_run
 from sources.fortnox.client import FortnoxClient
 from sources.fortnox.records import STOCKHOLM
 
@@ -258,6 +255,7 @@ def run_portfolio(
 
     def one(company: CompanyRun) -> None:
         company.started = time.monotonic()
+        started_at = datetime.now(STOCKHOLM)
         company.stage = Stage.connecting
         tell(company)
         began_run = False
@@ -291,7 +289,14 @@ def run_portfolio(
                 company.company_id = company.company_id or (
                     tenant_of(company.profile) if tenant_of else None
                 )
-                company.run_id = _record_unstarted(company, target, turns, error)
+                with turns.turn():  # never raises: the company's own error is what counts
+                    record_refused_run(
+                        target,
+                        profile=company.profile,
+                        started_at=started_at,
+                        error=error,
+                        company_id=company.company_id,
+                    )
         finally:
             company.ended = time.monotonic()
             if company.client is not None:
@@ -334,32 +339,3 @@ class SameCompanyError(Exception):
             f"profiles {other!r} and {profile!r} are the same company ({company_id}); "
             f"it was loaded once, through {other!r}"
         )
-
-
-def _record_unstarted(
-    company: CompanyRun, target: WarehouseTarget, turns: WarehouseTurns, error: BaseException
-) -> str | None:
-    """Record in `load_runs` a company whose run failed before it began (its login refused,
-    Fortnox unreachable): the audit trail must show every company the run was asked to load."""
-    now = datetime.now(STOCKHOLM)
-    summary = RunSummary(
-        run_id=uuid.uuid4().hex,
-        profile=company.profile,
-        company_id=company.company_id or "",
-        started_at=now,
-        ended_at=now,
-        outcome="failed",
-        error=_one_line(error),
-    )
-    try:
-        pipeline = company_pipeline(company.company_id or f"profile_{company.profile}", target)
-        with turns.turn(), qualified_names(target):
-            record_run(pipeline, summary)
-    except Exception:  # best effort, as every record: the company's own error is what counts
-        return None
-    return summary.run_id
-
-
-def _one_line(error: BaseException) -> str:
-    root = unwrap(error)
-    return f"{type(root).__name__}: {' '.join(str(root).split())}"[:500]

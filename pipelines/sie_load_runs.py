@@ -17,7 +17,7 @@ from typing import Any
 
 import dlt
 
-from pipelines.pipeline import LOAD_RUNS_COLUMNS
+from pipelines.run_journal import LOAD_RUNS_COLUMNS
 from sources.sie.load import duckdb_catalog_qualified
 from sources.sie.load_files import LoadSummary
 

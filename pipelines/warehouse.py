@@ -1,40 +1,60 @@
-"""Opening the DuckDB warehouse file, with a clear error when another process holds it.
+"""Opening and creating the DuckDB warehouse file, with a clear error for each way it can fail.
 
 DuckDB allows one writing process per file. An analyst with the file open in a notebook, or a load
 still running, makes `duckdb.connect` fail with an IO error naming the lock; the commands turn that
 into `WarehouseBusyError` (exit code `WAREHOUSE_BUSY`) instead of a traceback.
+
+A new warehouse is created under a temporary name and renamed into place only once DuckDB has
+written its header: a creation that fails (disk full) or is killed never leaves a truncated
+`fortnox.duckdb` that every later run would refuse. A file that exists but is not a DuckDB
+database (empty, or something else) is never touched: the user gets `WarehouseInvalidError`
+with what to do.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from pathlib import Path
 
 import duckdb
 
+from pipelines.writer_lock import WarehouseBusyError
+
+__all__ = [
+    "WarehouseBusyError",
+    "WarehouseInvalidError",
+    "WarehouseNotFoundError",
+    "open_warehouse",
+    "working_dir_beside",
+]
+
 _LOCK_MESSAGE = re.compile(r"lock", re.IGNORECASE)
 _LOCK_HOLDER_PID = re.compile(r"PID (\d+)")
-
-
-class WarehouseBusyError(RuntimeError):
-    """The warehouse file is locked by another process (a load, or an analyst's session)."""
-
-    def __init__(self, path: Path, holder_pid: int | None) -> None:
-        holder = f"process {holder_pid}" if holder_pid is not None else "another process"
-        super().__init__(
-            f"The warehouse {path} is in use by {holder}. DuckDB allows one writer at a time: "
-            "close other sessions on the file (or query a copy of it), then try again."
-        )
-        self.path = path
-        self.holder_pid = holder_pid
+_NOT_DUCKDB = re.compile(r"not a valid DuckDB database", re.IGNORECASE)
+_CREATING = ".creating-"
 
 
 class WarehouseNotFoundError(FileNotFoundError):
     """A read-only command was pointed at a warehouse file that does not exist."""
 
 
+class WarehouseInvalidError(RuntimeError):
+    """The warehouse path holds something that is not a usable DuckDB database."""
+
+
+def working_dir_beside(path: Path) -> Path:
+    """The working folder of a warehouse file: beside it, named after it (`x.duckdb.work`).
+
+    dlt's pipeline folders (state, schemas, pending load packages), the writer lock and the run
+    journal of this warehouse live there, so two warehouses never share any of it.
+    """
+    return path.parent / f"{path.name}.work"
+
+
 def open_warehouse(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse DuckDB file.
+    """Open the warehouse DuckDB file, creating it safely when it does not exist.
 
     Args:
         path: The DuckDB file.
@@ -47,19 +67,70 @@ def open_warehouse(path: Path | str, *, read_only: bool = False) -> duckdb.DuckD
     Raises:
         WarehouseBusyError: Another process holds a conflicting lock on the file.
         WarehouseNotFoundError: `read_only` and the file does not exist.
+        WarehouseInvalidError: The file is empty or not a DuckDB database, or could not be
+            created (the message says why and what to do).
     """
     warehouse_path = Path(path)
     if read_only and not warehouse_path.exists():
         raise WarehouseNotFoundError(f"No warehouse at {warehouse_path}: load something first.")
     if not read_only:
         warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned_creations(warehouse_path)
+        if not warehouse_path.exists():
+            _create(warehouse_path)
     try:
         return duckdb.connect(str(warehouse_path), read_only=read_only)
     except duckdb.IOException as error:
-        message = str(error)
-        if not _LOCK_MESSAGE.search(message):
-            raise
-        pid_match = _LOCK_HOLDER_PID.search(message)
-        raise WarehouseBusyError(
-            warehouse_path, int(pid_match.group(1)) if pid_match else None
+        raise _translated(warehouse_path, error) from None
+
+
+def _translated(path: Path, error: duckdb.Error) -> Exception:
+    message = str(error)
+    if _NOT_DUCKDB.search(message):
+        size = path.stat().st_size if path.exists() else 0
+        what = "is empty (0 bytes)" if size == 0 else f"is not a DuckDB database ({size:,} bytes)"
+        return WarehouseInvalidError(
+            f"The warehouse file {path} {what}. Move it away or delete it if it is not yours "
+            "(a new warehouse is created in its place), or point --duckdb at another file."
+        )
+    if not _LOCK_MESSAGE.search(message):
+        return error
+    pid_match = _LOCK_HOLDER_PID.search(message)
+    return WarehouseBusyError(path, int(pid_match.group(1)) if pid_match else None)
+
+
+def _create(path: Path) -> None:
+    """Create an empty DuckDB file at `path`, atomically: whole, or not at all."""
+    temporary = path.with_name(f"{path.name}{_CREATING}{os.getpid()}")
+    try:
+        duckdb.connect(str(temporary)).close()
+        # A hard link, not a rename: a warehouse another process created meanwhile wins.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    except (duckdb.Error, OSError) as error:
+        raise WarehouseInvalidError(
+            f"Could not create the warehouse {path}: {' '.join(str(error).split())}. Free "
+            "space or fix permissions there, or point --duckdb elsewhere; nothing was written."
         ) from None
+    finally:
+        for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+
+
+def _remove_abandoned_creations(path: Path) -> None:
+    """Remove temporary files of our own creations killed before they finished."""
+    for leftover in path.parent.glob(f"{path.name}{_CREATING}*"):
+        pid_text = leftover.name.removeprefix(f"{path.name}{_CREATING}").removesuffix(".wal")
+        if pid_text.isdigit() and not _alive(int(pid_text)):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import sys
 import threading
 from collections.abc import Iterator
@@ -35,12 +33,12 @@ from pipelines.portfolio import (
     run_portfolio,
 )
 from pipelines.warehouse import open_warehouse
+from pipelines.writer_lock import hold_writer_lock
 from sources.fortnox.client import FortnoxClient, client_from_config
 from sources.fortnox.errors import ConfigurationError
 from sources.fortnox.profiles import resolve_token_dir
 from sources.fortnox.token_store import TokenStore, check_profile_name
 
-INTERRUPTED = 130
 _NUMBERS = frozenset({"requests", "429s", "rows", "seconds"})
 
 
@@ -93,12 +91,43 @@ def run_all(
     output: OutputFormat | None,
     **options: Any,
 ) -> None:
-    """Run the portfolio, show it, build the models, and exit with the portfolio's code."""
-    from pipelines.cli.run import company_id_of, exit_code_of
+    """Run the portfolio, show it, build the models, and exit with the portfolio's code.
 
-    if target.duckdb_path is not None:
-        # A warehouse held by another process stops every company: say so once, touch nothing.
-        open_warehouse(target.duckdb_path).close()
+    Ctrl-C and SIGTERM are `run`'s (`pipelines/interrupts.py`): within 2 s every company in
+    flight is recorded `interrupted` and the process ends; the next run finishes what was
+    fetched.
+    """
+    # The writer lock for the whole portfolio (each company's run shares it, in this process):
+    # another process is refused before any request, and cannot slip in between companies.
+    command = "fortnox-pipeline run --all"
+    with hold_writer_lock(target.working_dir, target.describe(), command=command):
+        if target.duckdb_path is not None:
+            # A warehouse held by an analyst stops every company: say so once, touch nothing.
+            open_warehouse(target.duckdb_path).close()
+        _run_all_locked(
+            profiles=profiles,
+            token_dir=token_dir,
+            target=target,
+            parallel=parallel,
+            models=models,
+            metrics_json=metrics_json,
+            output=output,
+            **options,
+        )
+
+
+def _run_all_locked(
+    *,
+    profiles: list[str],
+    token_dir: Path | None,
+    target: WarehouseTarget,
+    parallel: int,
+    models: bool,
+    metrics_json: Path | None,
+    output: OutputFormat | None,
+    **options: Any,
+) -> None:
+    from pipelines.cli.run import company_id_of, exit_code_of
 
     def connect(profile: str) -> tuple[FortnoxClient, str]:
         client = client_from_config(profile, token_dir=token_dir)
@@ -123,9 +152,8 @@ def run_all(
                 return str(stored.tenant_id)
         return None
 
-    stop = threading.Event()
     display = PortfolioDisplay(profiles)
-    with display.shown(), _stop_on_interrupt(stop, display):
+    with display.shown():
         result = run_portfolio(
             profiles,
             connect=connect,
@@ -133,7 +161,6 @@ def run_all(
             classify=classify,
             parallel=parallel,
             on_change=display.changed,
-            stop=stop,
             tenant_of=tenant_of,
             **options,
         )
@@ -150,7 +177,7 @@ def run_all(
         codes.append(
             int(build_and_report(target.duckdb_path, dataset=target.dataset, console=report_to))
         )
-    exit_code = INTERRUPTED if stop.is_set() else most_severe(codes)
+    exit_code = most_severe(codes)
     if exit_code:
         raise typer.Exit(exit_code)
 
@@ -260,29 +287,3 @@ class PortfolioDisplay:
                 yield
             finally:
                 self._live = None
-
-
-@contextlib.contextmanager
-def _stop_on_interrupt(stop: threading.Event, display: PortfolioDisplay) -> Iterator[None]:
-    """First Ctrl-C: start no further company, let those in flight finish and be recorded.
-    Second: stop at once (a killed run leaves the warehouse as it was)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupted(signum: int, frame: Any) -> None:
-        if stop.is_set():
-            os._exit(INTERRUPTED)
-        stop.set()
-        print(
-            "interrupted: no further company starts; those in flight finish and are recorded "
-            "(Ctrl-C again to stop at once)",
-            file=display.stream,
-            flush=True,
-        )
-
-    previous = signal.signal(signal.SIGINT, interrupted)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)

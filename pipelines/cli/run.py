@@ -8,10 +8,12 @@ traceback, unless `--debug` asks for one.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,19 +38,24 @@ from pipelines.cli.output import (
 )
 from pipelines.cli.validate import check_writable_warehouse, parse_iso_date, parse_resources
 from pipelines.exit_codes import ExitCode
+from pipelines.interrupts import INTERRUPTS, ActiveRun, stop_on_signals
 from pipelines.pipeline import (
     DEFAULT_DATASET,
     RunSummary,
     WarehouseTarget,
+    record_refused_run,
     run_company,
     unwrap,
 )
 from pipelines.plan import RunPlan, make_plan
 from pipelines.portfolio import DEFAULT_PARALLEL
 from pipelines.progress import RunProgress, show_progress
-from pipelines.warehouse import WarehouseBusyError
+from pipelines.warehouse import WarehouseBusyError, WarehouseInvalidError
+from pipelines.writer_lock import hold_writer_lock
 from sources.fortnox.client import FortnoxClient, client_from_config
 from sources.fortnox.errors import FortnoxError
+from sources.fortnox.profiles import resolve_profile, resolve_token_dir
+from sources.fortnox.records import STOCKHOLM
 from sources.sie.reader import SieError
 
 DEFAULT_WAREHOUSE = Path("fortnox.duckdb")
@@ -74,7 +81,7 @@ def exit_code_of(error: BaseException) -> ExitCode:
         return exit_code_for(root)
     if isinstance(root, WarehouseBusyError):
         return ExitCode.WAREHOUSE_BUSY
-    if isinstance(root, SieError):
+    if isinstance(root, (SieError, WarehouseInvalidError)):
         return ExitCode.BAD_INPUT
     return ExitCode.ERROR
 
@@ -174,6 +181,8 @@ def plan_document(plan: RunPlan) -> dict[str, Any]:
 def print_plan(plan: RunPlan) -> None:
     """What a run would fetch, without fetching it."""
     console.print(f"Plan for company {plan.company_id} (pipeline {plan.pipeline_name})")
+    for note in plan.notes:
+        console.print(f"  note: {note}", markup=False, highlight=False)
     console.print(
         f"  locked through: {plan.locked_through or 'nothing locked'}; "
         f"state: {'first run' if plan.first_run else 'incremental'}"
@@ -261,7 +270,7 @@ def run(
     With --all (or --profile a,b,c) every company is loaded in one run: fetched side by side,
     each under its own rate limit, written to the warehouse one at a time.
     """
-    with errors_as_exit_codes(debug):
+    with errors_as_exit_codes(debug), stop_on_signals(INTERRUPTS):
         # Everything the user typed is checked before a request is sent or a file written.
         parse_iso_date(start_date, "--start-date")
         selected = parse_resources(resources)
@@ -292,34 +301,38 @@ def run(
                 ),
             )
             return
-        with client_from_config(profile, token_dir=token_dir) as client:
-            company_id = company_id_of(client)
-            if plan:
-                run_plan = make_plan(client, company_id, target, full_refresh=full_refresh)
-                emit(plan_document(run_plan), output, lambda: print_plan(run_plan))
-                return
-            summary = _run_with_progress(
-                client,
-                company_id=company_id,
-                profile=client.auth.profile,
-                target=target,
-                resources=selected,
+        started_at = datetime.now(STOCKHOLM)
+        reached: list[bool] = []  # set once run_company records the run itself
+        try:
+            _locked_run(
+                target,
+                profile,
+                token_dir,
+                reached,
+                plan=plan,
                 full_refresh=full_refresh,
-                start_date=start_date,
-                invoice_rows=invoice_rows,
-                archive_dir=resolve_archive_dir(
-                    archive, no_archive=no_archive, duckdb_path=target.duckdb_path
-                ),
-                metrics_json=metrics_json,
+                models=models,
+                output=output,
+                run_options={
+                    "resources": selected,
+                    "full_refresh": full_refresh,
+                    "start_date": start_date,
+                    "invoice_rows": invoice_rows,
+                    "archive_dir": resolve_archive_dir(
+                        archive, no_archive=no_archive, duckdb_path=target.duckdb_path
+                    ),
+                    "metrics_json": metrics_json,
+                },
             )
-        shown = emit(
-            summary.as_metrics_json(),
-            output,
-            lambda: print_summary(summary, f"Loaded company {company_id}"),
-        )
-        if models and destination is None:
-            # With -o json, stdout carries only the run's JSON; the models' report goes to stderr.
-            _build_models(duckdb, dataset, stderr if shown is OutputFormat.json else None)
+        except Exception as error:
+            if not reached and not plan and not isinstance(error, typer.Exit):
+                record_refused_run(
+                    target,
+                    profile=_profile_name(profile, token_dir),
+                    started_at=started_at,
+                    error=error,
+                )
+            raise
 
 
 def _is_portfolio(profile: str | None, all_profiles: bool, parallel: int | None) -> bool:
@@ -353,6 +366,65 @@ def _run_portfolio(
     )
 
 
+def _profile_name(profile: str | None, token_dir: Path | None) -> str:
+    """The profile a refused run was for, as the run would have resolved it."""
+    try:
+        return resolve_profile(profile, resolve_token_dir(token_dir)).name
+    except FortnoxError:
+        return profile or os.environ.get("FORTNOX_PROFILE") or "default"
+
+
+def _locked_run(
+    target: WarehouseTarget,
+    profile: str | None,
+    token_dir: Path | None,
+    reached: list[bool],
+    *,
+    plan: bool,
+    full_refresh: bool,
+    models: bool,
+    output: OutputFormat | None,
+    run_options: dict[str, Any],
+) -> None:
+    """Log in, load and build the models, holding the warehouse's writer lock throughout."""
+    # The lock before anything else: a second process on this warehouse is refused before it
+    # spends a request (the token refresh included). The models are built under it too.
+    with hold_writer_lock(target.working_dir, target.describe(), command=_command_line(profile)):
+        with client_from_config(profile, token_dir=token_dir) as client:
+            company_id = company_id_of(client)
+            if plan:
+                run_plan = make_plan(client, company_id, target, full_refresh=full_refresh)
+                emit(plan_document(run_plan), output, lambda: print_plan(run_plan))
+                return
+            reached.append(True)
+            summary = _run_with_progress(
+                client,
+                company_id=company_id,
+                profile=client.auth.profile,
+                target=target,
+                **run_options,
+            )
+        shown = emit(
+            summary.as_metrics_json(),
+            output,
+            lambda: print_summary(summary, f"Loaded company {company_id}"),
+        )
+        if models and target.duckdb_path is not None:
+            # With -o json, stdout carries only the run's JSON; the models' report goes to stderr.
+            report_to = stderr if shown is OutputFormat.json else None
+            _build_models(target.duckdb_path, target.dataset, report_to)
+
+
+def _command_line(profile: str | None) -> str:
+    """How a process refused the lock sees this one: the command and its profile."""
+    return f"fortnox-pipeline run --profile {profile or 'default'}"
+
+
+def _say_note(note: str) -> None:
+    """What a run does before its own work (an earlier run's package, restored state)."""
+    errors.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+
+
 def _run_with_progress(
     client: FortnoxClient, *, metrics_json: Path | None, **options: Any
 ) -> RunSummary:
@@ -360,7 +432,7 @@ def _run_with_progress(
     summary: RunSummary | None = None
     try:
         with show_progress(progress):
-            summary = run_company(client, on_rows=progress.on_rows, **options)
+            summary = run_company(client, on_rows=progress.on_rows, on_note=_say_note, **options)
     finally:
         if metrics_json is not None and summary is not None:
             metrics_json.write_text(json.dumps(summary.as_metrics_json(), indent=2) + "\n")
@@ -370,7 +442,17 @@ def _run_with_progress(
 def _build_models(duckdb_path: Path, dataset: str, report_to: Console | None = None) -> None:
     from pipelines.cli.models import build_and_report
 
-    exit_code = build_and_report(duckdb_path, dataset=dataset, console=report_to)
+    building = ActiveRun(
+        journal_interrupted=lambda reason: None,  # the load is complete and recorded
+        describe=lambda: (
+            "the load completed and is recorded; the models were not all built "
+            "(build them with `fortnox-pipeline models`)"
+        ),
+        record=lambda: None,
+        step="building models",
+    )
+    with INTERRUPTS.watching(building):
+        exit_code = build_and_report(duckdb_path, dataset=dataset, console=report_to)
     if exit_code != ExitCode.OK:
         raise typer.Exit(int(exit_code))
 
@@ -395,7 +477,7 @@ def demo(
 
     if scale not in {"small", "medium", "large"}:
         raise typer.BadParameter("scale must be small, medium or large", param_hint="--scale")
-    with errors_as_exit_codes(debug):
+    with errors_as_exit_codes(debug), stop_on_signals(INTERRUPTS):
         warehouse = directory / "fortnox.duckdb"
         _reset_demo(directory)
         console.print(f"Generating {scale} books (seed {seed}) and starting the sandbox ...")
@@ -406,7 +488,7 @@ def demo(
             f"Company: {company.name} ({company.organisation_number}), DatabaseNumber {tenant}; "
             f"logging in by OAuth authorization code ..."
         )
-        target = WarehouseTarget(duckdb_path=warehouse, pipelines_dir=directory / ".pipelines")
+        target = WarehouseTarget(duckdb_path=warehouse)
         with session.client(
             tenant=tenant, token_dir=directory / "tokens", profile="demo"
         ) as client:
@@ -438,7 +520,7 @@ def _reset_demo(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for name in ("fortnox.duckdb", "fortnox.duckdb.wal"):
         (directory / name).unlink(missing_ok=True)
-    for name in (".pipelines", "tokens", DEFAULT_ARCHIVE_FOLDER):
+    for name in ("fortnox.duckdb.work", ".pipelines", "tokens", DEFAULT_ARCHIVE_FOLDER):
         shutil.rmtree(directory / name, ignore_errors=True)
 
 

@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import httpx
 import pytest
 
@@ -105,17 +106,41 @@ def test_an_unwritable_warehouse_exits_7_before_any_request(
     assert not list(tmp_path.glob("*.duckdb"))
 
 
+def _business_tables(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every raw table's rows but the run records (a refused run is recorded: issue 10)."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        names = [
+            name
+            for (name,) in connection.execute(
+                "select table_name from information_schema.tables where table_schema = "
+                "'fortnox_raw' and table_name not in ('load_runs') and table_name not like '_dlt%'"
+            ).fetchall()
+        ]
+        return {
+            name: sorted(
+                connection.execute(f"select * from fortnox_raw.{name}").fetchall(), key=repr
+            )
+            for name in names
+        }
+
+
 def test_missing_client_secret_names_the_config_section(
     loaded_warehouse: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
     warehouse, env = loaded_warehouse
-    before = _digest(warehouse)
+    before = _business_tables(warehouse)
     without_secret = {**env, "SOURCES__FORTNOX__CLIENT_SECRET": ""}
     code, output = invoke(["run", "--duckdb", str(warehouse)], without_secret, tmp_path)
     assert code == ExitCode.BAD_INPUT
     line = _one_error_line(output)
     assert "[sources.fortnox] client_id / client_secret in .dlt/secrets.toml" in line
-    assert _digest(warehouse) == before
+    # No business row changed; the run that could not start is in the audit trail.
+    assert _business_tables(warehouse) == before
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        outcomes = connection.execute(
+            "select outcome, error from fortnox_raw.load_runs order by started_at"
+        ).fetchall()
+    assert outcomes[-1][0] == "refused" and "client id and secret" in outcomes[-1][1]
 
 
 def test_run_accepts_token_dir_like_every_command_that_reads_tokens(

@@ -29,9 +29,7 @@ def loaded(
     """Two companies of seed 5 loaded by `run_company`; returns the warehouse and their truths."""
     directory = tmp_path_factory.mktemp("pipeline_truth")
     session = SandboxSession(SandboxConfig(seed=5, scale="small", companies=2, rate_limit=None))
-    target = WarehouseTarget(
-        duckdb_path=directory / "fortnox.duckdb", pipelines_dir=directory / ".pipelines"
-    )
+    target = WarehouseTarget(duckdb_path=directory / "fortnox.duckdb")
     truths: dict[str, dict[str, Any]] = {}
     for tenant in session.tenants:
         with session.client(

@@ -86,6 +86,7 @@ class Loader:
     retry: RetryPolicy | None = None
     transport: httpx.BaseTransport | None = None
     duckdb_path: Path | None = None
+    pipelines_dir: Path | None = None  # None: the warehouse's own working folder beside it
     summaries: list[RunSummary] = field(default_factory=list)
     _client: FortnoxClient | None = None
 
@@ -101,9 +102,9 @@ class Loader:
 
     @property
     def target(self) -> WarehouseTarget:
-        """The warehouse and dlt working dir of this loader."""
+        """The warehouse of this loader; its working folder is the default one beside it."""
         assert self.duckdb_path is not None
-        return WarehouseTarget(duckdb_path=self.duckdb_path, pipelines_dir=self.workdir / "dlt")
+        return WarehouseTarget(duckdb_path=self.duckdb_path, pipelines_dir=self.pipelines_dir)
 
     @property
     def client(self) -> FortnoxClient:

@@ -5,9 +5,10 @@ The child starts an in-process sandbox with a fixed seed (so every child serves 
 books), logs in with a fresh token profile (a new sandbox knows no earlier tokens) and runs
 `run_company` into WORKDIR. With PHASE `extract`, `normalize` or `load` it kills itself DELAY
 seconds after that step starts; with `job:TABLE` right after a load job of TABLE committed and
-before dlt recorded it; with `sie:N` as it asks for the N-th SIE export. Always a real SIGKILL:
-nothing flushed, no `finally` runs. It prints one line per step it enters and, when it
-survives, a JSON summary.
+before dlt recorded it; with `sie:N` as it asks for the N-th SIE export; with `followup` as a
+merge's SQL job moves from the temporary directory into its package. Always a real SIGKILL:
+nothing flushed, no `finally` runs (or, given a sixth argument, a pause there; see `ACTION`).
+It prints one line per step it enters and, when it survives, a JSON summary.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,17 @@ from sources.fortnox_sandbox.state import SandboxConfig
 
 STEPS = ("extract", "normalize", "load")
 
+ACTION = {"stop": lambda: os.kill(os.getpid(), signal.SIGKILL)}
+"""What happens at the chosen point: SIGKILL by default; `pause` (6th argument: a file) waits
+there until that file exists, so a test can act while the run holds the warehouse."""
+
+
+def pause_until(resume_file: Path) -> None:
+    """Say so, then wait at this point of the run until `resume_file` exists."""
+    print("paused", flush=True)
+    while not resume_file.exists():
+        time.sleep(0.02)
+
 
 def arm_kill(phase: str, delay: float) -> None:
     """SIGKILL this process `delay` seconds after the first entry into dlt step `phase`."""
@@ -41,9 +54,12 @@ def arm_kill(phase: str, delay: float) -> None:
             print(f"step {step}", flush=True)
             if step == phase and not armed["done"]:
                 armed["done"] = True
-                timer = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGKILL))
-                timer.daemon = True
-                timer.start()
+                if "pause" in ACTION:  # the step itself waits (a timer thread would not)
+                    ACTION["stop"]()
+                else:
+                    timer = threading.Timer(delay, ACTION["stop"])
+                    timer.daemon = True
+                    timer.start()
             return original(self, *args, **kwargs)
 
         return entered
@@ -60,10 +76,26 @@ def arm_kill_at_job(table: str) -> None:
     def complete_job(self: PackageStorage, load_id: str, file_name: str) -> str:
         if file_name.startswith(f"{table}."):
             print(f"job {file_name}", flush=True)
-            os.kill(os.getpid(), signal.SIGKILL)
+            ACTION["stop"]()
         return original(self, load_id, file_name)
 
     PackageStorage.complete_job = complete_job  # type: ignore[method-assign]
+
+
+def arm_kill_at_followup_job() -> None:
+    """SIGKILL this process as dlt moves a follow-up job (a merge's SQL, written to the
+    temporary directory first) into its package: the file is written, not yet moved."""
+    original = PackageStorage.import_job
+
+    def import_job(
+        self: PackageStorage, load_id: str, job_file_path: str, *args: Any, **kwargs: Any
+    ) -> None:
+        if job_file_path.endswith(".sql"):
+            print(f"followup {Path(job_file_path).name}", flush=True)
+            ACTION["stop"]()
+        original(self, load_id, job_file_path, *args, **kwargs)
+
+    PackageStorage.import_job = import_job  # type: ignore[method-assign]
 
 
 def arm_kill_at_sie_export(number: int) -> None:
@@ -76,17 +108,23 @@ def arm_kill_at_sie_export(number: int) -> None:
         calls["count"] += 1
         if calls["count"] == number:
             print(f"sie {number}", flush=True)
-            os.kill(os.getpid(), signal.SIGKILL)
+            ACTION["stop"]()
         return original(self, *args, **kwargs)
 
     FortnoxClient.get_bytes = get_bytes  # type: ignore[method-assign]
 
 
-def main(workdir: Path, seed: int, phase: str, delay: float) -> None:
+def main(
+    workdir: Path, seed: int, phase: str, delay: float, resume_file: Path | None = None
+) -> None:
+    if resume_file is not None:
+        ACTION["stop"] = ACTION["pause"] = lambda: pause_until(resume_file)
     if phase.startswith("job:"):
         arm_kill_at_job(phase.removeprefix("job:"))
     elif phase.startswith("sie:"):
         arm_kill_at_sie_export(int(phase.removeprefix("sie:")))
+    elif phase == "followup":
+        arm_kill_at_followup_job()
     elif phase != "none":
         arm_kill(phase, delay)
     session = SandboxSession(SandboxConfig(seed=seed, scale="small", rate_limit=None))
@@ -98,9 +136,7 @@ def main(workdir: Path, seed: int, phase: str, delay: float) -> None:
         client,
         company_id=str(tenant),
         profile="killable",
-        target=WarehouseTarget(
-            duckdb_path=workdir / "fortnox.duckdb", pipelines_dir=workdir / "dlt"
-        ),
+        target=WarehouseTarget(duckdb_path=workdir / "fortnox.duckdb"),
     )
     print(
         json.dumps(
@@ -115,4 +151,10 @@ def main(workdir: Path, seed: int, phase: str, delay: float) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3], float(sys.argv[4]))
+    main(
+        Path(sys.argv[1]),
+        int(sys.argv[2]),
+        sys.argv[3],
+        float(sys.argv[4]),
+        Path(sys.argv[5]) if len(sys.argv) > 5 else None,
+    )

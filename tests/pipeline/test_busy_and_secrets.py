@@ -56,7 +56,8 @@ def test_a_held_warehouse_fails_fast_and_fetches_nothing(
     assert str(path) in str(raised.value)
     assert api_requests(session) == {}
     assert client.stats.total_requests == 0
-    assert not (tmp_path / "work" / "dlt").exists()  # no pipeline was even created
+    pipeline_dir = loader.target.working_dir / f"fortnox_{loader.tenant}"
+    assert not pipeline_dir.exists()  # no pipeline was even created
 
 
 def secrets_of(loaded: LoadedCompany) -> dict[str, str]:
@@ -79,8 +80,7 @@ def secrets_of(loaded: LoadedCompany) -> dict[str, str]:
 
 def test_no_secret_in_dlt_traces_state_or_packages(small_load: LoadedCompany) -> None:
     secrets = secrets_of(small_load)
-    pipelines_dir = small_load.loader.target.pipelines_dir
-    assert pipelines_dir is not None
+    pipelines_dir = small_load.loader.target.working_dir
     pipeline = dlt.attach(
         pipeline_name=f"fortnox_{small_load.loader.tenant}", pipelines_dir=str(pipelines_dir)
     )

@@ -55,7 +55,7 @@ def test_each_company_has_its_own_pipeline_state(two_companies: TwoCompanies) ->
     for loader in (two_companies.first, two_companies.second):
         pipeline = dlt.attach(
             pipeline_name=f"fortnox_{loader.tenant}",
-            pipelines_dir=str(loader.target.pipelines_dir),
+            pipelines_dir=str(loader.target.working_dir),
         )
         resources = pipeline.state["sources"]["fortnox"]["resources"]
         company = two_companies.session.state.companies[loader.tenant]

@@ -95,7 +95,7 @@ def test_a_revoked_company_fails_alone_and_the_exit_code_says_so(
     }
     assert set(runs) == set(PROFILES), "every company's run is recorded"
     company, outcome, error = runs[revoked_profile]
-    assert (company, outcome) == (str(revoked_tenant), "failed")
+    assert (company, outcome) == (str(revoked_tenant), "refused")
     assert error and "AuthenticationRequired" in error
 
 
