@@ -73,8 +73,10 @@ def test_a_revoked_company_fails_alone_and_the_exit_code_says_so(
     revoked_profile, revoked_tenant = PROFILES[1], portfolio.tenants[1]
     assert portfolio.control("POST", "/_sandbox/revoke", tenant=revoked_tenant)["revoked"] > 0
     warehouse = tmp_path / "firm.duckdb"
+    # `ghost` never logged in: its run cannot even start, and is recorded as refused.
+    profiles = ",".join([*PROFILES, "ghost"])
     code, output = invoke(
-        ["run", "--profile", ",".join(PROFILES), "--duckdb", str(warehouse), "-o", "table"],
+        ["run", "--profile", profiles, "--duckdb", str(warehouse), "-o", "table"],
         environment,
         tmp_path,
     )
@@ -93,9 +95,11 @@ def test_a_revoked_company_fails_alone_and_the_exit_code_says_so(
         profile: (company, outcome, error)
         for profile, company, outcome, error in load_runs(warehouse)
     }
-    assert set(runs) == set(PROFILES), "every company's run is recorded"
+    assert set(runs) == {*PROFILES, "ghost"}, "every company's run is recorded"
+    assert runs["ghost"][:2] == ("unknown", "refused")
+    assert "ghost (company unknown): failed, exit 3" in output
     company, outcome, error = runs[revoked_profile]
-    assert (company, outcome) == (str(revoked_tenant), "refused")
+    assert (company, outcome) == (str(revoked_tenant), "failed")
     assert error and "AuthenticationRequired" in error
 
 
