@@ -249,3 +249,52 @@ def warehouse(path: Path, dataset: str) -> Check:
         True,
         f"writable, not held; {dataset} schema version {versions[0]} (dlt engine {versions[1]})",
     )
+
+
+def pipeline_state(warehouse: Path, dataset: str) -> Check:
+    """Where dlt keeps this warehouse's working state, and whether it agrees with the warehouse.
+
+    Runs take their state from the warehouse (`_dlt_pipeline_state`) before any request, so a
+    local copy that differs (a restored or swapped warehouse) costs nothing but is worth seeing.
+    """
+    import json
+
+    import duckdb
+
+    from pipelines.warehouse import working_dir_beside
+
+    working_dir = working_dir_beside(warehouse)
+    name = f"pipeline state ({working_dir})"
+    local: dict[str, str | None] = {}
+    for state_file in sorted(working_dir.glob("*/state.json")):
+        try:
+            local[state_file.parent.name] = json.loads(state_file.read_text()).get("_version_hash")
+        except (OSError, ValueError):
+            local[state_file.parent.name] = None
+    stored: dict[str, str] = {}
+    if warehouse.is_file():
+        try:
+            with duckdb.connect(str(warehouse), read_only=True) as connection:
+                stored = {
+                    pipeline: version_hash
+                    for pipeline, version_hash in connection.execute(
+                        f'select pipeline_name, arg_max(version_hash, created_at) from "{dataset}"'
+                        "._dlt_pipeline_state group by pipeline_name"
+                    ).fetchall()
+                }
+        except duckdb.Error:
+            stored = {}
+    if not local and not stored:
+        return Check(name, True, "no company loaded yet")
+    agreeing = sorted(name for name in stored if name in local and local[name] == stored[name])
+    differing = sorted(name for name in stored if name in local and local[name] != stored[name])
+    restorable = sorted(name for name in stored if name not in local)
+    parts = [f"{len(agreeing)} company pipeline(s) agree with the warehouse"]
+    if differing:
+        parts.append(f"{', '.join(differing)} differ")
+    if restorable:
+        parts.append(f"{', '.join(restorable)} have no local copy")
+    detail = "; ".join(parts)
+    if differing or restorable:
+        detail += " (the next run takes the warehouse's state before any request: nothing skipped)"
+    return Check(name, True, detail)

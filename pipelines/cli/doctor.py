@@ -81,6 +81,7 @@ def run_checks(
     if stored is not None and not offline and results[1].ok:
         results.extend(_live_checks(chosen.name, directory))
     results.append(checks.warehouse(warehouse, dataset))
+    results.append(checks.pipeline_state(warehouse, dataset))
     return results
 
 

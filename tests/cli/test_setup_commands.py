@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import stat
 import subprocess
 import tomllib
@@ -197,3 +198,30 @@ def test_auth_status_check_asks_the_server(environment: dict[str, str], tmp_path
     assert document["verified"] is True and document["company_name"]
     code, output = invoke(["auth", "status", "-o", "table"], environment, tmp_path)
     assert "not verified with Fortnox (use --check to ask the server)" in output
+
+
+def test_doctor_says_where_the_state_is_and_whether_it_agrees(
+    environment: dict[str, str], tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    code, output = invoke(["run", "--duckdb", str(warehouse), "--no-models"], environment, tmp_path)
+    assert code == 0, output
+
+    def state_check() -> dict[str, object]:
+        _, output = invoke(
+            ["doctor", "--offline", "-o", "json", "--duckdb", str(warehouse)], environment, tmp_path
+        )
+        checks = json.loads(output)["checks"]
+        return next(check for check in checks if check["name"].startswith("pipeline state"))
+
+    agreeing = state_check()
+    assert agreeing["ok"] is True and "w.duckdb.work" in str(agreeing["name"])
+    assert "agree with the warehouse" in str(agreeing["detail"])
+    assert "differ" not in str(agreeing["detail"]) and "no local copy" not in str(
+        agreeing["detail"]
+    )
+
+    # The working folder lost (a restored warehouse, a new machine): said, and not a failure.
+    shutil.rmtree(tmp_path / "w.duckdb.work")
+    restorable = state_check()
+    assert restorable["ok"] is True and "have no local copy" in str(restorable["detail"])
