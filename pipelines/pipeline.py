@@ -194,6 +194,7 @@ def run_company(
     on_note: Callable[[str], None] | None = None,
     strict: bool = False,
     document_rows: bool = False,
+    warehouse_turn: WarehouseTurn | None = None,
 ) -> RunSummary:
     """Load one company into the warehouse and record the run.
 
@@ -203,6 +204,11 @@ def run_company(
     extraction loads nothing (dlt loads only after a complete extract); the failed run is
     still recorded in `load_runs`. A resource Fortnox refuses for a missing scope or licence is
     skipped and recorded (`strict`: the run fails).
+
+    Args:
+        warehouse_turn: entered around each step that reads or writes the warehouse, never
+            around fetching: companies fetched side by side in one process write one at a
+            time (`pipelines/portfolio.py`). None for a run of its own.
     """
     summary = RunSummary(
         run_id=uuid.uuid4().hex,
@@ -231,6 +237,7 @@ def run_company(
                 resources=resources,
                 on_rows=on_rows,
                 on_note=on_note,
+                turn=warehouse_turn or contextlib.nullcontext,
             )
     except WarehouseBusyError as error:
         if summary.outcome == "running":  # refused the lock: the holder or the next run records
@@ -252,6 +259,7 @@ def _run_locked(
     resources: Sequence[str] | None,
     on_rows: Callable[[str, int], None] | None,
     on_note: Callable[[str], None] | None,
+    turn: WarehouseTurn,
 ) -> None:
     """The run itself, under the writer lock: journalled first, recorded last, whatever happens."""
     journal.write(run_row(summary))
@@ -273,20 +281,24 @@ def _run_locked(
     ):
         try:
             active.step = "preparing"
-            if target.duckdb_path is not None:
-                open_warehouse(target.duckdb_path).close()
-            pipeline = own_signals(company_pipeline(summary.company_id, target))
-            preparation = follow_warehouse(
-                pipeline, _finish_pending_loads, summary.company_id, say=on_note
-            )
-            pipeline = own_signals(preparation.pipeline)
-            summary.notes.extend(preparation.notes)
-            fold_journal(journal, **recording)
-            _drop_superseded_sie_rows(pipeline)
+            with turn():
+                if target.duckdb_path is not None:
+                    open_warehouse(target.duckdb_path).close()
+                pipeline = own_signals(company_pipeline(summary.company_id, target))
+                preparation = follow_warehouse(
+                    pipeline, _finish_pending_loads, summary.company_id, say=on_note
+                )
+                pipeline = own_signals(preparation.pipeline)
+                summary.notes.extend(preparation.notes)
+                fold_journal(journal, **recording)
+                _drop_superseded_sie_rows(pipeline)
             source = fortnox_source(client, summary.company_id, **source_options)
             if resources:
                 source = source.with_resources(*resources)
             for name, resource in source.selected_resources.items():
+                # Side by side under the company's one limiter (dlt's extract workers): one
+                # resource's pages are parsed and written while another's requests go out.
+                resource.parallelize()
                 resource.add_map(counter.counting(name))
             # The steps one by one (what dlt's `run` does once pending packages are finished,
             # as they are here), so an interruption can say which one it stopped.
@@ -295,9 +307,10 @@ def _run_locked(
             active.step = "normalizing"
             pipeline.normalize()
             active.step = "loading"
-            load_info = pipeline.load()
-            load_info.raise_on_failed_jobs()
-            _drop_superseded_sie_rows(pipeline)
+            with turn():
+                load_info = pipeline.load()
+                load_info.raise_on_failed_jobs()
+                _drop_superseded_sie_rows(pipeline)
             summary.outcome = "completed"
             summary.sie_files = _loaded_sie_files(pipeline)
         except BaseException as error:
@@ -308,7 +321,12 @@ def _run_locked(
             active.step = "recording"
             summary.ended_at = datetime.now(STOCKHOLM)
             _fill_metrics(summary, client, requests_before, counter)
-            _record_run(summary, journal, recording)
+            with turn():
+                _record_run(summary, journal, recording)
+
+
+WarehouseTurn = Callable[[], contextlib.AbstractContextManager[Any]]
+"""A company's turn at the warehouse (see `run_company`'s `warehouse_turn`)."""
 
 
 def _active_run(

@@ -49,6 +49,7 @@ from pipelines.pipeline import (
     unwrap,
 )
 from pipelines.plan import RunPlan, make_plan
+from pipelines.portfolio import DEFAULT_PARALLEL
 from pipelines.progress import RunProgress, show_progress
 from pipelines.warehouse import WarehouseBusyError, WarehouseInvalidError
 from pipelines.writer_lock import hold_writer_lock
@@ -274,8 +275,25 @@ def run(
     ] = False,
     debug: Annotated[bool, typer.Option(help="Show tracebacks.")] = False,
     output: OutputOption = None,
+    all_profiles: Annotated[
+        bool,
+        typer.Option("--all", help="Every profile with tokens: a firm's companies in one run."),
+    ] = False,
+    parallel: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="With --all or --profile a,b,c: companies fetched at once "
+            f"(default {DEFAULT_PARALLEL}).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Load a Fortnox company into the warehouse (incrementally after the first run)."""
+    """Load a Fortnox company into the warehouse (incrementally after the first run).
+
+    With --all (or --profile a,b,c) every company is loaded in one run: fetched side by side,
+    each under its own rate limit, written to the warehouse one at a time.
+    """
     _show_source_warnings()
     with errors_as_exit_codes(debug), stop_on_signals(INTERRUPTS):
         # Everything the user typed is checked before a request is sent or a file written.
@@ -288,6 +306,26 @@ def run(
             dataset=dataset,
             destination=destination,
         )
+        if _is_portfolio(profile, all_profiles, parallel):
+            _run_portfolio(
+                profile=profile,
+                all_profiles=all_profiles,
+                parallel=parallel,
+                plan=plan,
+                token_dir=token_dir,
+                target=target,
+                models=models,
+                metrics_json=metrics_json,
+                output=output,
+                resources=selected,
+                full_refresh=full_refresh,
+                start_date=start_date,
+                invoice_rows=invoice_rows,
+                archive_dir=resolve_archive_dir(
+                    archive, no_archive=no_archive, duckdb_path=target.duckdb_path
+                ),
+            )
+            return
         started_at = datetime.now(STOCKHOLM)
         reached: list[bool] = []  # set once run_company records the run itself
         try:
@@ -322,6 +360,37 @@ def run(
                     error=error,
                 )
             raise
+
+
+def _is_portfolio(profile: str | None, all_profiles: bool, parallel: int | None) -> bool:
+    """Whether `run` loads several companies (`--all`, `--profile a,b`, `--parallel`)."""
+    return all_profiles or parallel is not None or (profile is not None and "," in profile)
+
+
+def _run_portfolio(
+    *,
+    profile: str | None,
+    all_profiles: bool,
+    parallel: int | None,
+    plan: bool,
+    token_dir: Path | None,
+    **options: Any,
+) -> None:
+    """`run --all` / `run --profile a,b,c` (pipelines/cli/portfolio.py)."""
+    from pipelines.cli.portfolio import portfolio_profiles, run_all
+
+    if plan:
+        raise UserError(
+            "--plan shows one company",
+            ExitCode.BAD_INPUT,
+            "run --plan --profile NAME for each company you want to see",
+        )
+    run_all(
+        profiles=portfolio_profiles(profile, all_profiles, token_dir),
+        token_dir=token_dir,
+        parallel=parallel or DEFAULT_PARALLEL,
+        **options,
+    )
 
 
 def _profile_name(profile: str | None, token_dir: Path | None) -> str:

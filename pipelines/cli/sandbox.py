@@ -44,8 +44,22 @@ class _QuietDroppedConnections(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], SimulatedDisconnect))
 
 
-def _announcing_server(config: Any, host: str, port: int) -> Any:
-    """A uvicorn server that prints the one ready line once its socket accepts connections."""
+def sandbox_sizes(
+    companies: int, scale: str, vouchers_per_year: int | None
+) -> tuple[int, ...] | None:
+    """Vouchers per year of each tenant: a firm's portfolio (a few companies of the chosen
+    size, most small) when there are several, None (the chosen size) for one."""
+    from sources.fortnox_sandbox.books import SCALES
+    from sources.fortnox_sandbox.portfolio import portfolio_sizes
+
+    if companies <= 1:
+        return None
+    return portfolio_sizes(companies, vouchers_per_year or SCALES[scale])
+
+
+def _announcing_server(config: Any, host: str, port: int, tenants: list[str] | None = None) -> Any:
+    """A uvicorn server that prints the ready line once its socket accepts connections, then
+    (for a portfolio) one line per tenant."""
     import uvicorn
 
     class AnnouncingServer(uvicorn.Server):
@@ -53,6 +67,8 @@ def _announcing_server(config: Any, host: str, port: int) -> Any:
             await super().startup(sockets=sockets)
             if self.started:
                 print(f"sandbox listening on http://{host}:{port}", flush=True)
+                for line in tenants or ():
+                    print(line, flush=True)
 
         def handle_exit(self, sig: int, frame: Any) -> None:
             super().handle_exit(sig, frame)
@@ -79,6 +95,7 @@ def serve_sandbox(
     legal_form: str = "ab",
     fiscal_years: str = "calendar",
     unlicensed: frozenset[str] = frozenset(),
+    uniform: bool = False,
 ) -> None:
     """Generate the books, bind the socket (port 0 = any free one) and serve until stopped."""
     import uvicorn
@@ -91,6 +108,7 @@ def serve_sandbox(
         scale=scale,
         vouchers_per_year=vouchers_per_year,
         companies=companies,
+        sizes=None if uniform else sandbox_sizes(companies, scale, vouchers_per_year),
         rate_limit=parse_rate_limit(rate_limit),
         access_token_ttl=access_token_ttl,
         latency_ms=latency_ms,
@@ -121,7 +139,17 @@ def serve_sandbox(
         server_header=False,  # the app sends Fortnox's own `Server: Fortnox`
         timeout_graceful_shutdown=3,
     )
-    server = _announcing_server(server_config, host, bound_port)
+    tenants = (
+        [
+            f"tenant {company.database_number}: {company.name}, {size:,} vouchers/year"
+            for company, size in zip(
+                app.state.sandbox.companies.values(), config.sizes, strict=True
+            )
+        ]
+        if config.sizes and len(config.sizes) > 1
+        else None
+    )
+    server = _announcing_server(server_config, host, bound_port, tenants)
     logging.getLogger("uvicorn.error").addFilter(_QuietDroppedConnections())
     # uvicorn installs SIGINT/SIGTERM handlers and shuts down gracefully on either.
     asyncio.run(server.serve(sockets=[listener]))
@@ -133,7 +161,15 @@ def serve(
     port: int = typer.Option(8765, help="Port; 0 picks a free one (printed when ready)."),
     scale: str = typer.Option("small", help="Book size: small, medium or large."),
     seed: int = typer.Option(1, help="Seed of the books and of the fault sequence."),
-    companies: int = typer.Option(1, min=1, help="Number of tenants."),
+    companies: int = typer.Option(
+        1,
+        min=1,
+        help="Number of tenants: a firm's portfolio, the first tenth (at least one) of the "
+        "--scale size, the rest small; each tenant has its own rate limit.",
+    ),
+    uniform: bool = typer.Option(
+        False, "--uniform", help="Every tenant of the --scale size instead of a portfolio."
+    ),
     vouchers_per_year: int | None = typer.Option(None, help="Explicit vouchers per year."),
     rate_limit: str = typer.Option("25/5", help="REQUESTS/SECONDS per tenant, or off."),
     access_token_ttl: int = typer.Option(3600, min=1, help="Access-token lifetime (seconds)."),
@@ -181,6 +217,7 @@ def serve(
         legal_form,
         fiscal_years,
         frozenset(scope.strip() for scope in unlicensed.split(",") if scope.strip()),
+        uniform,
     )
 
 

@@ -37,6 +37,7 @@ share one warehouse; each company has its own pipeline state.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -94,18 +95,51 @@ class CompanyCalendar:
     """The company's financial years and locked period, read once per run (two requests).
 
     Every resource that works per financial year plans from this, and `run --plan` shows it.
+    Read when first needed, not when the source is made: making the source sends nothing (an
+    orchestrator names its assets from it), and resources extracted side by side read it once.
     """
 
     def __init__(self, client: FortnoxClient) -> None:
-        self.financial_year_records = [
-            record for page in client.paginate(*ENDPOINTS["financial_years"]) for record in page
-        ]
-        self.financial_years = [
-            FinancialYear.from_api(record) for record in self.financial_year_records
-        ]
-        locked = client.get_json(ENDPOINTS["locked_period"][0]).get("LockedPeriod") or {}
-        end_date = locked.get("EndDate") or None
-        self.locked_through: date | None = date.fromisoformat(end_date) if end_date else None
+        self._client = client
+        self._lock = threading.Lock()
+        self._read = False
+        self._financial_year_records: list[dict[str, Any]] = []
+        self._financial_years: list[FinancialYear] = []
+        self._locked_through: date | None = None
+
+    def _ensure_read(self) -> None:
+        with self._lock:
+            if self._read:
+                return
+            client = self._client
+            self._financial_year_records = [
+                record for page in client.paginate(*ENDPOINTS["financial_years"]) for record in page
+            ]
+            self._financial_years = [
+                FinancialYear.from_api(record) for record in self._financial_year_records
+            ]
+            locked = client.get_json(ENDPOINTS["locked_period"][0]).get("LockedPeriod") or {}
+            end_date = locked.get("EndDate") or None
+            self._locked_through = date.fromisoformat(end_date) if end_date else None
+            self._read = True
+
+    @property
+    def financial_year_records(self) -> list[dict[str, Any]]:
+        """The financial years as Fortnox lists them."""
+        self._ensure_read()
+        return self._financial_year_records
+
+    @property
+    def financial_years(self) -> list[FinancialYear]:
+        """The financial years, oldest first as Fortnox lists them."""
+        self._ensure_read()
+        return self._financial_years
+
+    @property
+    def locked_through(self) -> date | None:
+        """The last day of Fortnox's locked period (None: nothing locked)."""
+        self._ensure_read()
+        return self._locked_through
 
     def plan(self, loaded: dict[str, Any], *, full_refresh: bool = False) -> list[YearPlan]:
         """The SIE year plan for this run, given what earlier runs loaded."""

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sources.fortnox_sandbox.controls import (
     sandbox_advance,
+    sandbox_revoke,
     sandbox_stats,
     sandbox_stats_reset,
     sandbox_truth,
@@ -163,6 +164,7 @@ def build_companies(config: SandboxConfig) -> list[Company]:
         companies=config.companies,
         legal_form=config.legal_form,
         fiscal_years=config.fiscal_years,
+        sizes=config.sizes,
     )
 
 
@@ -184,6 +186,7 @@ def create_app(
         Route("/_sandbox/stats", sandbox_stats, methods=["GET"]),
         Route("/_sandbox/stats/reset", sandbox_stats_reset, methods=["POST"]),
         Route("/_sandbox/advance", sandbox_advance, methods=["POST"]),
+        Route("/_sandbox/revoke", sandbox_revoke, methods=["POST"]),
     ]
     # Every method reaches the guard, so writes get Fortnox's 405 body, not Starlette's.
     # The registers' routes go before the catch-all (`/3/{rest:path}`, the last of API_ROUTES).

@@ -8,7 +8,7 @@ and then books every day from the first financial year's start to the business d
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, Final
 
@@ -76,6 +76,7 @@ def generate_books(
     companies: int = 1,
     legal_form: str = "ab",
     fiscal_years: str = "calendar",
+    sizes: Sequence[int] | None = None,
 ) -> list[Company]:
     """Generate the books of `companies` sandbox tenants, deterministically from `seed`.
 
@@ -91,26 +92,33 @@ def generate_books(
         fiscal_years: "calendar" (2024, 2025, 2026) or "split": a first, extended financial
             year of 18 months (2023-11-01 to 2025-04-30), then years from May to April, as a
             company that changed its financial year has.
+        sizes: vouchers per year of each tenant (an accounting firm's portfolio of large and
+            small clients); overrides `scale`, `vouchers_per_year` and `companies`. Tenant i
+            is the same company whatever the others' sizes, but for its own size.
 
     Returns:
         One `Company` per tenant with three financial years (ids 7, 8, 9, calendar years
         2024-2026) booked up to the business date 2026-11-20.
     """
-    if vouchers_per_year is None:
-        if scale not in SCALES:
-            raise ValueError(f"unknown scale {scale!r}; choose one of {sorted(SCALES)}")
-        vouchers_per_year = SCALES[scale]
+    if sizes is None:
+        if vouchers_per_year is None:
+            if scale not in SCALES:
+                raise ValueError(f"unknown scale {scale!r}; choose one of {sorted(SCALES)}")
+            vouchers_per_year = SCALES[scale]
+        sizes = [vouchers_per_year] * companies
+    if not sizes:
+        raise ValueError("a sandbox needs at least one company")
     if fiscal_years not in FISCAL_YEARS:
         raise ValueError(f"unknown fiscal years {fiscal_years!r}; choose one of {FISCAL_YEARS}")
     if legal_form not in chart.LEGAL_FORMS:
         raise ValueError(f"unknown legal form {legal_form!r}; choose one of {chart.LEGAL_FORMS}")
-    if vouchers_per_year < 50:
+    if min(sizes) < 50:
         raise ValueError("vouchers_per_year must be at least 50 (the monthly bookkeeping alone)")
     result: list[Company] = []
     taken: set[object] = set()
     with collector_paused():
-        for index in range(companies):
-            company = _new_company(seed, index, vouchers_per_year, taken, legal_form, fiscal_years)
+        for index, size in enumerate(sizes):
+            company = _new_company(seed, index, size, taken, legal_form, fiscal_years)
             _book_until(company, seed, company.business_date)
             result.append(company)
     return result

@@ -27,7 +27,9 @@ def _tenant_param(request: Request, state: SandboxState) -> int | None:
 
 
 async def sandbox_truth(request: Request) -> Response:
-    """`GET /_sandbox/truth[?tenant=]`: the generator's ground truth for one company."""
+    """`GET /_sandbox/truth[?tenant=]`: the generator's ground truth for one company (the
+    first without `tenant`), and under `tenants` every tenant's DatabaseNumber, in order, so a
+    client of a portfolio sandbox can find its companies."""
     state: SandboxState = request.app.state.sandbox
     try:
         tenant = _tenant_param(request, state)
@@ -37,7 +39,8 @@ async def sandbox_truth(request: Request) -> Response:
 
     with state.lock:
         truth = ground_truth(state.company(tenant))
-    return JSONResponse(truth)
+        tenants = list(state.companies)
+    return JSONResponse({**truth, "tenants": tenants})
 
 
 async def sandbox_stats(request: Request) -> Response:
@@ -58,6 +61,20 @@ async def sandbox_stats_reset(request: Request) -> Response:
         state.stats.rate_limited = 0
         state.stats.refresh_rejected = 0
         return JSONResponse(state.stats.as_json())
+
+
+async def sandbox_revoke(request: Request) -> Response:
+    """`POST /_sandbox/revoke?tenant=N`: revoke the tenant's tokens (the integration removed in
+    Fortnox), so the next request and the next refresh are refused."""
+    state: SandboxState = request.app.state.sandbox
+    if request.query_params.get("tenant") is None:
+        return JSONResponse({"error": "tenant is required"}, status_code=400)
+    try:
+        tenant = _tenant_param(request, state)
+    except ApiError as error:
+        return error.response
+    assert tenant is not None
+    return JSONResponse({"tenant": tenant, "revoked": state.tokens.revoke(tenant)})
 
 
 def _summary(summary: Any) -> Any:

@@ -214,6 +214,19 @@ class TokenRegistry:
         with self._lock:
             return self._service_tenants.get(tenant)
 
+    def revoke(self, tenant: int) -> int:
+        """Revoke every access and refresh token of a tenant, as when the company's admin
+        removes the integration in Fortnox; returns how many were revoked."""
+        with self._lock:
+            access = [key for key, token in self._access_tokens.items() if token.tenant == tenant]
+            refresh = [key for key, grant in self._refresh_tokens.items() if grant.tenant == tenant]
+            for key in access:
+                del self._access_tokens[key]
+            for key in refresh:
+                del self._refresh_tokens[key]
+            self._service_tenants.pop(tenant, None)
+        return len(access) + len(refresh)
+
     def authenticate(self, access_token: str) -> AccessToken | None:
         """The live access token behind a Bearer value; None if unknown or expired."""
         with self._lock:

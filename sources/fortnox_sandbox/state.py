@@ -40,6 +40,8 @@ class SandboxConfig:
         legal_form: The tenants' legal form: `ab` (aktiebolag), `hb` (handelsbolag) or
             `enskild` (enskild firma); their equity and tax are booked accordingly.
         fiscal_years: `calendar`, or `split` (an 18-month first year, then May-April years).
+        sizes: Vouchers per year of each tenant (a portfolio of large and small companies,
+            see `portfolio.py`); overrides `scale`, `vouchers_per_year` and `companies`.
         rate_limit: `(requests, seconds)` of the per-tenant sliding window; None switches it off.
         access_token_ttl: Access-token lifetime in seconds (Fortnox: 3600).
         latency_ms: Added to every `/3/` response.
@@ -55,6 +57,7 @@ class SandboxConfig:
     companies: int = 1
     legal_form: str = "ab"
     fiscal_years: str = "calendar"
+    sizes: tuple[int, ...] | None = None
     rate_limit: tuple[int, float] | None = (25, 5.0)
     access_token_ttl: int = 3600
     latency_ms: int = 0
