@@ -13,14 +13,12 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from sources.fortnox.auth import FortnoxAuth
+from tests.cli.conftest import logged_in_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIRECT_URI = "http://127.0.0.1:48721/callback"
@@ -72,33 +70,10 @@ def sandbox_url() -> Iterator[str]:
 
 
 def login_environment(sandbox_url: str, token_dir: Path) -> dict[str, str]:
-    """Config a user would set, with a profile logged in by authorization code.
-
-    dlt keeps pipeline state in its data dir (`/var/dlt` or `~/.dlt`), shared by every process
-    on the machine: each test gets its own, beside its tokens, so no earlier load's state
-    (same sandbox seed, same DatabaseNumber) makes a run skip years.
-    """
-    auth = FortnoxAuth(
-        client_id="sandbox-client",
-        client_secret="sandbox-secret",
-        auth_base_url=sandbox_url,
-        token_dir=token_dir,
-    )
-    url = auth.authorization_url(redirect_uri=REDIRECT_URI, state="s-1")
-    consent = httpx.get(url, follow_redirects=False)
-    code = parse_qs(urlsplit(consent.headers["location"]).query)["code"][0]
-    auth.complete_login(code=code, redirect_uri=REDIRECT_URI)
-    auth.close()
-    return {
-        "SOURCES__FORTNOX__CLIENT_ID": "sandbox-client",
-        "SOURCES__FORTNOX__CLIENT_SECRET": "sandbox-secret",
-        "SOURCES__FORTNOX__BASE_URL": sandbox_url,
-        "SOURCES__FORTNOX__AUTH_BASE_URL": sandbox_url,
-        "FORTNOX_TOKEN_DIR": str(token_dir),
-        "FORTNOX_PROFILE": "default",
-        "RUNTIME__LOG_LEVEL": "ERROR",
-        "DLT_DATA_DIR": str(token_dir.parent / "dlt-data"),
-    }
+    """Config a user would set, with a profile logged in by authorization code (tokens in
+    `token_dir`, a folder named `tokens`: the CLI tests' own login, shared)."""
+    assert token_dir.name == "tokens", token_dir
+    return logged_in_environment(sandbox_url, token_dir.parent)
 
 
 @dataclass(frozen=True)
