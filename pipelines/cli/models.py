@@ -544,37 +544,34 @@ def _label(row: dict[str, Any]) -> str:
 
 def _income_statement_table(rows: pl.DataFrame, status: str) -> Table:
     """The period, the year to date and the previous year's year to date per row."""
-    when = f", {rows['period'][0]}"
-    table = Table(title=_statement_title("Income statement", rows, when, status))
-    table.add_column("line")
-    table.add_column("period", justify="right")
-    table.add_column("year to date", justify="right")
-    table.add_column("previous year to date", justify="right")
-    for row in rows.iter_rows(named=True):
-        table.add_row(
-            _label(row),
-            _text(row["period_amount"]),
-            _text(row["year_to_date_amount"]),
-            _text(row["comparative_year_to_date_amount"]),
-        )
-    return table
+    title = _statement_title("Income statement", rows, f", {rows['period'][0]}", status)
+    columns = {
+        "period": "period_amount",
+        "year to date": "year_to_date_amount",
+        "previous year to date": "comparative_year_to_date_amount",
+    }
+    return _amounts_table(rows, title, columns)
 
 
 def _balance_sheet_table(rows: pl.DataFrame, status: str) -> Table:
     """Year opening, the period end and a year earlier per row (assets and claims positive)."""
-    when = f" at {rows['period_end'][0]}"
-    table = Table(title=_statement_title("Balance sheet", rows, when, status))
+    title = _statement_title("Balance sheet", rows, f" at {rows['period_end'][0]}", status)
+    columns = {
+        "year opening": "opening_amount",
+        "period end": "year_to_date_amount",
+        "a year earlier": "comparative_amount",
+    }
+    return _amounts_table(rows, title, columns)
+
+
+def _amounts_table(rows: pl.DataFrame, title: str, columns: dict[str, str]) -> Table:
+    """A statement's rows as a table: the line's label, then one amount column per heading."""
+    table = Table(title=title)
     table.add_column("line")
-    table.add_column("year opening", justify="right")
-    table.add_column("period end", justify="right")
-    table.add_column("a year earlier", justify="right")
+    for heading in columns:
+        table.add_column(heading, justify="right")
     for row in rows.iter_rows(named=True):
-        table.add_row(
-            _label(row),
-            _text(row["opening_amount"]),
-            _text(row["year_to_date_amount"]),
-            _text(row["comparative_amount"]),
-        )
+        table.add_row(_label(row), *(_text(row[field]) for field in columns.values()))
     return table
 
 

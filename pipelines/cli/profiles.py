@@ -81,7 +81,7 @@ def profiles(
             )
         stdout.print(listing)
         if not rows:
-            stdout.print("No profile has tokens: run `fortnox-pipeline auth login --profile NAME`.")
+            stdout.print("No profile is logged in: `fortnox-pipeline auth login --profile NAME`.")
 
     emit({"token_dir": directory, "profiles": rows}, output, table)
 
