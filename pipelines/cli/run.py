@@ -217,11 +217,31 @@ def _show_source_warnings() -> None:
     """The source's warnings (a resource skipped for a missing scope) as one `warning:` line
     each on stderr, in table and JSON output alike; installed once per process."""
     source_log = logging.getLogger("sources.fortnox")
-    if not any(getattr(handler, "_fortnox_cli", False) for handler in source_log.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(handler, _CurrentStderrHandler) for handler in source_log.handlers):
+        handler = _CurrentStderrHandler()
         handler.setFormatter(logging.Formatter("warning: %(message)s"))
-        setattr(handler, "_fortnox_cli", True)  # noqa: B010 - a marker, not an attribute of the type
         source_log.addHandler(handler)
+
+
+class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a record is emitted, not when the handler was made.
+
+    The handler is installed once per process, but one process may run the CLI many times with
+    stderr swapped in between (tests, an embedding program, a portfolio's worker threads that
+    outlive one invocation): a stream captured at install time may be closed by then, and
+    logging would print its own traceback instead of the warning.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self):  # type: ignore[no-untyped-def]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        """Ignored: the stream is always the current `sys.stderr`."""
 
 
 def run(
