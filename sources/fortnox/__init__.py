@@ -44,8 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-import pyarrow as pa
-from dlt.common.schema.typing import TColumnSchema, TWriteDispositionConfig
+from dlt.common.schema.typing import TWriteDispositionConfig
 from dlt.sources import DltResource
 
 from sources.fortnox.attachments import attachment_resources
@@ -73,17 +72,14 @@ from sources.fortnox.settings import (
 )
 from sources.fortnox.years import FinancialYear, YearPlan, books_digest, plan_years
 from sources.sie.archive import archive_sie_file
+from sources.sie.load import sie_file_items
 from sources.sie.reader import normalise_org_number, read_sie
-from sources.sie.tables import ROW_KEYS as SIE_ROW_KEYS
 
 PER_COMPANY: TWriteDispositionConfig = {"disposition": "merge", "strategy": "delete-insert"}
 """Write disposition of tables replaced as a whole for one company (or company and year)."""
 
 
-SIE_KEY_COLUMNS: dict[str, TColumnSchema] = {
-    "company_id": {"data_type": "text", "nullable": False},
-    "financial_year_id": {"data_type": "bigint", "nullable": False},
-}
+SIE_UNIT: tuple[str, ...] = ("company_id", "financial_year_id")
 """The replace unit of the `sie_*` tables: one company's one financial year."""
 
 
@@ -259,18 +255,17 @@ def fortnox_source(
             "seen_at": run_started,
         }
 
-    @dlt.resource(
-        write_disposition=PER_COMPANY,
-        merge_key=("company_id", "financial_year_id"),
-        columns=SIE_KEY_COLUMNS,
-    )
+    @dlt.resource(write_disposition=PER_COMPANY)
     @licensed
     def sie() -> Iterator[Any]:
         """Every voucher row of every financial year, from one SIE 4 export per year.
 
-        Dispatches to the `sie_*` tables. A final year already loaded is not fetched again; an
-        open year whose books have not changed (same sha256 but for the export date) is fetched
-        but not re-loaded.
+        Dispatches to the `sie_*` tables, whose columns and hints the SIE package defines
+        (`sie_file_items`): each company and year is replaced as a unit (a destination scope on
+        the unit, not dlt's merge-key join), and rows a repeated load job staged twice are
+        inserted once (primary key). A final year already loaded is not fetched again; an open
+        year whose books have not changed (same sha256 but for the export date) is fetched but
+        not re-loaded.
         """
         loaded: dict[str, Any] = dlt.current.resource_state().setdefault("years", {})
         for plan in calendar.plan(loaded, full_refresh=full_refresh):
@@ -304,8 +299,15 @@ def fortnox_source(
                     source=f"fortnox:{company_id}:/3/{path}?financialyear={year.id}",
                     file_name=file_name,
                 )
-            for table_name, table in sie_file.tables().items():
-                yield _sie_table_item(_stamp_company_year(table, company_id, year.id), table_name)
+            # Tables the new export has no rows in lose the old export's rows after the load
+            # (`run`'s superseded-rows cleanup), so no tombstone column is needed here.
+            yield from sie_file_items(
+                sie_file,
+                extra_columns={"company_id": company_id, "financial_year_id": year.id},
+                merge_key=SIE_UNIT,
+                tombstones=False,
+                unit_scope=True,
+            )
 
     @dlt.resource(
         write_disposition=PER_COMPANY,
@@ -571,36 +573,3 @@ def _may_change(supplier_invoice: dict[str, Any]) -> bool:
         return True
     balance = supplier_invoice.get("Balance")
     return balance not in (None, "", 0, "0", "0.00") and float(balance) != 0.0
-
-
-def _sie_table_item(table: pa.Table, table_name: str) -> Any:
-    """An SIE table for dlt, sent to its own table with its replace unit and primary key."""
-    # dlt loads are at-least-once: a run killed after a load job committed but before dlt
-    # recorded it repeats the job, and only a primary key makes delete-insert drop the repeat.
-    row_key = SIE_ROW_KEYS.get(table_name)
-    if row_key is None:
-        return dlt.mark.with_table_name(table, table_name)
-    unit = ("company_id", "financial_year_id")
-    hints = dlt.mark.make_hints(
-        table_name=table_name,
-        write_disposition=PER_COMPANY,
-        merge_key=list(unit),
-        primary_key=[*unit, *row_key],
-        columns=SIE_KEY_COLUMNS,
-    )
-    return dlt.mark.with_hints(table, hints, create_table_variant=True)
-
-
-def _stamp_company_year(table: pa.Table, company_id: str, financial_year_id: int) -> pa.Table:
-    """Put the Fortnox company and financial-year id on an SIE table (the replace unit)."""
-    rows = table.num_rows
-    company = pa.array([company_id] * rows, pa.string())
-    year = pa.array([financial_year_id] * rows, pa.int64())
-    for name, column in (("company_id", company), ("financial_year_id", year)):
-        index = table.schema.get_field_index(name)
-        table = (
-            table.set_column(index, name, column)
-            if index >= 0
-            else table.append_column(name, column)
-        )
-    return table
