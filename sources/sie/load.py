@@ -144,7 +144,8 @@ def sie_table_hints(
     primary key, the unit plus the table's row key, makes the insert drop rows a load job dlt
     repeated after a crash staged twice (loads are at-least-once); `sie_findings` has no row
     key and is left without. With `unit_scope` the unit's delete is a destination scope and
-    the key columns lose dlt's merge-key hint (a warehouse loaded before keeps no stale one).
+    no column is a merge key (a warehouse loaded before keeps its merge-key hints in its dlt
+    schema; dlt ignores them beside a destination scope, with a warning).
     The unit's columns are NOT NULL, typed after `extra_columns`' values.
     """
     extras = extra_columns or {}
@@ -153,8 +154,6 @@ def sie_table_hints(
         column: TColumnSchema = {"nullable": False}
         if key in extras and type(extras[key]) in _DLT_TYPES:
             column["data_type"] = _DLT_TYPES[type(extras[key])]
-        if unit_scope:
-            column["merge_key"] = False
         key_columns[key] = column
     columns: dict[str, TColumnSchema] = dict(key_columns)
     if tombstones:
