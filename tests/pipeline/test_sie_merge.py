@@ -59,7 +59,9 @@ def nightly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, l
 
 def _plan(path: Path, statement: str) -> str:
     with duckdb.connect(str(path)) as connection:  # EXPLAIN of a DELETE needs a writable file
-        return "\n".join(str(row[1]) for row in connection.execute(f"EXPLAIN {statement}").fetchall())
+        return "\n".join(
+            str(row[1]) for row in connection.execute(f"EXPLAIN {statement}").fetchall()
+        )
 
 
 @pytest.mark.parametrize("table", [name for name in TABLE_NAMES if name != "sie_findings"])
