@@ -291,7 +291,7 @@ def _run_locked(
                 pipeline = own_signals(preparation.pipeline)
                 summary.notes.extend(preparation.notes)
                 fold_journal(journal, **recording)
-                _drop_superseded_sie_rows(pipeline)
+                _drop_superseded_sie_rows(pipeline, summary.company_id)
             source = fortnox_source(client, summary.company_id, **source_options)
             if resources:
                 source = source.with_resources(*resources)
@@ -310,7 +310,7 @@ def _run_locked(
             with turn():
                 load_info = pipeline.load()
                 load_info.raise_on_failed_jobs()
-                _drop_superseded_sie_rows(pipeline)
+                _drop_superseded_sie_rows(pipeline, summary.company_id)
             summary.outcome = "completed"
             summary.sie_files = _loaded_sie_files(pipeline)
         except BaseException as error:
@@ -438,13 +438,14 @@ def _drop_repeated_rows(pipeline: dlt.Pipeline) -> None:
             )
 
 
-def _drop_superseded_sie_rows(pipeline: dlt.Pipeline) -> None:
-    """Remove SIE rows of a company-year that a newer export of that year replaced.
+def _drop_superseded_sie_rows(pipeline: dlt.Pipeline, company_id: str) -> None:
+    """Remove SIE rows of the company's years that a newer export of that year replaced.
 
     A year is replaced as a unit by merge key, but dlt deletes only where the new load has
     rows: a table that is empty in the new export (no findings this time) would keep the old
     file's rows. `sie_files` always has the year's current file, so every other table keeps
-    only the rows of that file.
+    only the rows of that file. Only this company's rows: only its own loads supersede them,
+    and a portfolio's nightly run would otherwise scan every company's rows once per company.
     """
     with pipeline.sql_client() as sql:
         if not sql.has_dataset():
@@ -465,12 +466,13 @@ def _drop_superseded_sie_rows(pipeline: dlt.Pipeline) -> None:
                 continue
             table = sql.make_qualified_table_name(table_name)
             sql.execute_sql(
-                f"DELETE FROM {table} WHERE financial_year_id IS NOT NULL"
+                f"DELETE FROM {table} WHERE company_id = %s AND financial_year_id IS NOT NULL"
                 f" AND EXISTS (SELECT 1 FROM {files} f WHERE f.company_id = {table}.company_id"
                 f" AND f.financial_year_id = {table}.financial_year_id)"
                 f" AND file_sha256 NOT IN (SELECT f.file_sha256 FROM {files} f"
                 f" WHERE f.company_id = {table}.company_id"
-                f" AND f.financial_year_id = {table}.financial_year_id)"
+                f" AND f.financial_year_id = {table}.financial_year_id)",
+                company_id,
             )
 
 

@@ -88,6 +88,32 @@ def test_the_insert_keeps_one_row_per_primary_key(
     assert set(partition.split(", ")) == key, insert
 
 
+def test_rows_of_a_replaced_export_go_even_from_tables_the_new_one_left_empty(
+    tmp_path: Path,
+) -> None:
+    """The sandbox's exports have no findings; an older export of the open year had one. A run
+    removes it (this company's only: another company's rows are its own runs' business)."""
+    session = make_session()
+    loader = Loader(session, session.tenants[0], tmp_path)
+    loader.run()
+    assert loader.duckdb_path is not None
+    findings = f'"{DATASET}"."sie_findings"'
+    with duckdb.connect(str(loader.duckdb_path)) as connection:
+        [(year,)] = connection.execute(
+            f'SELECT max(financial_year_id) FROM "{DATASET}"."sie_files"'
+        ).fetchall()
+        for company in (str(loader.tenant), "another company"):
+            connection.execute(
+                f"INSERT INTO {findings} (file_sha256, company_id, financial_year_id)"
+                " VALUES ('an older export', ?, ?)",
+                [company, year],
+            )
+    loader.run()
+    with duckdb.connect(str(loader.duckdb_path), read_only=True) as connection:
+        left = connection.execute(f"SELECT company_id FROM {findings}").fetchall()
+    assert left == [("another company",)]
+
+
 def test_a_merge_repeated_with_its_rows_staged_twice_changes_nothing(
     nightly: tuple[Path, dict[str, list[str]]],
 ) -> None:
