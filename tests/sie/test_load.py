@@ -186,11 +186,13 @@ def test_a_broken_file_loads_nothing_and_stops_none_of_the_others(
     assert [entry["file_name"] for entry in manifest] == [good.name]
 
 
-def test_merge_key_replaces_a_fortnox_year_as_a_unit(tmp_path: Path) -> None:
-    """The dlt source's use: a new export of financial year 9 replaces the old one's rows."""
+@pytest.mark.parametrize("unit_scope", [False, True])
+def test_merge_key_replaces_a_fortnox_year_as_a_unit(tmp_path: Path, unit_scope: bool) -> None:
+    """The dlt source's use: a new export of financial year 9 replaces the old one's rows
+    (by dlt's merge key, or by a destination scope on the same columns as `run` does)."""
     duckdb_path = tmp_path / "w.duckdb"
     pipeline = dlt.pipeline(
-        pipeline_name="sie_merge_key_test",
+        pipeline_name=f"sie_merge_key_test_{unit_scope}",
         pipelines_dir=str(tmp_path / "dlt"),
         destination=dlt.destinations.duckdb(str(duckdb_path)),
         dataset_name="fortnox",
@@ -199,8 +201,10 @@ def test_merge_key_replaces_a_fortnox_year_as_a_unit(tmp_path: Path) -> None:
     key = ("company_id", "financial_year_id")
     first = read_sie(sample_bytes("avendo_5.10_typ4_rtrans_btrans_tabs.SE"), "june.se")
     second = read_sie(sample_bytes("briljant_09_typ4.SE"), "december.se")
-    pipeline.run(sie_resources([first], extra_columns=extra, merge_key=key))
-    pipeline.run(sie_resources([second], extra_columns=extra, merge_key=key))
+    for sie_file in (first, second):
+        pipeline.run(
+            sie_resources([sie_file], extra_columns=extra, merge_key=key, unit_scope=unit_scope)
+        )
     rows = _query(
         duckdb_path,
         "select file_sha256, company_id, financial_year_id, count(*) "
