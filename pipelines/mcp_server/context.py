@@ -10,7 +10,11 @@ from typing import Any
 
 import duckdb
 
+from pipelines.companies import CompanyError
+from pipelines.companies import resolve_company as shared_resolve_company
 from pipelines.mcp_server.answers import About, Page
+
+RAW_SCHEMA = "fortnox_raw"
 
 
 class ToolInputError(ValueError):
@@ -72,61 +76,22 @@ def require_models(connection: duckdb.DuckDBPyConnection, *names: str) -> None:
 
 
 def resolve_company(connection: duckdb.DuckDBPyConnection, company: str | None) -> str:
-    """The company asked for, or the only one; a clear error listing them otherwise."""
+    """The company asked for (org number in any writing, or a DatabaseNumber), or the only one;
+    a clear error listing them otherwise. Resolved as the command line resolves `--company`
+    (`pipelines.companies`), then to the id the models hold its books under."""
     require_models(connection, "dim_financial_years", "dim_locked_period")
-    companies = [row[0] for row in connection.execute(COMPANIES_SQL).fetchall()]
-    if company is None:
-        if len(companies) == 1:
-            return str(companies[0])
+    present = [str(row[0]) for row in connection.execute(COMPANIES_SQL).fetchall()]
+    if company is None and len(present) == 1:
+        return present[0]
+    try:
+        resolved = shared_resolve_company(connection, RAW_SCHEMA, company)
+    except CompanyError as error:
         raise ToolInputError(
-            "the warehouse holds several companies; pass company= one of " + ", ".join(companies)
-            if companies
-            else "the warehouse holds no company yet: load one first"
-        )
-    if company not in companies:
+            f"{error.message}; {error.fix}".replace("--company", "company=")
+        ) from None
+    chosen = resolved.pick(present)
+    if chosen is None:
         raise ToolInputError(
-            f"no company {company!r} in the warehouse; companies: {', '.join(companies)}"
+            f"no company {company!r} in the models; companies: {', '.join(present) or 'none'}"
         )
-    return company
-
-
-def about(connection: duckdb.DuckDBPyConnection, company_id: str, as_of_date: date | None) -> About:
-    """The `about` block of an answer for one company and the date its figures describe."""
-    sql = (
-        ABOUT_SQL
-        if has_relation(connection, "fortnox_raw", "load_runs")
-        else ABOUT_SQL_WITHOUT_RUNS
-    )
-    row = connection.execute(sql, {"company": company_id}).fetchone() or (None, None, None)
-    return About(
-        company_id=company_id,
-        company_name=row[0],
-        as_of_date=as_of_date,
-        locked_through=row[1],
-        loaded_at=row[2],
-    )
-
-
-def paging(page: int, page_size: int, max_page_size: int) -> tuple[int, int]:
-    """Validated (page, page_size): pages count from 1, a page holds at most `max_page_size`."""
-    if page < 1:
-        raise ToolInputError("page counts from 1")
-    if not 1 <= page_size <= max_page_size:
-        raise ToolInputError(f"page_size must be between 1 and {max_page_size}")
-    return page, page_size
-
-
-def page_of(page: int, page_size: int, total_rows: int) -> Page:
-    """The `page` block: where this page is and which page comes next, if any."""
-    return Page(
-        page=page,
-        page_size=page_size,
-        total_rows=total_rows,
-        next_page=page + 1 if page * page_size < total_rows else None,
-    )
-
-
-def one(connection: duckdb.DuckDBPyConnection, sql: str, parameters: Any = None) -> Any:
-    """The first value of the first row (None when there is no row)."""
-    row = connection.execute(sql, parameters).fetchone()
-    return row[0] if row else None
+    return chosen

@@ -375,9 +375,7 @@ def with_keys(
     schema = SCHEMAS[name]
     keys = {
         column: pa.repeat(pa.scalar(value, pa.string()), table.num_rows)
-        for column, value in zip(
-            KEY_COLUMNS, (file_sha256, company_id, company_key), strict=True
-        )
+        for column, value in zip(KEY_COLUMNS, (file_sha256, company_id, company_key), strict=True)
     }
     columns = [
         keys[f.name] if f.name in keys else table.column(f.name).cast(f.type) for f in schema
