@@ -95,3 +95,45 @@ def resolve_company(connection: duckdb.DuckDBPyConnection, company: str | None) 
             f"no company {company!r} in the models; companies: {', '.join(present) or 'none'}"
         )
     return chosen
+
+
+def about(connection: duckdb.DuckDBPyConnection, company_id: str, as_of_date: date | None) -> About:
+    """The `about` block of an answer for one company and the date its figures describe."""
+    sql = (
+        ABOUT_SQL
+        if has_relation(connection, "fortnox_raw", "load_runs")
+        else ABOUT_SQL_WITHOUT_RUNS
+    )
+    row = connection.execute(sql, {"company": company_id}).fetchone() or (None, None, None)
+    return About(
+        company_id=company_id,
+        company_name=row[0],
+        as_of_date=as_of_date,
+        locked_through=row[1],
+        loaded_at=row[2],
+    )
+
+
+def paging(page: int, page_size: int, max_page_size: int) -> tuple[int, int]:
+    """Validated (page, page_size): pages count from 1, a page holds at most `max_page_size`."""
+    if page < 1:
+        raise ToolInputError("page counts from 1")
+    if not 1 <= page_size <= max_page_size:
+        raise ToolInputError(f"page_size must be between 1 and {max_page_size}")
+    return page, page_size
+
+
+def page_of(page: int, page_size: int, total_rows: int) -> Page:
+    """The `page` block: where this page is and which page comes next, if any."""
+    return Page(
+        page=page,
+        page_size=page_size,
+        total_rows=total_rows,
+        next_page=page + 1 if page * page_size < total_rows else None,
+    )
+
+
+def one(connection: duckdb.DuckDBPyConnection, sql: str, parameters: Any = None) -> Any:
+    """The first value of the first row (None when there is no row)."""
+    row = connection.execute(sql, parameters).fetchone()
+    return row[0] if row else None
