@@ -115,7 +115,7 @@ def resolve_company(
         raise CompanyError(
             "the warehouse holds several companies",
             ExitCode.BAD_INPUT,
-            f"choose one with --company (org number or DatabaseNumber) of its companies: {held}",
+            f"choose one with --company (its org number or DatabaseNumber): {held}",
         )
     text = given.strip()
     key = normalise_org_number(text)
