@@ -41,6 +41,7 @@ class CompanyIdentity:
         self._lock = threading.Lock()
         self._information: dict[str, Any] | None = None
         self._refused: ScopeMissing | None = None
+        self._asked = False  # Fortnox was asked this run: its answer (even None) stands
 
     def information(self) -> dict[str, Any]:
         """The `CompanyInformation` record, fetched once per run however often it is asked.
@@ -64,13 +65,14 @@ class CompanyIdentity:
     @property
     def company_key(self) -> str | None:
         """NNNNNN-NNNN, or None when Fortnox gives no valid number (or refuses to say)."""
-        if self._known is not None:
-            return self._known
-        try:
-            raw = self.information().get("OrganizationNumber")
-        except ScopeMissing:
-            return None  # the company_information resource records the skip
-        return normalise_org_number(str(raw) if raw is not None else None)
+        if self._known is None and not self._asked:
+            try:
+                raw = self.information().get("OrganizationNumber")
+            except ScopeMissing:
+                raw = None  # the company_information resource records the skip
+            self._known = normalise_org_number(str(raw) if raw is not None else None)
+            self._asked = True
+        return self._known
 
     def stamp(self, item: Any) -> Any:
         """`company_key` beside `company_id` in a row, its nested rows, or an Arrow table.

@@ -13,12 +13,17 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import duckdb
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
+from sources.fortnox.client import FortnoxClient
+from sources.fortnox.company import CompanyIdentity
+from sources.fortnox.errors import ScopeMissing
 from sources.sie.reader import normalise_org_number
 from tests.pipeline.conftest import Loader, make_session
 
@@ -164,3 +169,50 @@ def _own_cwd(tmp_path: Path) -> Iterator[None]:
         yield
     finally:
         os.chdir(previous)
+
+
+class _CompanyInformation:
+    """A client that answers `companyinformation` only, counting the requests."""
+
+    def __init__(self, organisation_number: str | None, *, refuse: bool = False) -> None:
+        self.organisation_number = organisation_number
+        self.refuse = refuse
+        self.requests = 0
+
+    def get_json(self, path: str) -> dict[str, Any]:
+        self.requests += 1
+        if self.refuse:
+            raise ScopeMissing("GET /3/companyinformation", 403, "companyinformation")
+        return {"CompanyInformation": {"OrganizationNumber": self.organisation_number}}
+
+
+def test_the_key_is_read_once_per_run_and_never_when_known() -> None:
+    client = _CompanyInformation("5566778899")
+    identity = CompanyIdentity(cast(FortnoxClient, client))
+    rows = [
+        identity.stamp({"company_id": "7", "Name": "x", "Rows": [{"company_id": "7"}]})
+        for _ in range(3)
+    ]
+    assert identity.information()["OrganizationNumber"] == "5566778899"
+    assert client.requests == 1
+    assert list(rows[0]) == ["company_id", "company_key", "Name", "Rows"]
+    assert rows[0]["company_key"] == rows[0]["Rows"][0]["company_key"] == "556677-8899"
+    known = _CompanyInformation(None)
+    stamped = CompanyIdentity(cast(FortnoxClient, known), "16556677-8899").stamp(
+        pa.table({"company_id": ["7"], "amount": [1]})
+    )
+    assert stamped.column_names == ["company_id", "company_key", "amount"]
+    assert stamped["company_key"].to_pylist() == ["556677-8899"] and known.requests == 0
+
+
+def test_a_token_without_the_scope_leaves_the_key_null_and_asks_once() -> None:
+    client = _CompanyInformation(None, refuse=True)
+    identity = CompanyIdentity(cast(FortnoxClient, client))
+    assert identity.stamp({"company_id": "7"}) == {"company_id": "7", "company_key": None}
+    assert identity.stamp({"company_id": "7"})["company_key"] is None
+    with pytest.raises(ScopeMissing):
+        identity.information()  # the company_information resource is skipped for it
+    assert client.requests == 1
+    # An SIE export names its company itself: kept when Fortnox would not say.
+    table = pa.table({"company_id": ["7"], "company_key": ["556677-8899"]})
+    assert identity.stamp(table)["company_key"].to_pylist() == ["556677-8899"]
