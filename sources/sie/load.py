@@ -95,6 +95,7 @@ def sie_file_items(
     *,
     extra_columns: Mapping[str, Any] | None = None,
     merge_key: Sequence[str] = ("file_sha256",),
+    columns: Mapping[str, TColumnSchema] | None = None,
     tombstones: bool = True,
     unit_scope: bool = False,
 ) -> Iterator[Any]:
@@ -106,6 +107,8 @@ def sie_file_items(
     Args:
         sie_file: a parsed file.
         extra_columns, merge_key, unit_scope: as in `sie_resources`.
+        columns: further column hints of every table (e.g. for a column the caller's own
+            map step stamps on the rows).
         tombstones: precede each table's rows with a tombstone (see `sie_resources`). Off
             when the caller removes a replaced unit's rows from tables the new file has none
             in by other means (`run` does after every load), so the warehouse gets no
@@ -116,16 +119,15 @@ def sie_file_items(
     key_values = {key: _key_value(sie_file, key, extras) for key in merge_key}
     tables = sie_file.tables()
     for table_name in TABLE_NAMES:
-        hints = dlt.mark.make_hints(
-            table_name=table_name,
-            **sie_table_hints(
-                table_name,
-                merge_key,
-                extra_columns=extras,
-                unit_scope=unit_scope,
-                tombstones=tombstones,
-            ),
+        table_hints = sie_table_hints(
+            table_name,
+            merge_key,
+            extra_columns=extras,
+            unit_scope=unit_scope,
+            tombstones=tombstones,
         )
+        table_hints["columns"] = {**(columns or {}), **table_hints["columns"]}
+        hints = dlt.mark.make_hints(table_name=table_name, **table_hints)
         for batch in _table_batches(tables, table_name, extras, key_values, tombstones=tombstones):
             yield dlt.mark.with_hints(batch, hints, create_table_variant=True)
 
