@@ -2,47 +2,80 @@
 
 The commands only parse options and print; the work they start lives in `pipelines/` (the
 pipeline wiring, the plan, the warehouse helpers), so it can be called without a terminal.
+
+The app is built on first use (`app`, `main`). `sie load` and `sie check` build an app with
+the `sie` group alone: the other groups import dlt and the Fortnox source, about a second of
+a `sie load` that needs neither.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+from typing import Any
 
 import typer
 
-from pipelines.cli import (
-    audit,
-    auth,
-    doctor,
-    init,
-    mcp,
-    models,
-    profiles,
-    run,
-    sandbox,
-    sie,
-    sie_export,
-)
-
-app = typer.Typer(
-    name="fortnox-pipeline",
-    help="Read-only extraction of Fortnox books into a warehouse.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
+# Commands whose app needs only `pipelines.cli.sie` (their help and options are the same).
+_SIE_ONLY_COMMANDS = frozenset({"load", "check"})
 
 
-@app.command()
-def version() -> None:
-    """Print the installed version."""
-    from importlib.metadata import version as installed_version
+def build_app(*, sie_only: bool = False) -> typer.Typer:
+    """The typer app with every command group, or with `sie load | check` only."""
+    app = typer.Typer(
+        name="fortnox-pipeline",
+        help="Read-only extraction of Fortnox books into a warehouse.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
 
-    typer.echo(installed_version("fortnox-pipeline"))
+    @app.command()
+    def version() -> None:
+        """Print the installed version."""
+        from importlib.metadata import version as installed_version
+
+        typer.echo(installed_version("fortnox-pipeline"))
+
+    if sie_only:
+        from pipelines.cli import sie
+
+        sie.register(app)
+        return app
+    from pipelines.cli import (
+        audit,
+        auth,
+        doctor,
+        init,
+        mcp,
+        models,
+        profiles,
+        run,
+        sandbox,
+        sie,
+        sie_export,
+    )
+
+    for module in (run, auth, profiles, doctor, init, sie, sie_export, models, audit, sandbox, mcp):
+        module.register(app)
+    return app
 
 
-for module in (run, auth, profiles, doctor, init, sie, sie_export, models, audit, sandbox, mcp):
-    module.register(app)
+_full_app: typer.Typer | None = None
+
+
+def __getattr__(name: str) -> Any:
+    """`pipelines.cli.app`: the full app, built once on first access."""
+    global _full_app
+    if name == "app":
+        if _full_app is None:
+            _full_app = build_app()
+        return _full_app
+    raise AttributeError(name)
+
+
+def _wants_sie_only(arguments: list[str]) -> bool:
+    return len(arguments) >= 2 and arguments[0] == "sie" and arguments[1] in _SIE_ONLY_COMMANDS
 
 
 def main() -> None:
@@ -51,4 +84,7 @@ def main() -> None:
     # of fortnox.duckdb, nullable hints of Arrow tables); a user sees errors, not that noise.
     # An explicit RUNTIME__LOG_LEVEL (or .dlt/config.toml) still wins.
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
-    app()
+    if _wants_sie_only(sys.argv[1:]):
+        build_app(sie_only=True)()
+        return
+    __getattr__("app")()
