@@ -172,7 +172,8 @@ def refusal(folder: Path) -> dict[str, Any]:
         Path.open = original  # type: ignore[method-assign]
     seconds = time.perf_counter() - started
     path.unlink()
-    return {"refused": refused, "refuse_read_mb": read / MB, "refuse_s": seconds}
+    # "The first megabyte" is the reader's 1 MiB sniff: the figure is in MiB.
+    return {"refused": refused, "refuse_read_mb": read / (1 << 20), "refuse_s": seconds}
 
 
 def verdict(name: str, value: float) -> str:
@@ -249,7 +250,7 @@ def main() -> None:
         results["refusal"] = figures = refusal(folder)
         print(
             f"non-SIE (1 GB sparse) file: refused {figures['refused']} after reading "
-            f"{figures['refuse_read_mb']:.2f} MB in {figures['refuse_s']:.3f} s "
+            f"{figures['refuse_read_mb']:.2f} MiB in {figures['refuse_s']:.3f} s "
             f"{verdict('refuse_read_mb', figures['refuse_read_mb'])}"
         )
         results["reload"] = []
