@@ -58,8 +58,9 @@ _PEAK_WRAPPER = (
     "started = time.perf_counter()\n"
     "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode\n"
     "wall = time.perf_counter() - started\n"
-    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-    "print(f'{code} {wall} {peak}')\n"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "cpu = usage.ru_utime + usage.ru_stime\n"
+    "print(f'{code} {wall} {usage.ru_maxrss} {cpu}')\n"
 )
 
 
@@ -74,28 +75,28 @@ def sandbox_file(trans_rows: int) -> bytes:
     return write_sie(company, 8)
 
 
-def plain_reference(path: Path) -> float:
-    """Seconds to read the file line by line in Python and split every line's fields."""
-    started = time.perf_counter()
+def plain_reference(path: Path) -> tuple[float, float]:
+    """Wall and CPU seconds to read the file line by line in Python and split every line."""
+    started, cpu = time.perf_counter(), time.process_time()
     fields = 0
     with path.open(encoding="cp437", newline="") as lines:
         for line in lines:
             fields += len(line.split())
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-def run_measured(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of one command run in a fresh process."""
+def run_measured(command: list[str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (bytes) and CPU seconds of one command in a fresh process."""
     out = subprocess.run(
         [sys.executable, "-c", _PEAK_WRAPPER, *command],
         check=True,
         capture_output=True,
         text=True,
     ).stdout.split()
-    code, wall, peak_kb = int(out[0]), float(out[1]), int(out[2])
+    code, wall, peak_kb, cpu = int(out[0]), float(out[1]), int(out[2]), float(out[3])
     if code != 0:
         raise RuntimeError(f"{command} exited {code}")
-    return wall, peak_kb * 1024
+    return wall, peak_kb * 1024, cpu
 
 
 def sie_load(path: Path, warehouse: Path) -> list[str]:
@@ -106,31 +107,39 @@ def sie_load(path: Path, warehouse: Path) -> list[str]:
 def speed(data: bytes, folder: Path, repeat: int) -> dict[str, Any]:
     path = folder / "speed.se"
     path.write_bytes(data)
-    plain = statistics.median(plain_reference(path) for _ in range(repeat))
-    parses = []
+    plains = [plain_reference(path) for _ in range(repeat)]
+    plain = statistics.median(wall for wall, _ in plains)
+    plain_cpu = statistics.median(cpu for _, cpu in plains)
+    parses, parse_cpus = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         stream = SieStream(path, path.name)  # streamed from disk, as `sie load` reads
         for _ in stream.body():
             pass
         sie_file = stream.finish()
         parses.append(time.perf_counter() - started)
+        parse_cpus.append(time.process_time() - cpu)
     parse = statistics.median(parses)
     loads = []
     for number in range(repeat):
         loads.append(run_measured(sie_load(path, folder / f"speed{number}.duckdb")))
-    load_wall = statistics.median(wall for wall, _ in loads)
+    load_wall = statistics.median(wall for wall, _, _ in loads)
+    load_cpu = statistics.median(cpu for _, _, cpu in loads)
     return {
         "load_average": load_average(),
         "file_mb": len(data) / MB,
         "trans_rows": sie_file.trans_rows,
         "vouchers": sie_file.voucher_count,
         "plain_reference_s": plain,
+        "plain_reference_cpu_s": plain_cpu,
         "parse_s": parse,
         "parse_mb_per_s": len(data) / MB / parse,
+        "parse_cpu_s": statistics.median(parse_cpus),
         "sie_load_s": load_wall,
-        "sie_load_peak_mb": max(peak for _, peak in loads) / MB,
+        "sie_load_cpu_s": load_cpu,
+        "sie_load_peak_mb": max(peak for _, peak, _ in loads) / MB,
         "load_vs_plain_speedup": plain / load_wall,
+        "load_vs_plain_cpu_ratio": plain_cpu / load_cpu,
     }
 
 
@@ -189,8 +198,8 @@ def reload(vouchers: int, folder: Path) -> dict[str, Any]:
     path = folder / f"reload_{vouchers}.se"
     path.write_bytes(synthetic_sie(vouchers))
     warehouse = folder / f"reload_{vouchers}.duckdb"
-    first_wall, first_peak = run_measured(sie_load(path, warehouse))
-    second_wall, second_peak = run_measured(sie_load(path, warehouse))
+    first_wall, first_peak, _ = run_measured(sie_load(path, warehouse))
+    second_wall, second_peak, _ = run_measured(sie_load(path, warehouse))
     return {
         "vouchers": vouchers,
         "file_mb": path.stat().st_size / MB,
@@ -207,12 +216,13 @@ def big_file(vouchers: int, folder: Path) -> dict[str, Any]:
 
     path = folder / "big.se"
     path.write_bytes(synthetic_sie(vouchers))
-    wall, peak = run_measured(sie_load(path, folder / "big.duckdb"))
+    wall, peak, cpu = run_measured(sie_load(path, folder / "big.duckdb"))
     figures = {
         "load_average": load_average(),
         "vouchers": vouchers,
         "file_mb": path.stat().st_size / MB,
         "sie_load_s": wall,
+        "sie_load_cpu_s": cpu,
         "peak_mb": peak / MB,
     }
     path.unlink()
@@ -237,15 +247,19 @@ def main() -> None:
         print(
             f"speed file: {figures['file_mb']:.1f} MB, {figures['trans_rows']:,} #TRANS "
             f"(load average {figures['load_average']})\n"
-            f"  plain reader (split lines and fields): {figures['plain_reference_s']:.2f} s\n"
-            f"  parse alone: {figures['parse_s']:.2f} s, {figures['parse_mb_per_s']:.0f} MB/s "
+            f"  plain reader (split lines and fields): {figures['plain_reference_s']:.2f} s "
+            f"(CPU {figures['plain_reference_cpu_s']:.2f} s)\n"
+            f"  parse alone: {figures['parse_s']:.2f} s (CPU {figures['parse_cpu_s']:.2f} s), "
+            f"{figures['parse_mb_per_s']:.0f} MB/s "
             f"{verdict('parse_mb_per_s', figures['parse_mb_per_s'])}\n"
             f"  sie load (fresh process): {figures['sie_load_s']:.2f} s "
+            f"(CPU {figures['sie_load_cpu_s']:.2f} s) "
             f"{verdict('sie_load_s', figures['sie_load_s'])}, peak "
             f"{figures['sie_load_peak_mb']:.0f} MB "
             f"{verdict('sie_load_peak_mb', figures['sie_load_peak_mb'])}\n"
             f"  plain reader / sie load: {figures['load_vs_plain_speedup']:.2f}x "
-            f"{verdict('load_vs_plain_speedup', figures['load_vs_plain_speedup'])}"
+            f"{verdict('load_vs_plain_speedup', figures['load_vs_plain_speedup'])}; "
+            f"by CPU seconds {figures['load_vs_plain_cpu_ratio']:.2f}x"
         )
         results["refusal"] = figures = refusal(folder)
         print(
