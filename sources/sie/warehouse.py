@@ -28,13 +28,13 @@ import pyarrow as pa
 from sources.sie.checks import WARNING
 from sources.sie.prefetch import read_ahead
 from sources.sie.reader import SieFile, SieStream
-from sources.sie.tables import SCHEMAS, TABLE_NAMES
+from sources.sie.tables import KEY_COLUMNS, SCHEMAS, TABLE_NAMES
 
 # Columns the dlt-loaded (`run`) rows carry besides the contract's: present in every table so
 # either loader can create the tables and the other can write to them.
 _EXTRA_COLUMNS = {"financial_year_id": "BIGINT"}
 # `run` makes its replace key NOT NULL; rows loaded by hand have no Fortnox year.
-_NULLABLE_KEYS = ("financial_year_id", "company_id", "_dlt_load_id", "_dlt_id")
+_NULLABLE_KEYS = ("financial_year_id", "company_id", "company_key", "_dlt_load_id", "_dlt_id")
 
 
 DUCKDB_MEMORY_LIMIT = "64MB"
@@ -168,13 +168,13 @@ class SieWarehouse:
                 )
             body_company = self._insert_body(stream)
             sie_file = stream.finish()
-            if body_company is not None and body_company != sie_file.company_id:
+            if body_company is not None and body_company[0] != sie_file.company_id:
                 # An #ORGNR after the first vouchers (unusual): the rows follow the header.
                 for name in ("sie_vouchers", "sie_voucher_rows"):
                     con.execute(
-                        f"UPDATE {self.table(name)} SET company_id = ? WHERE file_sha256 = ?"
-                        " AND financial_year_id IS NULL",
-                        [sie_file.company_id, stream.file_sha256],
+                        f"UPDATE {self.table(name)} SET company_id = ?, company_key = ?"
+                        " WHERE file_sha256 = ? AND financial_year_id IS NULL",
+                        [sie_file.company_id, sie_file.company_key, stream.file_sha256],
                     )
             tables = sie_file.tables()
             for name in TABLE_NAMES:
@@ -188,7 +188,7 @@ class SieWarehouse:
             raise
         return WriteResult("loaded", findings_added=added), sie_file
 
-    def _insert_body(self, stream: SieStream) -> str | None:
+    def _insert_body(self, stream: SieStream) -> tuple[str, str | None] | None:
         """Stream the file's voucher rows into one INSERT and its vouchers into another.
 
         One INSERT per table, fed chunk by chunk through an Arrow stream: several INSERTs into
@@ -199,14 +199,15 @@ class SieWarehouse:
         memory stays bounded by a few chunks whatever the file's size.
 
         Returns:
-            The company the rows were written as (None when the file has no vouchers).
+            The company (id, key) the rows were written as (None when the file has no
+            vouchers).
         """
         body = stream.body()
         first = next(body, None)
         if first is None:
             return None
-        company = stream.company_id  # the header is read with the first chunk
-        keys = [stream.file_sha256, company]
+        company = (stream.company_id, stream.company_key)  # the header came with chunk one
+        keys = [stream.file_sha256, *company]
         failure: list[BaseException] = []
         with tempfile.TemporaryFile(prefix="sie-vouchers-") as spill:
             spill_writer = pa.ipc.new_stream(spill, _bare_schema("sie_vouchers"))
@@ -236,12 +237,16 @@ class SieWarehouse:
             self._insert_stream("sie_vouchers", pa.ipc.open_stream(spill), keys)
         return company
 
-    def _insert_stream(self, name: str, reader: pa.RecordBatchReader, keys: list[str]) -> None:
-        """One INSERT of everything `reader` yields, with the key columns as constants."""
+    def _insert_stream(
+        self, name: str, reader: pa.RecordBatchReader, keys: list[str | None]
+    ) -> None:
+        """One INSERT of everything `reader` yields; the keys (file_sha256, company_id,
+        company_key) are added as constants, far cheaper than a column of the same string."""
         new_rows = reader  # noqa: F841 - read by DuckDB through the name
         self.connection.execute(
             f"INSERT INTO {self.table(name)} BY NAME"
-            " SELECT *, ? AS file_sha256, ? AS company_id FROM new_rows",
+            " SELECT *, ? AS file_sha256, ? AS company_id, ?::VARCHAR AS company_key"
+            " FROM new_rows",
             keys,
         )
 
@@ -265,6 +270,7 @@ class SieWarehouse:
             {
                 "file_sha256": sie_file.file_sha256,
                 "company_id": sie_file.company_id,
+                "company_key": sie_file.company_key,
                 "check": "closing_balance_differs",
                 "subject": account,
                 "line_no": None,
@@ -347,7 +353,7 @@ class SieWarehouse:
 
 def _bare_schema(name: str) -> pa.Schema:
     """A table's contract schema without the key columns (the reader's chunks)."""
-    return pa.schema([f for f in SCHEMAS[name] if f.name not in ("file_sha256", "company_id")])
+    return pa.schema([f for f in SCHEMAS[name] if f.name not in KEY_COLUMNS])
 
 
 def table_row_counts(files: Iterable[SieFile]) -> dict[str, int]:
