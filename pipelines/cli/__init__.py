@@ -18,11 +18,12 @@ import typer
 
 # Commands whose app needs only `pipelines.cli.sie` (their help and options are the same).
 _SIE_ONLY_COMMANDS = frozenset({"load", "check"})
-# polars' allocator (jemalloc) keeps freed pages for 10 s by default, so a SIE file read chunk
-# by chunk held every chunk's pages at once: `sie load` of a 200 MB file peaked at 594 MB, and
-# at 442 MB with pages returned at once (for about 10 % more CPU). Read when polars is first
-# imported, which `sie load | check` does only after this is set; an explicit setting wins.
-_ALLOCATOR_SETTING = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
+# polars' allocator (jemalloc) keeps freed pages for 10 s by default, so a file read chunk by
+# chunk kept many chunks' pages: `sie load` of a 200 MB file peaked at 594 MB; with pages kept
+# 1 s (and 2 MB chunks) at 453 MB. Returning them at once (0 s) cost 40 % more CPU. Read when
+# polars is first imported, which `sie load | check` do only after this is set; an explicit
+# setting wins.
+_ALLOCATOR_SETTING = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:1000,muzzy_decay_ms:0")
 
 
 def build_app(*, sie_only: bool = False) -> typer.Typer:
