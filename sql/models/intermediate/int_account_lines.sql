@@ -9,7 +9,7 @@
 -- seed is ambiguous for that account (checks/accounts_classified_once.sql).
 with used as (
     select company_id, file_sha256, financial_year_id, financial_year, account_number, is_balance_account
-    from int_account_year_balances
+    from {{ ref('int_account_year_balances') }}
 ),
 
 -- Accounts of the year's chart (#KONTO) with no balance and no row are classified too, so that
@@ -24,10 +24,10 @@ declared_only as (
         case
             when bool_or(upper(chart.account_type) in ('T', 'S')) then true
             when bool_or(upper(chart.account_type) in ('K', 'I')) then false
-            else left(any_value(chart.account_number), 1) in ('1', '2')
+            else left(chart.account_number, 1) in ('1', '2')
         end as is_balance_account
-    from stg_fortnox__sie_accounts as chart
-    inner join int_sie_files_chosen as files
+    from {{ ref('stg_fortnox__sie_accounts') }} as chart
+    inner join {{ ref('int_sie_files_chosen') }} as files
         on chart.company_id = files.company_id
         and chart.file_sha256 = files.file_sha256
     where not exists (
@@ -53,7 +53,7 @@ rules as (
         trim(prefix_from) as prefix_from,
         trim(prefix_to) as prefix_to,
         trim(line_code) as line_code
-    from account_classification
+    from {{ ref('account_classification') }}
 ),
 
 matches as (

@@ -5,7 +5,7 @@
 -- dated outside its file's year (bad data) counts in the nearest period of that year, so the
 -- year's last closing always equals opening plus every booked row.
 with years as (
-    select * from int_sie_files_chosen
+    select * from {{ ref('int_sie_files_chosen') }}
     where financial_year_start is not null
 ),
 
@@ -15,13 +15,7 @@ months as (
         file_sha256,
         financial_year_start,
         financial_year_end,
-        unnest(
-            generate_series(
-                date_trunc('month', financial_year_start),
-                financial_year_end,
-                interval 1 month
-            )
-        )::date as period_month
+        {{ months_between('financial_year_start', 'financial_year_end') }} as period_month
     from years
 ),
 
@@ -30,15 +24,15 @@ periods as (
         company_id,
         file_sha256,
         period_month,
-        strftime(period_month, '%Y-%m') as period,
+        {{ year_month_text('period_month') }} as period,
         row_number() over (partition by company_id, file_sha256 order by period_month) as period_index,
         greatest(period_month, financial_year_start) as period_start,
-        least(last_day(period_month), financial_year_end) as period_end
+        least({{ month_end('period_month') }}, financial_year_end) as period_end
     from months
 ),
 
 accounts as (
-    select * from int_account_year_balances
+    select * from {{ ref('int_account_year_balances') }}
 ),
 
 movements as (
@@ -56,8 +50,8 @@ movements as (
         sum(rows.amount) as movement,
         sum(rows.amount) filter (where rows.amount > 0) as debit,
         -sum(rows.amount) filter (where rows.amount < 0) as credit
-    from int_gl_booked_rows as rows
-    group by all
+    from {{ ref('int_gl_booked_rows') }} as rows
+    group by 1, 2, 3, 4
 ),
 
 grid as (

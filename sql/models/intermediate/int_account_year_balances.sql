@@ -7,12 +7,12 @@
 -- closing is #UB (balance) or #RES (result) of year 0; a file that declares closing balances at
 -- all is expected to declare every non-zero one.
 with files as (
-    select * from int_sie_files_chosen
+    select * from {{ ref('int_sie_files_chosen') }}
 ),
 
 balances as (
     select balances.*
-    from stg_fortnox__sie_balances as balances
+    from {{ ref('stg_fortnox__sie_balances') }} as balances
     inner join files
         on balances.company_id = files.company_id
         and balances.file_sha256 = files.file_sha256
@@ -52,7 +52,7 @@ declared_types as (
         account_number,
         bool_or(upper(account_type) in ('T', 'S')) as declared_balance,
         bool_or(upper(account_type) in ('K', 'I')) as declared_result
-    from stg_fortnox__sie_accounts
+    from {{ ref('stg_fortnox__sie_accounts') }}
     group by company_id, file_sha256, account_number
 ),
 
@@ -65,7 +65,7 @@ movements as (
         coalesce(sum(amount) filter (where amount > 0), 0) as debit,
         coalesce(-sum(amount) filter (where amount < 0), 0) as credit,
         count(*) as booked_rows
-    from int_gl_booked_rows
+    from {{ ref('int_gl_booked_rows') }}
     group by company_id, file_sha256, account_number
 ),
 

@@ -3,11 +3,11 @@
 -- never hard-coded. Balance = the year's opening (#IB) plus booked rows up to the date, in SIE
 -- sign (debit positive: receivables positive, payables negative).
 with control_accounts as (
-    select * from int_control_accounts
+    select * from {{ ref('int_control_accounts') }}
 ),
 
 dates as (
-    select * from int_reconciliation_dates
+    select * from {{ ref('int_reconciliation_dates') }}
     where file_sha256 is not null
 ),
 
@@ -17,11 +17,11 @@ year_opening as (
         years.file_sha256,
         control_accounts.subledger,
         sum(years.opening_balance) as opening_balance
-    from int_account_year_balances as years
+    from {{ ref('int_account_year_balances') }} as years
     inner join control_accounts
         on years.company_id = control_accounts.company_id
         and years.account_number = control_accounts.account_number
-    group by all
+    group by 1, 2, 3
 ),
 
 daily_movements as (
@@ -31,11 +31,11 @@ daily_movements as (
         control_accounts.subledger,
         booked_rows.voucher_date,
         sum(booked_rows.amount) as movement
-    from int_gl_booked_rows as booked_rows
+    from {{ ref('int_gl_booked_rows') }} as booked_rows
     inner join control_accounts
         on booked_rows.company_id = control_accounts.company_id
         and booked_rows.account_number = control_accounts.account_number
-    group by all
+    group by 1, 2, 3, 4
 ),
 
 movements_to_date as (
@@ -49,16 +49,18 @@ movements_to_date as (
         on dates.company_id = daily_movements.company_id
         and dates.file_sha256 = daily_movements.file_sha256
         and daily_movements.voucher_date <= dates.reconciliation_date
-    group by all
+    group by 1, 2, 3
 ),
 
 subledgers as (
     select
         company_id,
         subledger,
-        string_agg(distinct cast(account_number as varchar), ', ') as control_accounts
+        string_agg(
+            distinct cast(account_number as varchar), ', ' order by cast(account_number as varchar)
+        ) as control_accounts
     from control_accounts
-    group by all
+    group by 1, 2
 ),
 
 final as (

@@ -2,7 +2,7 @@
 -- Found through Fortnox's predefined accounts, never hard-coded: customer receivables
 -- (CUSTOMERRECEIVABLES, also named CUSTCLAIM) and supplier debt (SUPPLIERDEBT, also SUPDEBT).
 with predefined as (
-    select * from stg_fortnox__predefined_accounts
+    select * from {{ ref('stg_fortnox__predefined_accounts') }}
 ),
 
 final as (

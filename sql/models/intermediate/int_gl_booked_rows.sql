@@ -1,11 +1,11 @@
 -- one row per booked voucher row (#TRANS) of the chosen SIE file of each company and financial year
 -- #RTRANS/#BTRANS rows are audit history: the booked voucher is its #TRANS rows, mirrors included.
 with files as (
-    select * from int_sie_files_chosen
+    select * from {{ ref('int_sie_files_chosen') }}
 ),
 
 voucher_rows as (
-    select * from stg_fortnox__sie_voucher_rows
+    select * from {{ ref('stg_fortnox__sie_voucher_rows') }}
     where row_type = 'TRANS'
 ),
 
@@ -20,7 +20,7 @@ vouchers as (
         min(voucher_date) as voucher_date,
         min(voucher_text) as voucher_text,
         min(registration_date) as registration_date
-    from stg_fortnox__sie_vouchers
+    from {{ ref('stg_fortnox__sie_vouchers') }}
     group by company_id, file_sha256, voucher_series, voucher_number
 ),
 

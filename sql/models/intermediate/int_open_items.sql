@@ -7,7 +7,7 @@
 -- they cannot drift apart; `counterparty_*` is the customer or the supplier. Payments in the
 -- document currency come from int_subledger_payments.
 with dates as (
-    select company_id, reconciliation_date from int_reconciliation_dates
+    select company_id, reconciliation_date from {{ ref('int_reconciliation_dates') }}
 ),
 
 invoices as (
@@ -17,13 +17,13 @@ invoices as (
         invoice_number as document_number,
         customer_number as counterparty_number,
         customer_name as counterparty_name,
-        null::varchar as supplier_invoice_reference,
+        cast(null as varchar) as supplier_invoice_reference,
         invoice_date,
         due_date,
         currency,
         currency_rate,
         total
-    from stg_fortnox__invoices
+    from {{ ref('stg_fortnox__invoices') }}
     where is_booked and not is_cancelled
     union all
     select
@@ -38,7 +38,7 @@ invoices as (
         currency,
         currency_rate,
         total
-    from stg_fortnox__supplier_invoices
+    from {{ ref('stg_fortnox__supplier_invoices') }}
     where is_booked and not is_cancelled
 ),
 
@@ -50,7 +50,7 @@ payments as (
         payment_date,
         amount_in_document_currency as amount_in_invoice_currency,
         document_total as invoice_total
-    from int_subledger_payments
+    from {{ ref('int_subledger_payments') }}
 ),
 
 settled as (
@@ -82,7 +82,16 @@ candidates as (
     select
         dates.company_id,
         dates.reconciliation_date,
-        invoices.* exclude (company_id, settled_on)
+        invoices.subledger,
+        invoices.document_number,
+        invoices.counterparty_number,
+        invoices.counterparty_name,
+        invoices.supplier_invoice_reference,
+        invoices.invoice_date,
+        invoices.due_date,
+        invoices.currency,
+        invoices.currency_rate,
+        invoices.total
     from dates
     inner join settlements as invoices
         on dates.company_id = invoices.company_id
@@ -103,7 +112,7 @@ paid_to_date as (
         and candidates.subledger = payments.subledger
         and candidates.document_number = payments.document_number
         and payments.payment_date <= candidates.reconciliation_date
-    group by all
+    group by 1, 2, 3, 4
 ),
 
 open_amounts as (

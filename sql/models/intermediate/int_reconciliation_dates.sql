@@ -1,30 +1,32 @@
 -- one row per company and reconciliation date: each month end of a loaded financial year up to the as-of date, and the as-of date
--- The as-of date is the runner's `as_of_date` variable (`--as-of`), else the company's data
+-- The as-of date is the `as_of_date()` session setting (`--as-of`), else the company's data
 -- date: the latest date its books carry (a booked voucher, an invoice, a payment), never the
 -- wall clock, so that the same warehouse always gives the same figures. It is kept even
 -- outside the loaded years (for aging); the ledger side is then unknown.
+{{ config(pre_hook="{{ set_as_of_date() }}") }}
+
 with years as (
-    select * from int_sie_files_chosen
+    select * from {{ ref('int_sie_files_chosen') }}
     where financial_year_start is not null
 ),
 
 data_dates as (
-    select company_id, max(voucher_date) as data_date from int_gl_booked_rows group by company_id
+    select company_id, max(voucher_date) as data_date from {{ ref('int_gl_booked_rows') }} group by company_id
     union all
-    select company_id, max(invoice_date) from stg_fortnox__invoices group by company_id
+    select company_id, max(invoice_date) from {{ ref('stg_fortnox__invoices') }} group by company_id
     union all
-    select company_id, max(payment_date) from stg_fortnox__invoice_payments group by company_id
+    select company_id, max(payment_date) from {{ ref('stg_fortnox__invoice_payments') }} group by company_id
     union all
-    select company_id, max(invoice_date) from stg_fortnox__supplier_invoices group by company_id
+    select company_id, max(invoice_date) from {{ ref('stg_fortnox__supplier_invoices') }} group by company_id
     union all
-    select company_id, max(payment_date) from stg_fortnox__supplier_invoice_payments
+    select company_id, max(payment_date) from {{ ref('stg_fortnox__supplier_invoice_payments') }}
     group by company_id
 ),
 
 as_of as (
     select
         company_id,
-        coalesce(cast(getvariable('as_of_date') as date), max(data_date)) as as_of_date
+        coalesce({{ as_of_date() }}, max(data_date)) as as_of_date
     from data_dates
     group by company_id
 ),
@@ -33,23 +35,17 @@ months as (
     select
         company_id,
         financial_year_end,
-        unnest(
-            generate_series(
-                date_trunc('month', financial_year_start),
-                financial_year_end,
-                interval 1 month
-            )
-        )::date as period_month
+        {{ months_between('financial_year_start', 'financial_year_end') }} as period_month
     from years
 ),
 
 month_ends as (
     select distinct
         months.company_id,
-        least(last_day(months.period_month), months.financial_year_end) as reconciliation_date
+        least({{ month_end('months.period_month') }}, months.financial_year_end) as reconciliation_date
     from months
     inner join as_of on months.company_id = as_of.company_id
-    where least(last_day(months.period_month), months.financial_year_end) <= as_of.as_of_date
+    where least({{ month_end('months.period_month') }}, months.financial_year_end) <= as_of.as_of_date
 ),
 
 as_of_dates as (

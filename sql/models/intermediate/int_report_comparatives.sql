@@ -4,7 +4,7 @@
 -- month, its balance at that month's end and the previous year's opening. A period with no such
 -- month (the first year, or the first months after an 18-month year) has no comparative (NULL).
 with lines as (
-    select * from int_report_line_balances
+    select * from {{ ref('int_report_line_balances') }}
 ),
 
 years as (
@@ -33,7 +33,7 @@ final as (
     inner join lines as previous_year
         on current_year.company_id = previous_year.company_id
         and years.previous_file_sha256 = previous_year.file_sha256
-        and previous_year.period_month = current_year.period_month - interval 12 month
+        and previous_year.period_month = current_year.period_month - interval '12 month'
         and current_year.statement = previous_year.statement
         and current_year.line_code = previous_year.line_code
 )

@@ -7,12 +7,34 @@
 -- carries it). A subtotal or total sums the `line` rows of its statement whose sort order lies
 -- from its `sums_from_sort_order` up to its own; `excluded` rows (the closing entry on the income
 -- statement) are shown apart and counted in no subtotal.
+{#- The grid's columns other than its amounts, in order. -#}
+{% set grid_columns = [
+    "company_id",
+    "financial_year_id",
+    "financial_year",
+    "financial_year_start",
+    "financial_year_end",
+    "file_sha256",
+    "period",
+    "period_index",
+    "period_month",
+    "period_start",
+    "period_end",
+    "statement",
+    "section",
+    "line_code",
+    "line_name",
+    "row_type",
+    "sort_order",
+    "sums_from_sort_order",
+] %}
+
 with balances as (
-    select * from int_account_period_balances
+    select * from {{ ref('int_account_period_balances') }}
 ),
 
 account_lines as (
-    select * from int_account_lines
+    select * from {{ ref('int_account_lines') }}
 ),
 
 layout as (
@@ -24,7 +46,7 @@ layout as (
         trim(row_type) as row_type,
         cast(sort_order as integer) as sort_order,
         cast(nullif(trim(sums_from_sort_order), '') as integer) as sums_from_sort_order
-    from report_layout
+    from {{ ref('report_layout') }}
 ),
 
 periods as (
@@ -83,7 +105,7 @@ line_amounts as (
         sum(movement) as movement,
         sum(closing_balance) as closing_balance
     from account_amounts
-    group by all
+    group by 1, 2, 3, 4, 5
 ),
 
 grid as (
@@ -122,12 +144,14 @@ subtotals as (
         and parts.row_type = 'line'
         and parts.sort_order between totals.sums_from_sort_order and totals.sort_order
     where totals.row_type in ('subtotal', 'total')
-    group by all
+    group by 1, 2, 3, 4, 5
 ),
 
 with_subtotals as (
     select
-        grid.* exclude (year_opening_balance, movement, closing_balance),
+        {%- for column in grid_columns %}
+        grid.{{ column }},
+        {%- endfor %}
         coalesce(subtotals.year_opening_balance, grid.year_opening_balance) as year_opening_balance,
         coalesce(subtotals.movement, grid.movement) as movement,
         coalesce(subtotals.closing_balance, grid.closing_balance) as closing_balance
@@ -141,12 +165,14 @@ with_subtotals as (
 ),
 
 locked as (
-    select * from dim_locked_period
+    select * from {{ ref('dim_locked_period') }}
 ),
 
 final as (
     select
-        with_subtotals.* exclude (year_opening_balance, movement, closing_balance),
+        {%- for column in grid_columns %}
+        with_subtotals.{{ column }},
+        {%- endfor %}
         with_subtotals.year_opening_balance::decimal(18, 2) as year_opening_balance,
         with_subtotals.movement::decimal(18, 2) as movement,
         with_subtotals.closing_balance::decimal(18, 2) as closing_balance,

@@ -3,7 +3,7 @@
 -- models use the latest generated, then the latest loaded, and never add files up. Files with no
 -- #RAR (SIE 4I transaction files) each stand alone, their year spanning their voucher dates.
 with files as (
-    select * from stg_fortnox__sie_files
+    select * from {{ ref('stg_fortnox__sie_files') }}
 ),
 
 voucher_dates as (
@@ -12,7 +12,7 @@ voucher_dates as (
         file_sha256,
         min(voucher_date) as first_voucher_date,
         max(voucher_date) as last_voucher_date
-    from stg_fortnox__sie_vouchers
+    from {{ ref('stg_fortnox__sie_vouchers') }}
     group by company_id, file_sha256
 ),
 

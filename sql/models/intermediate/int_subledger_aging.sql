@@ -7,15 +7,15 @@
 -- fct_ar_aging and fct_ap_aging are its two halves, in their own names.
 with open_items as (
     select open_items.*
-    from int_open_items as open_items
-    inner join int_reconciliation_dates as dates
+    from {{ ref('int_open_items') }} as open_items
+    inner join {{ ref('int_reconciliation_dates') }} as dates
         on open_items.company_id = dates.company_id
         and open_items.reconciliation_date = dates.reconciliation_date
     where dates.is_as_of
 ),
 
 locked as (
-    select * from dim_locked_period
+    select * from {{ ref('dim_locked_period') }}
 ),
 
 final as (

@@ -15,7 +15,7 @@ with documents as (
         currency,
         currency_rate,
         total
-    from stg_fortnox__invoices
+    from {{ ref('stg_fortnox__invoices') }}
     where is_booked and not is_cancelled
     union all
     select
@@ -25,7 +25,7 @@ with documents as (
         currency,
         currency_rate,
         total
-    from stg_fortnox__supplier_invoices
+    from {{ ref('stg_fortnox__supplier_invoices') }}
     where is_booked and not is_cancelled
 ),
 
@@ -42,7 +42,7 @@ booked_payments as (
         voucher_series,
         voucher_number,
         voucher_year
-    from stg_fortnox__invoice_payments
+    from {{ ref('stg_fortnox__invoice_payments') }}
     where is_booked
     union all
     select
@@ -57,7 +57,7 @@ booked_payments as (
         voucher_series,
         voucher_number,
         voucher_year
-    from stg_fortnox__supplier_invoice_payments
+    from {{ ref('stg_fortnox__supplier_invoice_payments') }}
     where is_booked
 ),
 

@@ -11,12 +11,12 @@
 -- much of the subledger is in another currency. fct_ar_reconciliation and
 -- fct_ap_reconciliation are its two halves.
 with dates as (
-    select * from int_reconciliation_dates
+    select * from {{ ref('int_reconciliation_dates') }}
     where file_sha256 is not null
 ),
 
 ledger as (
-    select * from int_control_account_balances
+    select * from {{ ref('int_control_account_balances') }}
 ),
 
 subledger as (
@@ -31,7 +31,7 @@ subledger as (
         -- An open supplier invoice is a credit on the payable accounts: negative in SIE sign.
         sum(case when subledger = 'AP' then -open_amount_sek else open_amount_sek end)::decimal(18, 2)
             as subledger_balance
-    from int_open_items
+    from {{ ref('int_open_items') }}
     group by company_id, subledger, reconciliation_date
 ),
 
@@ -43,15 +43,15 @@ exchange_differences as (
         sum(payments.exchange_difference_sek)::decimal(18, 2) as exchange_difference,
         count(*) as foreign_payments
     from dates
-    inner join int_subledger_payments as payments
+    inner join {{ ref('int_subledger_payments') }} as payments
         on dates.company_id = payments.company_id
         and payments.currency <> 'SEK'
         and payments.payment_date between dates.financial_year_start and dates.reconciliation_date
-    group by all
+    group by 1, 2, 3
 ),
 
 unmatched_rows as (
-    select * from int_unmatched_control_rows
+    select * from {{ ref('int_unmatched_control_rows') }}
 ),
 
 explanations as (
@@ -64,7 +64,7 @@ explanations as (
             concat_ws(
                 ' ',
                 unmatched_rows.voucher_series || unmatched_rows.voucher_number,
-                strftime(unmatched_rows.voucher_date, '%Y-%m-%d'),
+                {{ iso_date_text('unmatched_rows.voucher_date') }},
                 cast(unmatched_rows.amount as varchar)
             ),
             '; '
@@ -78,7 +78,7 @@ explanations as (
 ),
 
 locked as (
-    select * from dim_locked_period
+    select * from {{ ref('dim_locked_period') }}
 ),
 
 final as (

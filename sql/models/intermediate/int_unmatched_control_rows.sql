@@ -6,29 +6,29 @@
 -- from Fortnox's list endpoint carry no voucher reference: a row then counts as behind such a
 -- payment when it is on the payment date for exactly the payment's amount at the invoice rate.
 with control_accounts as (
-    select * from int_control_accounts
+    select * from {{ ref('int_control_accounts') }}
 ),
 
 document_vouchers as (
     select company_id, voucher_series, voucher_number, voucher_year
-    from stg_fortnox__invoices
+    from {{ ref('stg_fortnox__invoices') }}
     where voucher_number is not null
     union
     select company_id, voucher_series, voucher_number, voucher_year
-    from stg_fortnox__invoice_payments
+    from {{ ref('stg_fortnox__invoice_payments') }}
     where voucher_number is not null
     union
     select company_id, voucher_series, voucher_number, voucher_year
-    from stg_fortnox__supplier_invoices
+    from {{ ref('stg_fortnox__supplier_invoices') }}
     where voucher_number is not null
     union
     select company_id, voucher_series, voucher_number, voucher_year
-    from stg_fortnox__supplier_invoice_payments
+    from {{ ref('stg_fortnox__supplier_invoice_payments') }}
     where voucher_number is not null
     union
     select invoices.company_id, vouchers.voucher_series, vouchers.voucher_number, vouchers.voucher_year
-    from stg_fortnox__supplier_invoice_vouchers as vouchers
-    inner join stg_fortnox__supplier_invoices as invoices
+    from {{ ref('stg_fortnox__supplier_invoice_vouchers') }} as vouchers
+    inner join {{ ref('stg_fortnox__supplier_invoices') }} as invoices
         on vouchers.supplier_invoice_row_id = invoices.dlt_row_id
     where vouchers.voucher_number is not null
 ),
@@ -47,8 +47,8 @@ unreferenced_payments as (
             end * invoices.currency_rate,
             2
         ) as ledger_amount
-    from stg_fortnox__invoice_payments as payments
-    inner join stg_fortnox__invoices as invoices
+    from {{ ref('stg_fortnox__invoice_payments') }} as payments
+    inner join {{ ref('stg_fortnox__invoices') }} as invoices
         on payments.company_id = invoices.company_id
         and payments.invoice_number = invoices.invoice_number
     where payments.voucher_number is null
@@ -58,7 +58,7 @@ unreferenced_payments as (
         'AP' as subledger,
         payment_date,
         amount as ledger_amount
-    from stg_fortnox__supplier_invoice_payments
+    from {{ ref('stg_fortnox__supplier_invoice_payments') }}
     where voucher_number is null
 ),
 
@@ -66,7 +66,7 @@ control_rows as (
     select
         booked_rows.*,
         control_accounts.subledger
-    from int_gl_booked_rows as booked_rows
+    from {{ ref('int_gl_booked_rows') }} as booked_rows
     inner join control_accounts
         on booked_rows.company_id = control_accounts.company_id
         and booked_rows.account_number = control_accounts.account_number

@@ -14,8 +14,8 @@ with chart as (
         nullif(upper(trim(accounts.account_type)), '') as account_type,
         accounts.sru_codes,
         files.financial_year_start
-    from stg_fortnox__sie_accounts as accounts
-    inner join int_sie_files_chosen as files
+    from {{ ref('stg_fortnox__sie_accounts') }} as accounts
+    inner join {{ ref('int_sie_files_chosen') }} as files
         on accounts.company_id = files.company_id
         and accounts.file_sha256 = files.file_sha256
 ),
@@ -24,10 +24,11 @@ latest_declaration as (
     select
         company_id,
         account_number,
-        arg_max(account_name, financial_year_start) as account_name,
-        arg_max(account_type, financial_year_start) filter (where account_type is not null)
+        {{ arg_max('account_name', 'financial_year_start') }} as account_name,
+        {{ arg_max('account_type', 'financial_year_start', where='account_type is not null') }}
             as declared_account_type,
-        arg_max(sru_codes, financial_year_start) filter (where sru_codes is not null) as sru_codes
+        {{ arg_max('sru_codes', 'financial_year_start', where='sru_codes is not null') }}
+            as sru_codes
     from chart
     group by company_id, account_number
 ),
@@ -36,10 +37,10 @@ latest_lines as (
     select
         lines.company_id,
         lines.account_number,
-        arg_max(lines.statement, years.financial_year_start) as statement,
-        arg_max(lines.line_code, years.financial_year_start) as line_code
-    from int_account_lines as lines
-    inner join int_sie_files_chosen as years
+        {{ arg_max('lines.statement', 'years.financial_year_start') }} as statement,
+        {{ arg_max('lines.line_code', 'years.financial_year_start') }} as line_code
+    from {{ ref('int_account_lines') }} as lines
+    inner join {{ ref('int_sie_files_chosen') }} as years
         on lines.company_id = years.company_id
         and lines.file_sha256 = years.file_sha256
     group by lines.company_id, lines.account_number
@@ -83,7 +84,7 @@ final as (
     select
         company_id,
         account_number,
-        try_cast(account_number as bigint) as account_sort_key,
+        {{ digits_as_bigint('account_number') }} as account_sort_key,
         account_name,
         account_type,
         case

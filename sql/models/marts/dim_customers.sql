@@ -1,6 +1,6 @@
 -- one row per company and customer
 with customers as (
-    select * from stg_fortnox__customers
+    select * from {{ ref('stg_fortnox__customers') }}
 ),
 
 final as (

@@ -1,10 +1,10 @@
 -- one row per company and financial year loaded from SIE, with the file the models use for it
 with years as (
-    select * from int_sie_files_chosen
+    select * from {{ ref('int_sie_files_chosen') }}
 ),
 
 locked as (
-    select * from dim_locked_period
+    select * from {{ ref('dim_locked_period') }}
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- one row per company and supplier
 with suppliers as (
-    select * from stg_fortnox__suppliers
+    select * from {{ ref('stg_fortnox__suppliers') }}
 ),
 
 final as (

@@ -3,12 +3,12 @@
 -- subledger in SIE sign (debit positive), difference = ledger - subledger, the rows with no
 -- document behind them that explain it, and final or provisional by the locked period.
 with reconciliation as (
-    select * from int_subledger_reconciliation
+    select * from {{ ref('int_subledger_reconciliation') }}
     where subledger = 'AP'
 ),
 
 final as (
-    select * exclude (subledger)
+    select {{ star_except(ref('int_subledger_reconciliation'), ['subledger']) }}
     from reconciliation
 )
 

@@ -5,7 +5,7 @@
 -- open_amount_sek by aging_bucket for the classic aging report; counterparty_open_amount_sek is
 -- the counterparty's net total, credits included. The rules are in int_subledger_aging.
 with aging as (
-    select * from int_subledger_aging
+    select * from {{ ref('int_subledger_aging') }}
     where subledger = 'AR'
 ),
 

@@ -10,12 +10,12 @@
 -- `unclassified` (balance accounts outside every rule of the seed) is on the assets side, debit
 -- positive, and counts in total_assets.
 with report_lines as (
-    select * from int_report_line_balances
+    select * from {{ ref('int_report_line_balances') }}
     where statement = 'balance_sheet'
 ),
 
 comparatives as (
-    select * from int_report_comparatives
+    select * from {{ ref('int_report_comparatives') }}
     where statement = 'balance_sheet'
 ),
 

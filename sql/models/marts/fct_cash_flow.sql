@@ -10,7 +10,7 @@
 -- cash effects: an inflow positive. `cash_flow_for_the_period` (the sum) equals
 -- `change_in_cash_and_bank` (the movement on 19xx): checks/cash_flow_equals_change_in_cash.sql.
 with balances as (
-    select * from int_account_period_balances
+    select * from {{ ref('int_account_period_balances') }}
 ),
 
 layout (section, line_code, line_name, row_type, sort_order) as (
@@ -88,7 +88,7 @@ contributions as (
 line_amounts as (
     select company_id, file_sha256, period, line_code, sum(amount) as amount
     from contributions
-    group by all
+    group by 1, 2, 3, 4
 ),
 
 periods as (
@@ -129,18 +129,32 @@ subtotals as (
         sum(amount) as section_amount
     from grid
     where row_type = 'line'
-    group by all
+    group by 1, 2, 3, 4
 ),
 
 totals as (
     select company_id, file_sha256, period, sum(section_amount) as total_amount
     from subtotals
-    group by all
+    group by 1, 2, 3
 ),
 
 amounts as (
     select
-        grid.* exclude (amount),
+        grid.company_id,
+        grid.financial_year_id,
+        grid.financial_year,
+        grid.financial_year_start,
+        grid.financial_year_end,
+        grid.file_sha256,
+        grid.period,
+        grid.period_index,
+        grid.period_start,
+        grid.period_end,
+        grid.section,
+        grid.line_code,
+        grid.line_name,
+        grid.row_type,
+        grid.sort_order,
         case grid.row_type
             when 'subtotal' then coalesce(subtotals.section_amount, 0)
             when 'total' then coalesce(totals.total_amount, 0)
@@ -159,7 +173,7 @@ amounts as (
 ),
 
 locked as (
-    select * from dim_locked_period
+    select * from {{ ref('dim_locked_period') }}
 ),
 
 final as (

@@ -5,15 +5,15 @@
 -- #RES (checked in checks/). `period_index` counts the fiscal months from 1 (a May-April year's
 -- May is 1). This was fct_trial_balance's grain before that became one row per account and year.
 with balances as (
-    select * from int_account_period_balances
+    select * from {{ ref('int_account_period_balances') }}
 ),
 
 accounts as (
-    select * from dim_accounts
+    select * from {{ ref('dim_accounts') }}
 ),
 
 locked as (
-    select * from dim_locked_period
+    select * from {{ ref('dim_locked_period') }}
 ),
 
 final as (

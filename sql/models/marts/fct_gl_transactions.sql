@@ -1,21 +1,21 @@
 -- one row per booked voucher row (#TRANS rows of the chosen SIE file per company and financial year)
--- materialized: view
 -- A view: int_gl_booked_rows plus the final flag and the running balance, not worth a second
 -- copy of every row. `row_text` is the #TRANS row's own text, else its voucher's (#VER) text.
 -- `running_balance` is the account's balance after the row (SIE sign, debit positive): the
 -- year's opening (#IB; zero for result accounts) plus the account's rows up to and including
 -- this one, in date, series, number and row order, as dbt_quickbooks' general_ledger.
+{{ config(materialized='view') }}
 with booked_rows as (
-    select * from int_gl_booked_rows
+    select * from {{ ref('int_gl_booked_rows') }}
 ),
 
 openings as (
     select company_id, file_sha256, account_number, opening_balance
-    from int_account_year_balances
+    from {{ ref('int_account_year_balances') }}
 ),
 
 locked as (
-    select * from dim_locked_period
+    select * from {{ ref('dim_locked_period') }}
 ),
 
 final as (
@@ -25,7 +25,7 @@ final as (
         booked_rows.financial_year,
         booked_rows.financial_year_start,
         booked_rows.financial_year_end,
-        strftime(booked_rows.voucher_date, '%Y-%m') as period,
+        {{ year_month_text('booked_rows.voucher_date') }} as period,
         booked_rows.voucher_series,
         booked_rows.voucher_number,
         booked_rows.row_no,

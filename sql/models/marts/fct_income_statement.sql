@@ -7,12 +7,12 @@
 -- period_amount: the period's movement; year_to_date_amount: from the year's start through the
 -- period; comparative_*: the same calendar month of the previous financial year (NULL when none).
 with report_lines as (
-    select * from int_report_line_balances
+    select * from {{ ref('int_report_line_balances') }}
     where statement = 'income_statement'
 ),
 
 comparatives as (
-    select * from int_report_comparatives
+    select * from {{ ref('int_report_comparatives') }}
     where statement = 'income_statement'
 ),
 

@@ -6,19 +6,19 @@
 -- the statement line the account is in that year (int_account_lines). Per month: see
 -- fct_general_ledger_by_period.
 with years as (
-    select * from int_account_year_balances
+    select * from {{ ref('int_account_year_balances') }}
 ),
 
 accounts as (
-    select * from dim_accounts
+    select * from {{ ref('dim_accounts') }}
 ),
 
 account_lines as (
-    select * from int_account_lines
+    select * from {{ ref('int_account_lines') }}
 ),
 
 locked as (
-    select * from dim_locked_period
+    select * from {{ ref('dim_locked_period') }}
 ),
 
 final as (

@@ -4,7 +4,7 @@
 -- settlement vouchers (those that also book 2650, the VAT settlement account) are left out, so
 -- that a period shows the VAT it incurred rather than the previous period's settlement.
 with booked_rows as (
-    select * from int_gl_booked_rows
+    select * from {{ ref('int_gl_booked_rows') }}
 ),
 
 settlement_vouchers as (
@@ -38,24 +38,24 @@ periods as (
         period,
         period_start,
         period_end
-    from int_account_period_balances
+    from {{ ref('int_account_period_balances') }}
 ),
 
 per_period as (
     select
         company_id,
         file_sha256,
-        strftime(voucher_date, '%Y-%m') as period,
+        {{ year_month_text('voucher_date') }} as period,
         -sum(amount) filter (where left(account_number, 3) = '261') as output_vat_25,
         -sum(amount) filter (where left(account_number, 3) = '262') as output_vat_12,
         -sum(amount) filter (where left(account_number, 3) = '263') as output_vat_6,
         sum(amount) filter (where left(account_number, 3) = '264') as input_vat
     from vat_rows
-    group by all
+    group by 1, 2, 3
 ),
 
 locked as (
-    select * from dim_locked_period
+    select * from {{ ref('dim_locked_period') }}
 ),
 
 final as (

@@ -9,36 +9,36 @@ with receipt_series as (
 ),
 
 chosen_files as (
-    select * from int_sie_files_chosen
+    select * from {{ ref('int_sie_files_chosen') }}
 ),
 
 vouchers as (
     select vouchers.*, chosen_files.financial_year_id
-    from stg_fortnox__sie_vouchers as vouchers
+    from {{ ref('stg_fortnox__sie_vouchers') }} as vouchers
     inner join chosen_files
         on vouchers.company_id = chosen_files.company_id
         and vouchers.file_sha256 = chosen_files.file_sha256
 ),
 
 voucher_files as (
-    select * from stg_fortnox__voucher_file_connections
+    select * from {{ ref('stg_fortnox__voucher_file_connections') }}
 ),
 
 invoice_files as (
     select invoices.company_id, invoice_vouchers.voucher_year, invoice_vouchers.voucher_series,
         invoice_vouchers.voucher_number, invoices.given_number
-    from stg_fortnox__supplier_invoice_file_connections as files
-    inner join stg_fortnox__supplier_invoices as invoices
+    from {{ ref('stg_fortnox__supplier_invoice_file_connections') }} as files
+    inner join {{ ref('stg_fortnox__supplier_invoices') }} as invoices
         on files.company_id = invoices.company_id
         and files.given_number = invoices.given_number
-    inner join stg_fortnox__supplier_invoice_vouchers as invoice_vouchers
+    inner join {{ ref('stg_fortnox__supplier_invoice_vouchers') }} as invoice_vouchers
         on invoices.dlt_row_id = invoice_vouchers.supplier_invoice_row_id
 ),
 
 judged_companies as (
     select distinct company_id from voucher_files
     union
-    select distinct company_id from stg_fortnox__supplier_invoice_file_connections
+    select distinct company_id from {{ ref('stg_fortnox__supplier_invoice_file_connections') }}
 ),
 
 final as (

@@ -1,12 +1,6 @@
 -- one row per company and customer (customer_number)
 with source as (
-    select * from customers
-    union all by name
-    select
-        null::varchar as organisation_number,
-        null::varchar as city,
-        null::varchar as email
-    where false
+    {{ fortnox_source('customers') }}
 ),
 
 renamed as (

@@ -1,6 +1,6 @@
 -- one row per company and Fortnox financial year (id)
 with source as (
-    select * from financial_years
+    {{ fortnox_source('financial_years') }}
 ),
 
 renamed as (

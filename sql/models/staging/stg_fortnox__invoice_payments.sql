@@ -3,16 +3,8 @@
 -- optional here.
 -- A company with no such documents yet has no `invoice_payments` table (dlt creates none for a
 -- resource that returned no rows): read it as empty, not as a reason to skip AR/AP.
--- optional: invoice_payments
 with source as (
-    select * from invoice_payments
-    union all by name
-    select
-        null::decimal(18, 2) as amount_currency,
-        null::varchar as voucher_series,
-        null::bigint as voucher_number,
-        null::bigint as voucher_year
-    where false
+    {{ fortnox_source('invoice_payments') }}
 ),
 
 renamed as (

@@ -2,16 +2,8 @@
 -- Fortnox sends amounts as numbers or strings depending on the endpoint: cast them all here.
 -- A company with no such documents yet has no `invoices` table (dlt creates none for a
 -- resource that returned no rows): read it as empty, not as a reason to skip AR/AP.
--- optional: invoices
 with source as (
-    select * from invoices
-    union all by name
-    select
-        null::varchar as voucher_series,
-        null::bigint as voucher_number,
-        null::bigint as voucher_year,
-        null::date as final_pay_date
-    where false
+    {{ fortnox_source('invoices') }}
 ),
 
 renamed as (

@@ -1,9 +1,8 @@
 -- one row per company and observation of Fortnox's locked period (end_date as seen at seen_at)
--- optional: locked_period
 -- A warehouse loaded from SIE files alone has no locked period: it then reads as empty, so that
 -- every figure is provisional instead of the models being skipped.
 with source as (
-    select * from locked_period
+    {{ fortnox_source('locked_period') }}
 ),
 
 renamed as (

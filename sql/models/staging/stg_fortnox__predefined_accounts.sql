@@ -1,7 +1,7 @@
 -- one row per company and predefined account name (CUSTOMERRECEIVABLES, SUPPLIERDEBT, ...)
 -- Fortnox may return the list once per financial year; the same name maps to one account.
 with source as (
-    select * from predefined_accounts
+    {{ fortnox_source('predefined_accounts') }}
 ),
 
 renamed as (

@@ -3,10 +3,7 @@
 -- #SRU codes are kept (comma-separated when an account has several) so that a user can classify
 -- by the tax form's fields; a file without them reads as NULL.
 with source as (
-    select * from sie_accounts
-    union all by name
-    select null::varchar as sru_codes
-    where false
+    {{ fortnox_source('sie_accounts') }}
 ),
 
 renamed as (

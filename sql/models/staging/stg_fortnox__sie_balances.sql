@@ -1,6 +1,6 @@
 -- one row per SIE file and balance record (#IB #UB #OIB #OUB #RES #PSALDO #PBUDGET)
 with source as (
-    select * from sie_balances
+    {{ fortnox_source('sie_balances') }}
 ),
 
 renamed as (

@@ -2,10 +2,7 @@
 -- financial_year_id is only present for files fetched from Fortnox (the Fortnox financial year
 -- Id); the empty branch of the union gives the column when the warehouse holds none of those.
 with source as (
-    select * from sie_files
-    union all by name
-    select null::bigint as financial_year_id
-    where false
+    {{ fortnox_source('sie_files') }}
 ),
 
 renamed as (

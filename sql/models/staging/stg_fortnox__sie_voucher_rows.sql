@@ -1,8 +1,8 @@
 -- one row per SIE file and voucher row (#TRANS, #RTRANS or #BTRANS)
--- materialized: view
 -- A view: a rename and cast of the biggest raw table is cheaper read in place than copied.
+{{ config(materialized='view') }}
 with source as (
-    select * from sie_voucher_rows
+    {{ fortnox_source('sie_voucher_rows') }}
 ),
 
 renamed as (

@@ -1,8 +1,8 @@
 -- one row per SIE file and voucher (#VER)
--- materialized: view
 -- A view: a rename and cast of a big raw table is cheaper read in place than copied.
+{{ config(materialized='view') }}
 with source as (
-    select * from sie_vouchers
+    {{ fortnox_source('sie_vouchers') }}
 ),
 
 renamed as (

@@ -1,8 +1,7 @@
 -- one row per file connected to a supplier invoice (Fortnox /3/supplierinvoicefileconnections)
--- optional: supplier_invoice_file_connections
 -- SupplierInvoiceNumber is the invoice's GivenNumber (Fortnox's running number), sent as text.
 with source as (
-    select * from supplier_invoice_file_connections
+    {{ fortnox_source('supplier_invoice_file_connections') }}
 ),
 
 renamed as (

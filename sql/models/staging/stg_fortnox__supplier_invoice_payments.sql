@@ -3,16 +3,8 @@
 -- the invoice currency) and the voucher reference are only on the detail record: optional.
 -- A company with no such documents yet has no `supplier_invoice_payments` table (dlt creates none for a
 -- resource that returned no rows): read it as empty, not as a reason to skip AR/AP.
--- optional: supplier_invoice_payments
 with source as (
-    select * from supplier_invoice_payments
-    union all by name
-    select
-        null::decimal(18, 2) as amount_currency,
-        null::varchar as voucher_series,
-        null::bigint as voucher_number,
-        null::bigint as voucher_year
-    where false
+    {{ fortnox_source('supplier_invoice_payments') }}
 ),
 
 renamed as (

@@ -1,10 +1,9 @@
 -- one row per supplier invoice and voucher that books it or a payment of it (Fortnox `Vouchers`)
--- optional: supplier_invoices__vouchers
 -- The supplier invoice list carries its vouchers as a nested list, which dlt lands as the child
 -- table supplier_invoices__vouchers (linked by _dlt_parent_id). Without it the table reads as
 -- empty and supplier invoice vouchers are matched through the detail's VoucherNumber only.
 with source as (
-    select * from supplier_invoices__vouchers
+    {{ fortnox_source('supplier_invoices__vouchers') }}
 ),
 
 renamed as (

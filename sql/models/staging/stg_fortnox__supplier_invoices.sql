@@ -1,17 +1,8 @@
 -- one row per company and supplier invoice (given_number, Fortnox's own running number)
 -- A company with no such documents yet has no `supplier_invoices` table (dlt creates none for a
 -- resource that returned no rows): read it as empty, not as a reason to skip AR/AP.
--- optional: supplier_invoices
 with source as (
-    select * from supplier_invoices
-    union all by name
-    select
-        null::varchar as voucher_series,
-        null::bigint as voucher_number,
-        null::bigint as voucher_year,
-        null::date as final_pay_date,
-        null::varchar as _dlt_id
-    where false
+    {{ fortnox_source('supplier_invoices') }}
 ),
 
 renamed as (

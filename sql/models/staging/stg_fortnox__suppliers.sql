@@ -1,12 +1,6 @@
 -- one row per company and supplier (supplier_number)
 with source as (
-    select * from suppliers
-    union all by name
-    select
-        null::varchar as organisation_number,
-        null::varchar as city,
-        null::varchar as email
-    where false
+    {{ fortnox_source('suppliers') }}
 ),
 
 renamed as (

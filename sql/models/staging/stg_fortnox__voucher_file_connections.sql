@@ -1,8 +1,7 @@
 -- one row per file connected to a voucher (Fortnox /3/voucherfileconnections; metadata only)
--- optional: voucher_file_connections
 -- VoucherYear is the financial year's Id, the same key as sie_* financial_year_id.
 with source as (
-    select * from voucher_file_connections
+    {{ fortnox_source('voucher_file_connections') }}
 ),
 
 renamed as (
