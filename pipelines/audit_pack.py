@@ -28,7 +28,7 @@ import duckdb
 import polars as pl
 
 from pipelines.exit_codes import ExitCode
-from pipelines.models import DEFAULT_MODELS_SCHEMA, query_model
+from pipelines.transform import DEFAULT_MODELS_SCHEMA, query_model
 from pipelines.sie_export import (
     ExportError,
     LoadedSieFile,

@@ -11,6 +11,7 @@ from pipelines.transform.build import (
     build_models,
 )
 from pipelines.transform.dbt_invocation import SQL_DIR, DbtError
+from pipelines.transform.project_files import ProjectFile, load_project
 from pipelines.transform.query import query_model
 from pipelines.transform.report import BuildReport, CheckResult, ModelResult
 from pipelines.transform.warehouses import DuckDBWarehouse, PostgresWarehouse
@@ -28,6 +29,8 @@ __all__ = [
     "DuckDBWarehouse",
     "ModelResult",
     "PostgresWarehouse",
+    "ProjectFile",
     "build_models",
+    "load_project",
     "query_model",
 ]

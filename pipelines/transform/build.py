@@ -23,7 +23,6 @@ from pipelines.transform.report import BuildReport, CheckResult, ModelResult
 from pipelines.transform.warehouses import (
     CHECK_SAMPLE_ROWS,
     DuckDBWarehouse,
-    PostgresWarehouse,
     Warehouse,
 )
 from sources.fortnox import settings
@@ -41,6 +40,40 @@ def as_warehouse(warehouse: duckdb.DuckDBPyConnection | Warehouse) -> Warehouse:
     if isinstance(warehouse, duckdb.DuckDBPyConnection):
         return DuckDBWarehouse(warehouse)
     return warehouse
+
+
+# Parsed projects of this process, by warehouse kind and project state (see `_parsed_project`).
+_MANIFESTS: dict[tuple[str, ...], Any] = {}
+
+
+def _project_fingerprint(project_dir: Path) -> tuple[str, ...]:
+    """Every file of the project with its size and modification time: a change means parse."""
+    return tuple(
+        f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
+        for path in sorted(project_dir.rglob("*"))
+        if path.is_file() and (stat := path.stat())
+    )
+
+
+def _parsed_project(target: Warehouse, common: dict[str, Any], models_schema: str) -> Any:
+    """The project's manifest: from this process's last parse when nothing it depends on changed.
+
+    dbt's partial parsing keeps its state in the target folder beside each warehouse, and throws
+    it away when the connection differs (another warehouse file): a full parse reads every macro
+    of dbt itself (seconds). A process that builds several warehouses of the same name (a
+    portfolio's companies, the tests) parses once.
+    """
+    key = (
+        *target.manifest_key(),
+        models_schema,
+        str(common["project_dir"]),
+        repr(sorted(common["variables"].items())),
+        *_project_fingerprint(common["project_dir"]),
+    )
+    if key not in _MANIFESTS:
+        _MANIFESTS.clear()
+        _MANIFESTS[key] = invoke(["parse"], **common).result
+    return _MANIFESTS[key]
 
 
 def _variables(dataset: str) -> dict[str, str]:
@@ -115,7 +148,7 @@ def build_models(
         | {"FORTNOX_AS_OF_DATE": as_of.isoformat() if as_of else ""},
         "variables": _variables(dataset),
     }
-    manifest = invoke(["parse"], **common).result
+    manifest = _parsed_project(target, common, models_schema)
     missing = _missing_sources(manifest, target, dataset)
     not_loaded = _descendants(manifest, missing)
     command = ["build"]
@@ -153,7 +186,10 @@ def _report(
                 not_built.add(unique_id)
             elif node.config.materialized != "view" and node.name in relations:
                 model = ModelResult(
-                    model.name, "built", model.seconds, warehouse.count_rows(models_schema, node.name)
+                    model.name,
+                    "built",
+                    model.seconds,
+                    warehouse.count_rows(models_schema, node.name),
                 )
             report.models.append(model)
         elif node.resource_type == "test" and run_checks:
@@ -201,7 +237,9 @@ def _model_result(
     node: Any, result: Any, not_loaded: dict[str, str], not_built: set[str], manifest: Any
 ) -> ModelResult:
     if node.unique_id in not_loaded:
-        return ModelResult(node.name, "skipped", reason="raw tables not loaded: " + not_loaded[node.unique_id])
+        return ModelResult(
+            node.name, "skipped", reason="raw tables not loaded: " + not_loaded[node.unique_id]
+        )
     if result is None or str(result.status) == "skipped":
         parents = _unbuilt_parents(node, not_built, manifest)
         reason = f"depends on models not built: {parents}" if parents else "not run"
@@ -217,7 +255,9 @@ def _check_result(
 ) -> CheckResult:
     name = node.name
     if node.unique_id in not_loaded:
-        return CheckResult(name, "skipped", reason="raw tables not loaded: " + not_loaded[node.unique_id])
+        return CheckResult(
+            name, "skipped", reason="raw tables not loaded: " + not_loaded[node.unique_id]
+        )
     if result is None or str(result.status) == "skipped":
         return CheckResult(name, "skipped", reason="depends on models not built")
     status = str(result.status)
@@ -254,9 +294,7 @@ def _write_compiled(work_dir: Path, manifest: Any, execution: Any, models_schema
             "relation": node.relation_name,
             "sql": node.compiled_code,
             "parents": [
-                manifest.nodes[parent].name
-                for parent in _parents(node)
-                if parent in manifest.nodes
+                manifest.nodes[parent].name for parent in _parents(node) if parent in manifest.nodes
             ],
             "parent_relations": {
                 manifest.nodes[parent].name: manifest.nodes[parent].relation_name

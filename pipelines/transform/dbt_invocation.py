@@ -104,7 +104,8 @@ def invoke(
         "--log-level",
         "none",
         "--log-level-file",
-        "info",
+        os.environ.get("FORTNOX_DBT_LOG_LEVEL", "none"),
+        "--no-write-json",
         "--no-version-check",
         "--no-send-anonymous-usage-stats",
         "--partial-parse",
@@ -118,5 +119,5 @@ def invoke(
         finally:
             _release_duckdb()
     if result.exception is not None:
-        raise DbtError(f"error: dbt {command[0]} failed: {result.exception} — see {work_dir / 'logs'}")
+        raise DbtError(f"dbt {command[0]} failed: {result.exception} — see {work_dir / 'logs'}")
     return result

@@ -42,6 +42,10 @@ class Warehouse(Protocol):
         """dbt's target folder (partial parsing state, compiled SQL, logs) for this warehouse."""
         ...
 
+    def manifest_key(self) -> tuple[str, ...]:
+        """What a parsed project depends on here: warehouses with equal keys share a manifest."""
+        ...
+
     def relations(self, schema: str) -> dict[str, str]:
         """Table and view names in a schema, each with its kind (`table` or `view`)."""
         ...
@@ -79,7 +83,7 @@ class DuckDBWarehouse:
         ).fetchone()
         if not row or not row[0] or str(row[0]) == ":memory:":
             raise ValueError(
-                "error: the models need a warehouse file, not an in-memory database — "
+                "the models need a warehouse file, not an in-memory database — "
                 "connect to a .duckdb file"
             )
         return Path(str(row[0])).resolve()
@@ -89,6 +93,10 @@ class DuckDBWarehouse:
 
     def work_dir(self) -> Path:
         return working_dir_beside(self.path) / "dbt"
+
+    def manifest_key(self) -> tuple[str, ...]:
+        # dbt-duckdb names the database after the file: relations are "<stem>"."schema"."name".
+        return (self.target, self.path.stem)
 
     def relations(self, schema: str) -> dict[str, str]:
         rows = self.connection.execute(
@@ -158,6 +166,9 @@ class PostgresWarehouse:
 
     def work_dir(self) -> Path:
         return self.work_folder / "dbt"
+
+    def manifest_key(self) -> tuple[str, ...]:
+        return (self.target, self.host, str(self.port), self.database)
 
     @contextmanager
     def _cursor(self) -> Iterator[Any]:

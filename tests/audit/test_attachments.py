@@ -12,7 +12,7 @@ import dlt
 import httpx
 import pytest
 
-from pipelines.models import build_models
+from pipelines.transform import build_models
 from pipelines.sandbox_session import (
     REDIRECT_URI,
     SANDBOX_CLIENT_ID,
