@@ -137,3 +137,13 @@
     {%- endfor -%}
     {{ return(names | join(",\n        ")) }}
 {%- endmacro %}
+
+
+{#-
+    An amount divided by a rate, rounded to öre, typed decimal(18, 2) on both databases. DuckDB
+    divides decimals in floating point and PostgreSQL in numeric, so a quotient ending in exactly
+    half an öre could round apart; the type, and every other amount, agree.
+-#}
+{% macro money_quotient(amount, divisor) -%}
+    cast(round(cast({{ amount }} as decimal(18, 2)) / cast({{ divisor }} as decimal(18, 6)), 2) as decimal(18, 2))
+{%- endmacro %}

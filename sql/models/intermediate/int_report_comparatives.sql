@@ -12,7 +12,7 @@ years as (
         company_id,
         file_sha256,
         lag(file_sha256) over (partition by company_id order by financial_year_start) as previous_file_sha256
-    from (select distinct company_id, file_sha256, financial_year_start from lines)
+    from (select distinct company_id, file_sha256, financial_year_start from lines) as years
 ),
 
 final as (

@@ -42,13 +42,13 @@ final as (
         coalesce(year_start, first_voucher_date) as financial_year_start,
         coalesce(year_end, last_voucher_date) as financial_year_end,
         case
-            when month(coalesce(year_start, first_voucher_date)) = 1
-                and day(coalesce(year_start, first_voucher_date)) = 1
-                then cast(year(coalesce(year_start, first_voucher_date)) as varchar)
+            when extract(month from coalesce(year_start, first_voucher_date)) = 1
+                and extract(day from coalesce(year_start, first_voucher_date)) = 1
+                then cast(cast(extract(year from coalesce(year_start, first_voucher_date)) as integer) as varchar)
             else concat_ws(
                 '/',
-                year(coalesce(year_start, first_voucher_date)),
-                year(coalesce(year_end, last_voucher_date))
+                cast(extract(year from coalesce(year_start, first_voucher_date)) as integer),
+                cast(extract(year from coalesce(year_end, last_voucher_date)) as integer)
             )
         end as financial_year,
         year_start is not null as has_declared_year,

@@ -78,7 +78,7 @@ converted as (
         payments.amount as amount_sek,
         case
             when documents.currency = 'SEK' then payments.amount
-            else coalesce(payments.amount_currency, round(payments.amount / payments.currency_rate, 2))
+            else coalesce(payments.amount_currency, {{ money_quotient('payments.amount', 'payments.currency_rate') }})
         end as amount_in_document_currency
     from booked_payments as payments
     inner join documents

@@ -42,7 +42,7 @@ unreferenced_payments as (
             case
                 when invoices.currency = 'SEK' then payments.amount
                 else coalesce(
-                    payments.amount_currency, round(payments.amount / payments.currency_rate, 2)
+                    payments.amount_currency, {{ money_quotient('payments.amount', 'payments.currency_rate') }}
                 )
             end * invoices.currency_rate,
             2
