@@ -73,9 +73,13 @@ def _rows(cursor: Any, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
 
 
 def _comparable(value: Any) -> Any:
-    """Values as both databases' drivers give them, made comparable: instants in UTC."""
+    """Values as both databases' drivers give them, made comparable: instants in UTC, and the
+    one floating-point column DuckDB has (`money_quotient` in sql/macros) as the decimal it
+    prints as."""
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(timezone.utc)
+    if isinstance(value, float):
+        return Decimal(repr(value))
     return value
 
 
