@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from pipelines.companies import CompanyError, resolve_company
 from pipelines.exit_codes import ExitCode
 from pipelines.transform import DEFAULT_MODELS_SCHEMA, query_model
 from pipelines.sie_export import (
@@ -182,8 +183,12 @@ def build_pack(
         ExportError: the company-year is not loaded, an original export is missing or altered
             in the archive, or the models are not built.
     """
+    try:
+        company_ids = resolve_company(connection, dataset, company).company_ids
+    except CompanyError as error:
+        raise ExportError(error.message, error.exit_code, error.fix) from None
     files = loaded_sie_files(connection, dataset)
-    chosen = select_file(files, company=company, year=year)
+    chosen = select_file(files, company_ids=company_ids, year=year)
     assert chosen.year_start is not None and chosen.year_end is not None
     company_id = chosen.company_id
     pack = AuditPack(
@@ -209,7 +214,11 @@ def build_pack(
             )
         )
     generated = books_from_warehouse(
-        connection, dataset, company=company_id, first_day=pack.year_start, last_day=pack.year_end
+        connection,
+        dataset,
+        company_ids=[company_id],
+        first_day=pack.year_start,
+        last_day=pack.year_end,
     )
     pack.company_name = generated.books.company_name
     written = write_sie4(

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pipelines.companies import company_in_model
 from pipelines.transform import DEFAULT_DATASET, DEFAULT_MODELS_SCHEMA, query_model
 
 AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "over 90", "credits")
@@ -81,33 +82,23 @@ def gather(
 
     Args:
         connection: The warehouse (read-only is enough).
-        company: Company id; may be None when the warehouse holds one company.
+        company: Org number (any writing) or company id such as a DatabaseNumber
+            (`pipelines.companies`); may be None when the warehouse holds one company.
         period: Fiscal month `YYYY-MM`; None is the month of the latest booked voucher.
         models_schema: Where the models were built.
         dataset: Where the raw tables are (for the last load's time).
 
     Raises:
-        CloseReportError: The models are not built, or hold no such company or period.
+        CloseReportError: The models are not built, or hold no such period.
+        CompanyError: `company` names no company of the warehouse, or several.
     """
     database = connection.execute("select current_database()").fetchone()[0]  # type: ignore[index]
     schema = f'"{database}"."{models_schema}"'
     if not _table_exists(connection, models_schema, "fct_income_statement"):
         raise CloseReportError("the statements are not built: run `fortnox-pipeline models`")
-    companies = [
-        row["company_id"]
-        for row in _rows(
-            connection, f"select distinct company_id from {schema}.fct_income_statement order by 1"
-        )
-    ]
-    if company is None:
-        if len(companies) != 1:
-            raise CloseReportError(
-                "the warehouse holds several companies; choose one with --company: "
-                + ", ".join(companies)
-            )
-        company = companies[0]
-    elif company not in companies:
-        raise CloseReportError(f"no company {company!r} in the statements")
+    company = company_in_model(
+        connection, dataset=dataset, model_table=f"{schema}.fct_income_statement", given=company
+    )
     latest_voucher = connection.execute(
         f"select max(voucher_date) from {schema}.fct_gl_transactions where company_id = ?",
         [company],

@@ -40,6 +40,8 @@ class Check:
     detail: str
     fix: str | None = None
     exit_code: int = int(ExitCode.OK)
+    warning: bool = False
+    """Holds, but with something the user should know (a resource the run will skip)."""
 
     def as_json(self) -> dict[str, Any]:
         """The stable JSON of one check."""
@@ -163,6 +165,12 @@ def token_file(store: TokenStore, chosen: ChosenProfile) -> tuple[Check, StoredT
     return Check(name, True, detail), stored
 
 
+CORE_SCOPES: tuple[str, ...] = ("bookkeeping", "companyinformation")
+"""Without these a run loads nothing worth having (no company id, no ledger): a failure. Any
+other missing scope only makes the run skip the resources that need it, with a warning (see
+`sources.fortnox.licences`), so doctor says the same instead of failing a setup that works."""
+
+
 def scopes(stored: StoredToken, resources: dict[str, str]) -> Check:
     """The scopes the token was granted against those each resource needs.
 
@@ -176,19 +184,24 @@ def scopes(stored: StoredToken, resources: dict[str, str]) -> Check:
         needed = settings.SCOPE_BY_RESOURCE.get(path.split("/")[0])
         if needed is not None and needed not in granted:
             lacking.setdefault(needed, []).append(resource)
-    if lacking:
-        detail = "; ".join(
-            f"`{scope}` missing for {', '.join(names)}" for scope, names in sorted(lacking.items())
-        )
-        return Check(
-            "scopes",
-            False,
-            detail,
-            "run `fortnox-pipeline auth login --scopes ...` with the missing scopes, and check the "
-            "company's licence for them",
-            int(ExitCode.SCOPE_MISSING),
-        )
-    return Check("scopes", True, f"granted {' '.join(sorted(granted))}: every resource covered")
+    if not lacking:
+        return Check("scopes", True, f"granted {' '.join(sorted(granted))}: every resource covered")
+    detail = "; ".join(
+        f"`{scope}` missing for {', '.join(names)}" for scope, names in sorted(lacking.items())
+    )
+    fix = (
+        "run `fortnox-pipeline auth login --scopes ...` with the missing scopes, and check the "
+        "company's licence for them"
+    )
+    if any(scope in lacking for scope in CORE_SCOPES):
+        return Check("scopes", False, detail, fix, int(ExitCode.SCOPE_MISSING))
+    return Check(
+        "scopes",
+        True,
+        f"{detail}: `run` skips these resources (`run --strict` fails instead)",
+        fix,
+        warning=True,
+    )
 
 
 def live(name: str, probe: Callable[[], str], fix: str) -> Check:

@@ -292,7 +292,13 @@ def _run_locked(
                 summary.notes.extend(preparation.notes)
                 fold_journal(journal, **recording)
                 _drop_superseded_sie_rows(pipeline)
-            source = fortnox_source(client, summary.company_id, **source_options)
+                organisation_number = _known_organisation_number(pipeline, summary.company_id)
+            source = fortnox_source(
+                client,
+                summary.company_id,
+                organisation_number=organisation_number,
+                **source_options,
+            )
             if resources:
                 source = source.with_resources(*resources)
             for name, resource in source.selected_resources.items():
@@ -390,6 +396,28 @@ def qualified_names(target: WarehouseTarget) -> Any:
     if target.duckdb_path is None:
         return contextlib.nullcontext()
     return duckdb_catalog_qualified(target.duckdb_path, target.dataset)
+
+
+def _known_organisation_number(pipeline: dlt.Pipeline, company_id: str) -> str | None:
+    """The company's organisation number as an earlier run loaded it, so that stamping
+    `company_key` costs no request; None on a first load (the source reads it then)."""
+    with pipeline.sql_client() as sql:
+        if not sql.has_dataset():
+            return None
+        columns = sql.execute_sql(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = %s"
+            " AND table_name = 'company_information' AND column_name = 'organization_number'",
+            pipeline.dataset_name,
+        )
+        if not columns:
+            return None
+        table = sql.make_qualified_table_name("company_information")
+        rows = sql.execute_sql(
+            f"SELECT organization_number FROM {table} WHERE company_id = %s"
+            " AND organization_number IS NOT NULL LIMIT 1",
+            company_id,
+        )
+    return str(rows[0][0]) if rows else None
 
 
 def _finish_pending_loads(pipeline: dlt.Pipeline) -> list[str]:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -21,7 +22,6 @@ import duckdb
 
 from pipelines.exit_codes import ExitCode
 from sources.sie.archive import read_manifest
-from sources.sie.reader import normalise_org_number
 
 
 class ExportError(Exception):
@@ -173,25 +173,27 @@ def loaded_sie_files(connection: duckdb.DuckDBPyConnection, dataset: str) -> lis
 
 
 def select_file(
-    files: list[LoadedSieFile], *, company: str, year: int, sha256: str | None = None
+    files: list[LoadedSieFile],
+    *,
+    company_ids: Sequence[str],
+    year: int,
+    sha256: str | None = None,
 ) -> LoadedSieFile:
     """The file of one company and year: the one the models use, or the one `sha256` names.
 
     Args:
         files: what `loaded_sie_files` found.
-        company: the company id (Fortnox DatabaseNumber or org number) or org number.
+        company_ids: the company's ids, preferred first (`pipelines.companies.Company`): when
+            its books of the year were loaded both by `run` and by `sie load`, the first id's
+            file is the one handed back.
         year: the financial year's start year.
         sha256: a sha256 (or a prefix of it) when several files of the year are loaded.
 
     Raises:
         ExportError: no such company or year, or the sha256 matches none or several.
     """
-    org = normalise_org_number(company)
-    of_company = [
-        f
-        for f in files
-        if f.company_id == company or (org and normalise_org_number(f.org_number) == org)
-    ]
+    company = ", ".join(company_ids)
+    of_company = [f for f in files if f.company_id in company_ids]
     if not of_company:
         known = sorted({f.company_id for f in files})
         raise ExportError(
@@ -216,7 +218,7 @@ def select_file(
                 "loaded: " + ", ".join(f.file_sha256 for f in of_year),
             )
         return matching[0]
-    return next(f for f in of_year if f.chosen)
+    return min((f for f in of_year if f.chosen), key=lambda f: company_ids.index(f.company_id))
 
 
 def find_archived(source: LoadedSieFile, archive_dirs: list[Path]) -> Path | None:

@@ -7,6 +7,7 @@ whatever program the books came from.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,7 +16,6 @@ import pyarrow as pa
 
 from pipelines.exit_codes import ExitCode
 from pipelines.sie_export import ExportError, LoadedSieFile, loaded_sie_files
-from sources.sie.reader import normalise_org_number
 from sources.sie.tables import ROW_KEYS, SCHEMAS
 from sources.sie.writer import SieBooks, SieWriteError
 
@@ -62,23 +62,26 @@ def books_from_warehouse(
     connection: duckdb.DuckDBPyConnection,
     dataset: str,
     *,
-    company: str,
+    company_ids: Sequence[str],
     first_day: date,
     last_day: date,
 ) -> WarehouseBooks:
-    """The books of `company` from `first_day` to `last_day`, inside one financial year.
+    """The books of a company from `first_day` to `last_day`, inside one financial year.
+
+    Args:
+        company_ids: the company's ids, preferred first (`pipelines.companies.Company`): a
+            year loaded both by `run` and by `sie load` is read from the first id's file.
 
     Raises:
         ExportError: no loaded year of the company holds the period (NOT_FOUND), or the period
             spans two financial years (BAD_INPUT).
     """
     files = [f for f in loaded_sie_files(connection, dataset) if f.chosen]
-    org = normalise_org_number(company)
-    of_company = [
-        f
-        for f in files
-        if f.company_id == company or (org and normalise_org_number(f.org_number) == org)
-    ]
+    company = ", ".join(company_ids)
+    of_company = sorted(
+        (f for f in files if f.company_id in company_ids),
+        key=lambda f: company_ids.index(f.company_id),
+    )
     if not of_company:
         known = sorted({f.company_id for f in files})
         raise ExportError(

@@ -21,7 +21,7 @@ from sources.fortnox import settings
 
 def audit_pack(
     company: Annotated[
-        str, typer.Option("--company", help="Company id (Fortnox DatabaseNumber) or org number.")
+        str, typer.Option("--company", help="Org number (any writing) or Fortnox DatabaseNumber.")
     ],
     year: Annotated[int, typer.Option("--year", help="Financial year, by its start year.")],
     out: Annotated[Path, typer.Option("--out", help="A new folder, or a file ending in .zip.")],

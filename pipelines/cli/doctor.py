@@ -44,13 +44,17 @@ def doctor(
 
     def table() -> None:
         for check in results:
-            mark = "[green]✓[/green]" if check.ok else "[red]✗[/red]"
+            mark = "[red]✗[/red]"
+            if check.ok:
+                mark = "[yellow]![/yellow]" if check.warning else "[green]✓[/green]"
             stdout.print(f"{mark} {check.name}: ", end="")
             stdout.print(check.detail, markup=False, end="")
             stdout.print(f" — fix: {check.fix}" if check.fix else "", markup=False)
-        stdout.print(
+        warned = sum(check.warning for check in results)
+        summary = (
             "all checks hold" if not failed else f"{len(failed)} of {len(results)} checks failed"
         )
+        stdout.print(f"{summary} ({warned} with a warning)" if warned else summary)
 
     emit(document, output, table)
     if failed:

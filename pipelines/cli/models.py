@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines.cli.output import OutputOption, emit, fail
+from pipelines.companies import CompanyError, company_in_model, resolve_company
 from pipelines.exit_codes import ExitCode
 from pipelines.transform import (
     DEFAULT_DATASET,
@@ -55,7 +56,11 @@ AsOfOption = Annotated[
     ),
 ]
 CompanyOption = Annotated[
-    str | None, typer.Option("--company", help="Company id (org number); needed when several.")
+    str | None,
+    typer.Option(
+        "--company",
+        help="Org number (any writing) or Fortnox DatabaseNumber; needed when several.",
+    ),
 ]
 
 report_app = typer.Typer(
@@ -237,7 +242,7 @@ def _reconciliations(
     dataset: str,
     models_schema: str,
     as_of: date | None,
-    company: str | None,
+    company_ids: tuple[str, ...] | None,
 ) -> list[_Reconciliation]:
     """AR's and AP's reconciliation rows as of a date, by company and date.
 
@@ -259,8 +264,8 @@ def _reconciliations(
             "`fortnox-pipeline models` first.",
             ExitCode.NOT_FOUND,
         ) from None
-    if company is not None:
-        rows = rows.filter(pl.col("company_id") == company)
+    if company_ids is not None:
+        rows = rows.filter(pl.col("company_id").is_in(list(company_ids)))
     return [
         _Reconciliation(
             subledger,
@@ -295,17 +300,23 @@ def reconcile(
     try:
         as_of_date = _parse_date(as_of, "--as-of")
         with _open(duckdb, read_only=True) as connection:
+            company_ids: tuple[str, ...] | None = None
             if profile is not None:
                 company = _company_for_profile(connection, dataset, profile)
+                company_ids = (company,)
+            elif company is not None:
+                company_ids = resolve_company(connection, dataset, company).company_ids
             reconciliations = _reconciliations(
                 connection,
                 dataset=dataset,
                 models_schema=models_schema,
                 as_of=as_of_date,
-                company=company,
+                company_ids=company_ids,
             )
     except CommandError as error:
         raise _fail(error) from None
+    except CompanyError as error:
+        raise fail(error.message, error.exit_code, error.fix) from None
     if company is not None and all(item.rows.is_empty() for item in reconciliations):
         raise _fail(
             CommandError(f"no reconciliation rows for company {company!r}", ExitCode.NOT_FOUND)
@@ -386,6 +397,7 @@ def _statement_rows(
     connection: duckdb.DuckDBPyConnection,
     model: str,
     *,
+    dataset: str,
     models_schema: str,
     company: str | None,
     year: int | None,
@@ -400,26 +412,13 @@ def _statement_rows(
     schema = f'"{database}"."{models_schema}"'
     table = f'{schema}."{model}"'
     try:
-        companies = [
-            row[0]
-            for row in connection.execute(
-                f"select distinct company_id from {table} order by 1"
-            ).fetchall()
-        ]
+        company = company_in_model(connection, dataset=dataset, model_table=table, given=company)
     except duckdb.CatalogException:
         raise CommandError(
             f"{model} is not built: run `fortnox-pipeline models` first", ExitCode.NOT_FOUND
         ) from None
-    if company is None:
-        if len(companies) != 1:
-            raise CommandError(
-                "the warehouse holds several companies; choose one with --company: "
-                + ", ".join(companies),
-                ExitCode.BAD_INPUT,
-            )
-        company = companies[0]
-    elif company not in companies:
-        raise CommandError(f"no company {company!r} in {model}", ExitCode.NOT_FOUND)
+    except CompanyError as error:
+        raise CommandError(f"{error.message} — {error.fix}", error.exit_code) from None
     filters = ["company_id = ?"]
     parameters: list[Any] = [company]
     if year is not None:
@@ -592,6 +591,7 @@ def _statement_command(model: str, render: StatementTable) -> Callable[..., None
 
     def command(
         duckdb: DuckdbOption = DEFAULT_WAREHOUSE,
+        dataset: DatasetOption = DEFAULT_DATASET,
         models_schema: SchemaOption = DEFAULT_MODELS_SCHEMA,
         company: CompanyOption = None,
         year: YearOption = None,
@@ -605,6 +605,7 @@ def _statement_command(model: str, render: StatementTable) -> Callable[..., None
                 rows = _statement_rows(
                     connection,
                     model,
+                    dataset=dataset,
                     models_schema=models_schema,
                     company=company,
                     year=year,
@@ -666,6 +667,8 @@ def close_report(
             page = render_html(report)
     except CommandError as error:
         raise fail(str(error), error.exit_code) from None
+    except CompanyError as error:
+        raise fail(error.message, error.exit_code, error.fix) from None
     except CloseReportError as error:
         raise fail(str(error), ExitCode.NOT_FOUND, "run `fortnox-pipeline models` first") from None
     out.write_text(page, encoding="utf-8")

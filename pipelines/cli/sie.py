@@ -17,7 +17,8 @@ from rich.table import Table
 from pipelines.archive_settings import ArchiveOption, NoArchiveOption, resolve_archive_dir
 from pipelines.cli.output import OutputOption, emit, fail, print_error, stderr, stdout
 from pipelines.exit_codes import ExitCode
-from pipelines.warehouse import WarehouseBusyError, open_warehouse
+from pipelines.warehouse import WarehouseBusyError, open_warehouse, working_dir_beside
+from pipelines.writer_lock import hold_writer_lock
 from sources.fortnox import settings
 
 sie_app = typer.Typer(help="Load or check SIE 1-4 files.", no_args_is_help=True)
@@ -53,28 +54,32 @@ def load_command(
     archive_dir = resolve_archive_dir(archive, no_archive=no_archive, duckdb_path=duckdb)
     started_at = datetime.now(UTC)
 
+    # Under the warehouse's writer lock, like `run` and `models`: DuckDB's own lock lasts only
+    # while a connection is open, and a run opens and closes the file between its steps, so a
+    # load could otherwise slip in between a run's load and its state commit.
     try:
-        connection = open_warehouse(duckdb)
+        with hold_writer_lock(working_dir_beside(duckdb), duckdb, command="sie load"):
+            connection = open_warehouse(duckdb)
+            try:
+                summary = load_sie_files(
+                    files,
+                    connection=connection,
+                    duckdb_path=duckdb,
+                    dataset=dataset,
+                    archive_dir=archive_dir,
+                )
+            finally:
+                connection.close()
+            if summary.files:
+                record_sie_load(
+                    summary,
+                    duckdb_path=duckdb,
+                    dataset=dataset,
+                    archive_dir=archive_dir,
+                    started_at=started_at,
+                )
     except WarehouseBusyError as error:
         raise fail(str(error), ExitCode.WAREHOUSE_BUSY) from None
-    try:
-        summary = load_sie_files(
-            files,
-            connection=connection,
-            duckdb_path=duckdb,
-            dataset=dataset,
-            archive_dir=archive_dir,
-        )
-    finally:
-        connection.close()
-    if summary.files:
-        record_sie_load(
-            summary,
-            duckdb_path=duckdb,
-            dataset=dataset,
-            archive_dir=archive_dir,
-            started_at=started_at,
-        )
     if summary.discarded:
         stderr.print(f"note: {summary.discarded}", markup=False)
 

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from pipelines.archive_settings import ArchiveOption, configured_archive_dir
 from pipelines.cli.output import OutputOption, UserError, emit, print_error, stdout, user_errors
+from pipelines.companies import CompanyError, resolve_company
 from pipelines.exit_codes import ExitCode
 from pipelines.sie_export import (
     ExportedFile,
@@ -39,7 +40,10 @@ DatasetOption = Annotated[
 ]
 
 
-def _loaded_files(duckdb: Path, dataset: str) -> list[LoadedSieFile]:
+def _loaded_files(
+    duckdb: Path, dataset: str, company: str | None
+) -> tuple[list[LoadedSieFile], tuple[str, ...]]:
+    """The warehouse's SIE files, and the ids of the company `--company` names (if given)."""
     try:
         connection = open_warehouse(duckdb, read_only=True)
     except WarehouseNotFoundError as error:
@@ -47,7 +51,10 @@ def _loaded_files(duckdb: Path, dataset: str) -> list[LoadedSieFile]:
             str(error), ExitCode.NOT_FOUND, "run `fortnox-pipeline run` first"
         ) from None
     try:
-        return loaded_sie_files(connection, dataset)
+        company_ids = resolve_company(connection, dataset, company).company_ids if company else ()
+        return loaded_sie_files(connection, dataset), company_ids
+    except CompanyError as error:
+        raise UserError(error.message, error.exit_code, error.fix) from None
     finally:
         connection.close()
 
@@ -59,7 +66,7 @@ def _as_user_error(error: ExportError) -> UserError:
 def export_command(
     company: Annotated[
         str | None,
-        typer.Option("--company", help="Company id (Fortnox DatabaseNumber) or org number."),
+        typer.Option("--company", help="Org number (any writing) or Fortnox DatabaseNumber."),
     ] = None,
     year: Annotated[
         int | None, typer.Option("--year", help="Financial year, by its start year.")
@@ -94,7 +101,7 @@ def export_command(
             )
         if not all_years and (company is None or year is None):
             raise UserError("give both --company and --year", ExitCode.BAD_INPUT)
-        files = _loaded_files(duckdb, dataset)
+        files, company_ids = _loaded_files(duckdb, dataset, company)
         default_archive = configured_archive_dir(duckdb)
         if all_years:
             chosen = [f for f in files if f.chosen]
@@ -105,7 +112,7 @@ def export_command(
         else:
             assert company is not None and year is not None
             try:
-                source = select_file(files, company=company, year=year, sha256=sha256)
+                source = select_file(files, company_ids=company_ids, year=year, sha256=sha256)
             except ExportError as error:
                 raise _as_user_error(error) from None
             targets = [(source, out or Path(default_file_name(source)))]
@@ -158,7 +165,7 @@ def _day(value: str, option: str) -> date:
 
 def write_command(
     company: Annotated[
-        str, typer.Option("--company", help="Company id (Fortnox DatabaseNumber) or org number.")
+        str, typer.Option("--company", help="Org number (any writing) or Fortnox DatabaseNumber.")
     ],
     first_day: Annotated[str, typer.Option("--from", help="First day (YYYY-MM-DD).")],
     last_day: Annotated[str, typer.Option("--to", help="Last day (YYYY-MM-DD).")],
@@ -185,11 +192,14 @@ def write_command(
         except WarehouseNotFoundError as error:
             raise UserError(str(error), ExitCode.NOT_FOUND) from None
         try:
+            company_ids = resolve_company(connection, dataset, company).company_ids
             found = books_from_warehouse(
-                connection, dataset, company=company, first_day=start, last_day=end
+                connection, dataset, company_ids=company_ids, first_day=start, last_day=end
             )
         except ExportError as error:
             raise _as_user_error(error) from None
+        except CompanyError as error:
+            raise UserError(error.message, error.exit_code, error.fix) from None
         finally:
             connection.close()
         result = write_sie4(found.books, generated_on=date.today(), program_version=_version())

@@ -10,7 +10,11 @@ from typing import Any
 
 import duckdb
 
+from pipelines.companies import CompanyError
+from pipelines.companies import resolve_company as shared_resolve_company
 from pipelines.mcp_server.answers import About, Page
+
+RAW_SCHEMA = "fortnox_raw"
 
 
 class ToolInputError(ValueError):
@@ -72,22 +76,25 @@ def require_models(connection: duckdb.DuckDBPyConnection, *names: str) -> None:
 
 
 def resolve_company(connection: duckdb.DuckDBPyConnection, company: str | None) -> str:
-    """The company asked for, or the only one; a clear error listing them otherwise."""
+    """The company asked for (org number in any writing, or a DatabaseNumber), or the only one;
+    a clear error listing them otherwise. Resolved as the command line resolves `--company`
+    (`pipelines.companies`), then to the id the models hold its books under."""
     require_models(connection, "dim_financial_years", "dim_locked_period")
-    companies = [row[0] for row in connection.execute(COMPANIES_SQL).fetchall()]
-    if company is None:
-        if len(companies) == 1:
-            return str(companies[0])
+    present = [str(row[0]) for row in connection.execute(COMPANIES_SQL).fetchall()]
+    if company is None and len(present) == 1:
+        return present[0]
+    try:
+        resolved = shared_resolve_company(connection, RAW_SCHEMA, company)
+    except CompanyError as error:
         raise ToolInputError(
-            "the warehouse holds several companies; pass company= one of " + ", ".join(companies)
-            if companies
-            else "the warehouse holds no company yet: load one first"
-        )
-    if company not in companies:
+            f"{error.message}; {error.fix}".replace("--company", "company=")
+        ) from None
+    chosen = resolved.pick(present)
+    if chosen is None:
         raise ToolInputError(
-            f"no company {company!r} in the warehouse; companies: {', '.join(companies)}"
+            f"no company {company!r} in the models; companies: {', '.join(present) or 'none'}"
         )
-    return company
+    return chosen
 
 
 def about(connection: duckdb.DuckDBPyConnection, company_id: str, as_of_date: date | None) -> About:

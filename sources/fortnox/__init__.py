@@ -31,7 +31,9 @@ Every column's type comes from Fortnox's OpenAPI schema of the records a table r
 licence (403) is skipped with a warning and recorded (`licences.py`); `strict` fails instead.
 
 Every row carries `company_id` (Fortnox's DatabaseNumber, the tenant id), so several companies
-share one warehouse; each company has its own pipeline state.
+share one warehouse; each company has its own pipeline state. Beside it, `company_key` (the
+organisation number, NNNNNN-NNNN) is the key the company has in SIE files from any program too
+(`company.py`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from dlt.sources import DltResource
 
 from sources.fortnox.attachments import attachment_resources
 from sources.fortnox.client import FortnoxClient
+from sources.fortnox.company import CompanyIdentity
 from sources.fortnox.licences import skipping_unlicensed
 from sources.fortnox.records import (
     STOCKHOLM,
@@ -82,6 +85,7 @@ PER_COMPANY: TWriteDispositionConfig = {"disposition": "merge", "strategy": "del
 
 SIE_KEY_COLUMNS: dict[str, TColumnSchema] = {
     "company_id": {"data_type": "text", "nullable": False},
+    "company_key": {"data_type": "text"},
     "financial_year_id": {"data_type": "bigint", "nullable": False},
 }
 """The replace unit of the `sie_*` tables: one company's one financial year."""
@@ -171,6 +175,7 @@ def fortnox_source(
     delete_check_hours: float = DELETE_CHECK_HOURS,
     register_refresh_hours: float = REGISTER_REFRESH_HOURS,
     document_rows: bool = False,
+    organisation_number: str | None = None,
 ) -> Sequence[DltResource]:
     """All Fortnox tables of one company.
 
@@ -194,10 +199,14 @@ def fortnox_source(
             currencies, units, ...) are read again; 0 = every run.
         document_rows: also fetch each new or changed order's and offer's rows (one request
             per document, as `invoice_rows`).
+        organisation_number: the company's organisation number as the warehouse holds it
+            (stamped as `company_key` on every row); None: read from Fortnox once this run,
+            sharing the `company_information` resource's request.
     """
     run_started = now()
     overlap = timedelta(minutes=overlap_minutes)
     calendar = CompanyCalendar(client)
+    identity = CompanyIdentity(client, organisation_number)
     licensed = skipping_unlicensed({} if skipped is None else skipped, strict=strict)
 
     def rows(name: str, params: dict[str, Any] | None = None, **stamp: Any) -> Iterator[list]:
@@ -228,7 +237,7 @@ def fortnox_source(
             < timedelta(hours=COMPANY_INFORMATION_REFRESH_HOURS)
         ):
             return
-        record = client.get_json(ENDPOINTS["company_information"][0])["CompanyInformation"]
+        record = identity.information()
         state["fetched_at"] = run_started.isoformat()
         yield shape_record(record, company_id, schema=SPEC_SCHEMAS["company_information"])
 
@@ -510,6 +519,9 @@ def fortnox_source(
     for resource in resources:
         if resource.name in SPEC_SCHEMAS:
             apply_spec_hints(resource, SPEC_SCHEMAS[resource.name])
+    # The company's key across sources beside `company_id` on every row: one step, every table.
+    for resource in resources:
+        resource.add_map(identity.stamp)
     return resources
 
 

@@ -55,7 +55,10 @@ def column_hints(*text_keys: str, cursor: bool = False) -> dict[str, TColumnSche
             (customer and supplier numbers are identifiers with meaningful leading zeros).
         cursor: the table has the `seen_at` cursor of a `lastmodified` resource.
     """
-    hints: dict[str, TColumnSchema] = {"company_id": {"data_type": "text", "nullable": False}}
+    hints: dict[str, TColumnSchema] = {
+        "company_id": {"data_type": "text", "nullable": False},
+        "company_key": {"data_type": "text"},  # stamped by `company.CompanyIdentity`
+    }
     if cursor:
         hints["seen_at"] = dict(_TIMESTAMP)  # type: ignore[assignment]
     for key in text_keys:

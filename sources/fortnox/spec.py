@@ -194,6 +194,7 @@ def spec_nested_hints(schema: str) -> dict[str, dict[str, Any]]:
         if kind.startswith("array:") and kind.partition(":")[2] in spec_types():
             columns = spec_columns(kind.partition(":")[2])
             columns["company_id"] = {"data_type": "text"}
+            columns["company_key"] = {"data_type": "text"}
             # Nested hints are not normalised by dlt as resource columns are: name each one.
             named = {name: {"name": name, **column} for name, column in columns.items()}
             hints[snake(field)] = {"columns": named}

@@ -60,7 +60,7 @@ from sources.sie.fastpath import (
     split_lines,
     unquote,
 )
-from sources.sie.tables import AMOUNT, QUANTITY, SCHEMAS
+from sources.sie.tables import AMOUNT, KEY_COLUMNS, QUANTITY, SCHEMAS
 from sources.sie.tokens import Record, object_members, tokenize_record
 
 DEFAULT_CHUNK_ROWS = 250_000
@@ -140,6 +140,12 @@ class SieFile:
         """The org number as NNNNNN-NNNN, or `sha256:<16 hex>` of the file when it has none."""
         return normalise_org_number(self.org_number) or f"sha256:{self.file_sha256[:16]}"
 
+    @property
+    def company_key(self) -> str | None:
+        """The company's key across sources: the org number as NNNNNN-NNNN, None without one
+        (never guessed from the name: see `no_company_key_finding`)."""
+        return normalise_org_number(self.org_number)
+
     def tables(self) -> dict[str, pa.Table]:
         """All eight tables, keyed by table name, each with `file_sha256` and `company_id`.
 
@@ -155,7 +161,7 @@ class SieFile:
         body["sie_findings"] = _findings_table(self.findings)
         result: dict[str, pa.Table] = {}
         for name, schema in SCHEMAS.items():
-            full = with_keys(name, body[name], self.file_sha256, self.company_id)
+            full = with_keys(name, body[name], self.file_sha256, self.company_id, self.company_key)
             result[name] = pa.Table.from_batches(
                 full.to_batches(max_chunksize=self.chunk_rows), schema=schema
             )
@@ -214,6 +220,27 @@ def normalise_org_number(raw: str | None) -> str | None:
     if len(digits) != _ORG_NUMBER_DIGITS:
         return None
     return f"{digits[:6]}-{digits[6:]}"
+
+
+def no_company_key_finding(raw: str | None) -> Finding | None:
+    """A finding when the file names no valid organisation number (#ORGNR), else None.
+
+    Such a file's rows get no `company_key`: a company is never guessed from its name (two
+    companies can share one, and a misspelt name would split one), so the file stays a company
+    of its own (`company_id` `sha256:<16 hex>`), joined to no other until it is re-exported
+    with its #ORGNR.
+    """
+    if normalise_org_number(raw) is not None:
+        return None
+    written = f"#ORGNR {raw!r} is not a Swedish organisation number" if raw else "no #ORGNR"
+    return Finding(
+        "no_company_key",
+        "#ORGNR",
+        None,
+        None,
+        WARNING,
+        f"{written}: the file's rows carry no company_key and are joined to no other company",
+    )
 
 
 SNIFF_BYTES = 1 << 20
@@ -314,8 +341,12 @@ class SieStream:
     @property
     def company_id(self) -> str:
         """The company as far as the header read so far says (the org number, else the sha)."""
-        org_number = normalise_org_number(self._reader.header.get("org_number"))
-        return org_number or f"sha256:{self.file_sha256[:16]}"
+        return self.company_key or f"sha256:{self.file_sha256[:16]}"
+
+    @property
+    def company_key(self) -> str | None:
+        """The org number as far as the header read so far says (None: none yet)."""
+        return normalise_org_number(self._reader.header.get("org_number"))
 
     def body(self) -> Iterator[tuple[str, pa.Table]]:
         """(table name, Arrow table) for each chunk's vouchers and rows, in order: bare, without
@@ -337,12 +368,14 @@ class SieStream:
         return sie_file
 
 
-def with_keys(name: str, table: pa.Table, file_sha256: str, company_id: str) -> pa.Table:
-    """A bare table in its contract schema with `file_sha256` and `company_id` filled in."""
+def with_keys(
+    name: str, table: pa.Table, file_sha256: str, company_id: str, company_key: str | None
+) -> pa.Table:
+    """A bare table in its contract schema with its key columns (`KEY_COLUMNS`) filled in."""
     schema = SCHEMAS[name]
     keys = {
-        "file_sha256": pa.repeat(pa.scalar(file_sha256, pa.string()), table.num_rows),
-        "company_id": pa.repeat(pa.scalar(company_id, pa.string()), table.num_rows),
+        column: pa.repeat(pa.scalar(value, pa.string()), table.num_rows)
+        for column, value in zip(KEY_COLUMNS, (file_sha256, company_id, company_key), strict=True)
     }
     columns = [
         keys[f.name] if f.name in keys else table.column(f.name).cast(f.type) for f in schema
@@ -528,6 +561,9 @@ class _SieReader:
         ]
         if not has_vouchers and (sie_type or 1) >= VOUCHER_SIE_TYPE:
             findings.append(not_checked("voucher_balance", WARNING, "the file has no #VER records"))
+        company_key_missing = no_company_key_finding(self.header.get("org_number"))
+        if company_key_missing is not None:
+            findings.append(company_key_missing)
         findings.extend(opening_balance_findings(account_balances, account_types))
         if has_vouchers or (sie_type or 1) >= VOUCHER_SIE_TYPE:
             findings.extend(reconciliation_findings(movements, account_balances, account_types))
@@ -1416,7 +1452,7 @@ def _to_arrow(frame: pl.DataFrame, table: str) -> pa.Table:
 
 
 def _empty_table(table: str) -> pa.Table:
-    fields = [f for f in SCHEMAS[table] if f.name not in ("file_sha256", "company_id")]
+    fields = [f for f in SCHEMAS[table] if f.name not in KEY_COLUMNS]
     return pa.schema(fields).empty_table()
 
 
@@ -1431,7 +1467,7 @@ _VOUCHER_KEYS = pl.DataFrame(
 
 
 def _arrow_rows(records: list[dict[str, Any]], table: str) -> pa.Table:
-    fields = [f for f in SCHEMAS[table] if f.name not in ("file_sha256", "company_id")]
+    fields = [f for f in SCHEMAS[table] if f.name not in KEY_COLUMNS]
     return pa.Table.from_pylist(records, schema=pa.schema(fields))
 
 

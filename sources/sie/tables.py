@@ -1,6 +1,8 @@
 """Arrow schemas of the SIE tables: the contract analysts and the SQL models rely on.
 
-Every table starts with `file_sha256` and `company_id`; amounts are decimal128(18, 2) (DECIMAL(18,2)
+Every table starts with `file_sha256`, `company_id` and `company_key` (the organisation number as
+NNNNNN-NNNN, null when the file has no valid #ORGNR: the one key a company has whether its books
+came by SIE or by the Fortnox API); amounts are decimal128(18, 2) (DECIMAL(18,2)
 in the warehouse), quantities decimal128(18, 4), dates date32. Account numbers are text exactly as
 written (`0351` and `351` are two accounts; `DIFF` is an account too): a number is never altered.
 Findings carry decimal128(38, 2), as their figures are sums of amounts.
@@ -14,7 +16,13 @@ AMOUNT = pa.decimal128(18, 2)
 TOTAL = pa.decimal128(38, 2)
 QUANTITY = pa.decimal128(18, 4)
 
-_KEYS = [pa.field("file_sha256", pa.string(), nullable=False), pa.field("company_id", pa.string())]
+_KEYS = [
+    pa.field("file_sha256", pa.string(), nullable=False),
+    pa.field("company_id", pa.string()),
+    pa.field("company_key", pa.string()),
+]
+KEY_COLUMNS = tuple(f.name for f in _KEYS)
+"""The columns every SIE table starts with, filled per file rather than parsed per row."""
 
 OBJECT_PAIR = pa.struct([pa.field("dimension", pa.int32()), pa.field("object_id", pa.string())])
 

@@ -31,7 +31,7 @@ from sources.sie.tables import SCHEMAS, TABLE_NAMES
 # either loader can create the tables and the other can write to them.
 _EXTRA_COLUMNS = {"financial_year_id": "BIGINT"}
 # `run` makes its replace key NOT NULL; rows loaded by hand have no Fortnox year.
-_NULLABLE_KEYS = ("financial_year_id", "company_id", "_dlt_load_id", "_dlt_id")
+_NULLABLE_KEYS = ("financial_year_id", "company_id", "company_key", "_dlt_load_id", "_dlt_id")
 
 
 DUCKDB_MEMORY_LIMIT = "256MB"
@@ -166,24 +166,24 @@ class SieWarehouse:
                     " AND financial_year_id IS NULL",
                     [stream.file_sha256],
                 )
-            body_company = None
+            body_company: tuple[str, str | None] | None = None
             pending: dict[str, list[pa.Table]] = {}
             for name, table in stream.body():
-                body_company = stream.company_id
+                body_company = (stream.company_id, stream.company_key)
                 pending.setdefault(name, []).append(table)
                 if sum(t.num_rows for t in pending[name]) >= INSERT_ROWS:
-                    self._insert_pending(name, pending, (stream.file_sha256, body_company))
+                    self._insert_pending(name, pending, (stream.file_sha256, *body_company))
             for name in list(pending):
                 assert body_company is not None
-                self._insert_pending(name, pending, (stream.file_sha256, body_company))
+                self._insert_pending(name, pending, (stream.file_sha256, *body_company))
             sie_file = stream.finish()
-            if body_company is not None and body_company != sie_file.company_id:
+            if body_company is not None and body_company[0] != sie_file.company_id:
                 # An #ORGNR after the first vouchers (unusual): the rows follow the header.
                 for name in ("sie_vouchers", "sie_voucher_rows"):
                     con.execute(
-                        f"UPDATE {self.table(name)} SET company_id = ? WHERE file_sha256 = ?"
-                        " AND financial_year_id IS NULL",
-                        [sie_file.company_id, stream.file_sha256],
+                        f"UPDATE {self.table(name)} SET company_id = ?, company_key = ?"
+                        " WHERE file_sha256 = ? AND financial_year_id IS NULL",
+                        [sie_file.company_id, sie_file.company_key, stream.file_sha256],
                     )
             tables = sie_file.tables()
             for name in TABLE_NAMES:
@@ -198,13 +198,15 @@ class SieWarehouse:
         return WriteResult("loaded", findings_added=added), sie_file
 
     def _insert_pending(
-        self, name: str, pending: dict[str, list[pa.Table]], keys: tuple[str, str]
+        self, name: str, pending: dict[str, list[pa.Table]], keys: tuple[str, str, str | None]
     ) -> None:
         self._insert(name, pa.concat_tables(pending.pop(name)), keys=keys)
 
-    def _insert(self, name: str, table: pa.Table, *, keys: tuple[str, str] | None = None) -> None:
-        """Append an Arrow table; `keys` (file_sha256, company_id) are added as constants,
-        far cheaper than a million-row column of the same 64-character string."""
+    def _insert(
+        self, name: str, table: pa.Table, *, keys: tuple[str, str, str | None] | None = None
+    ) -> None:
+        """Append an Arrow table; `keys` (file_sha256, company_id, company_key) are added as
+        constants, far cheaper than a million-row column of the same 64-character string."""
         if table.num_rows == 0:
             return
         # DuckDB reads the local `new_rows` by a replacement scan. A registered view of the
@@ -217,7 +219,8 @@ class SieWarehouse:
             return
         self.connection.execute(
             f"INSERT INTO {self.table(name)} BY NAME"
-            " SELECT *, ? AS file_sha256, ? AS company_id FROM new_rows",
+            " SELECT *, ? AS file_sha256, ? AS company_id, ?::VARCHAR AS company_key"
+            " FROM new_rows",
             list(keys),
         )
 
@@ -232,6 +235,7 @@ class SieWarehouse:
             {
                 "file_sha256": sie_file.file_sha256,
                 "company_id": sie_file.company_id,
+                "company_key": sie_file.company_key,
                 "check": "closing_balance_differs",
                 "subject": account,
                 "line_no": None,

@@ -94,6 +94,21 @@
 {%- endmacro %}
 
 
+{#- The value of `value_expression` on the row where `order_expression` is least. -#}
+{% macro arg_min(value_expression, order_expression, where=none) -%}
+    {{ return(adapter.dispatch("arg_min", "fortnox")(value_expression, order_expression, where)) }}
+{%- endmacro %}
+{% macro duckdb__arg_min(value_expression, order_expression, where) -%}
+    arg_min({{ value_expression }}, {{ order_expression }})
+    {%- if where %} filter (where {{ where }}){% endif %}
+{%- endmacro %}
+{% macro default__arg_min(value_expression, order_expression, where) -%}
+    (array_agg({{ value_expression }} order by {{ order_expression }})
+        filter (where {{ order_expression }} is not null and {{ value_expression }} is not null
+        {%- if where %} and ({{ where }}){% endif %}))[1]
+{%- endmacro %}
+
+
 {#- A text of digits as a bigint, NULL for anything else (an account number '12A'). -#}
 {% macro digits_as_bigint(text_expression) -%}
     {{ return(adapter.dispatch("digits_as_bigint", "fortnox")(text_expression)) }}

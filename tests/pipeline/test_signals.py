@@ -28,7 +28,7 @@ STOP_WITHIN_SECONDS = 2.0
     ("point", "sig", "code"),
     [
         ("fetching", signal.SIGINT, 130),
-        ("normalizing", signal.SIGINT, 130),
+        pytest.param("normalizing", signal.SIGINT, 130, marks=pytest.mark.slow),
         ("loading", signal.SIGINT, 130),
         pytest.param("loading", signal.SIGTERM, 143, marks=pytest.mark.slow),
     ],

@@ -198,7 +198,14 @@ def test_every_spec_column_exists_with_the_spec_type(
     assert {name: actual[name] for name in expected if name in actual} == expected
     assert set(expected) <= set(actual), f"missing: {set(expected) - set(actual)}"
     # (`folder`: which archive or inbox folder a file's metadata was listed in.)
-    assert set(own) <= {"company_id", "seen_at", "document_number", "row_no", "folder"}, own
+    assert set(own) <= {
+        "company_id",
+        "company_key",
+        "seen_at",
+        "document_number",
+        "row_no",
+        "folder",
+    }, own
 
 
 def test_nested_tables_are_typed_from_the_spec_too(real_style_warehouse: Path) -> None:

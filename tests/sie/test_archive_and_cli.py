@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.exit_codes import ExitCode
+from pipelines.warehouse import working_dir_beside
 from sources.sie.archive import archive_sie_file, read_manifest
-from tests.sie.conftest import SAMPLES, warehouse_snapshot
+from tests.sie.conftest import ROOT, SAMPLES, warehouse_snapshot
 
 runner = CliRunner()
 
@@ -110,3 +113,39 @@ def test_load_command_loads_archives_and_rejects_broken_files(tmp_path: Path) ->
     assert result.exit_code == ExitCode.BAD_INPUT
     assert "broken.se line" in result.output
     assert warehouse_snapshot(duckdb_path) == snapshot
+
+
+def test_load_refuses_at_once_while_another_process_writes_the_warehouse(tmp_path: Path) -> None:
+    """`sie load` takes the warehouse's writer lock like `run`: a run between two of its
+    connections must not find an SIE load slipped in; the load fails at once, names the
+    holder, and writes nothing (no table, no archive)."""
+    duckdb_path, archive = tmp_path / "books.duckdb", tmp_path / "archive"
+    working_dir = working_dir_beside(duckdb_path)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path\n"
+            "from pipelines.writer_lock import hold_writer_lock\n"
+            f"with hold_writer_lock(Path({str(working_dir)!r}), {str(duckdb_path)!r}, "
+            "command='run acme'):\n"
+            "    print('held', flush=True); time.sleep(30)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    sample = SAMPLES / "avendo_5.10_typ4_rtrans_btrans_tabs.SE"
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        result = runner.invoke(
+            app,
+            ["sie", "load", str(sample), "--duckdb", str(duckdb_path), "--archive", str(archive)],
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == ExitCode.WAREHOUSE_BUSY, result.output
+    assert f"in use by process {holder.pid} (run acme" in result.output
+    assert warehouse_snapshot(duckdb_path) == {}
+    assert not archive.exists() or not any(path.is_file() for path in archive.rglob("*"))
