@@ -62,7 +62,9 @@ def _as_server_user() -> list[str]:
 
         pwd.getpwnam("postgres")
     except KeyError:
-        raise PostgresUnavailable(f"running as root and no `postgres` user: {INSTALL_HINT}") from None
+        raise PostgresUnavailable(
+            f"running as root and no `postgres` user: {INSTALL_HINT}"
+        ) from None
     return [runuser, "-u", "postgres", "--"]
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import dlt
@@ -27,6 +26,11 @@ from pipelines.transform import (
 from sources.fortnox_sandbox.books import generate_books
 from tests.dbt.postgres_server import LocalPostgres, PostgresUnavailable, local_postgres
 from tests.models.sandbox_tables import load_sandbox_company
+
+pytest.importorskip("psycopg2", reason="install the postgres extra: pip install -e '.[postgres]'")
+pytest.importorskip(
+    "dbt.adapters.postgres", reason="install the postgres extra: pip install -e '.[postgres]'"
+)
 
 _NESTED_TYPES = ("STRUCT", "MAP", "JSON", "[]", "UNION")
 
@@ -60,9 +64,11 @@ def _raw_tables(connection: duckdb.DuckDBPyConnection) -> dict[str, Any]:
             else f'"{column}"'
             for column, kind in columns
         )
-        tables[name] = connection.execute(
-            f'select {select} from {DEFAULT_DATASET}."{name}"'
-        ).arrow().read_all()
+        tables[name] = (
+            connection.execute(f'select {select} from {DEFAULT_DATASET}."{name}"')
+            .arrow()
+            .read_all()
+        )
     return tables
 
 
@@ -77,7 +83,7 @@ def _comparable(value: Any) -> Any:
     one floating-point column DuckDB has (`money_quotient` in sql/macros) as the decimal it
     prints as."""
     if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     if isinstance(value, float):
         return Decimal(repr(value))
     return value
@@ -147,4 +153,3 @@ def test_every_model_equals_the_duckdb_build_row_for_row(built: Any) -> None:
             )
             compared += 1
     assert compared == len(models) >= 45
-
