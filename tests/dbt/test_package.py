@@ -32,9 +32,7 @@ def test_a_project_builds_on_our_marts_as_a_package(tmp_path: Path) -> None:
         "models:\n  consumer:\n    +materialized: table\n",
         encoding="utf-8",
     )
-    (project / "packages.yml").write_text(
-        f"packages:\n  - local: {SQL_DIR}\n", encoding="utf-8"
-    )
+    (project / "packages.yml").write_text(f"packages:\n  - local: {SQL_DIR}\n", encoding="utf-8")
     (project / "models" / "closing_by_account.sql").write_text(
         "select account_number, sum(closing_balance) as closing_balance\n"
         "from {{ ref('fortnox', 'fct_trial_balance') }}\ngroup by account_number\n",
