@@ -516,7 +516,7 @@ def _build_models_in_destination(
 
     pipeline = company_pipeline(company_id, target)
     with pipeline.destination_client() as client:
-        credentials = client.config.credentials  # type: ignore[attr-defined]
+        credentials = client.config.credentials
     if pipeline.destination.destination_name != "postgres":
         errors.print(
             f"note: the models are built on DuckDB and PostgreSQL; not on "

@@ -31,8 +31,10 @@ def quote(identifier: str) -> str:
 class Warehouse(Protocol):
     """What the build asks of a warehouse besides dbt itself."""
 
-    target: str
-    """The output of `sql/profiles.yml` to use: `duckdb` or `postgres`."""
+    @property
+    def target(self) -> str:
+        """The output of `sql/profiles.yml` to use: `duckdb` or `postgres`."""
+        ...
 
     def profile_environment(self, models_schema: str) -> dict[str, str]:
         """The environment variables `sql/profiles.yml` reads for this warehouse."""
