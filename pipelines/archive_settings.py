@@ -15,6 +15,8 @@ run (the run record in `load_runs` then says archiving was off).
 
 from __future__ import annotations
 
+import os
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,9 +43,30 @@ NoArchiveOption = Annotated[
 
 
 def _config(key: str) -> Any:
-    import dlt
+    """`[sie_archive] <key>` as dlt resolves it: the environment (`SIE_ARCHIVE__<KEY>`), then
+    `.dlt/secrets.toml` and `.dlt/config.toml` of the current folder, then those of `~/.dlt`.
 
-    return dlt.config.get(f"{CONFIG_SECTION}.{key}")
+    Read here without dlt when that is all there is: importing dlt for two settings cost
+    `sie load` about a second. With any `DLT_*` variable set (project or data folder moved,
+    say), dlt itself resolves it.
+    """
+    environment_name = f"{CONFIG_SECTION}__{key}".upper()
+    if environment_name in os.environ:
+        return os.environ[environment_name]
+    if any(name.startswith("DLT_") for name in os.environ):
+        import dlt
+
+        return dlt.config.get(f"{CONFIG_SECTION}.{key}")
+    for folder in (Path(".dlt"), Path.home() / ".dlt"):
+        for name in ("secrets.toml", "config.toml"):
+            path = folder / name
+            if not path.is_file():
+                continue
+            with path.open("rb") as handle:
+                section = tomllib.load(handle).get(CONFIG_SECTION)
+            if isinstance(section, dict) and key in section:
+                return section[key]
+    return None
 
 
 def _as_bool(value: Any) -> bool:

@@ -23,26 +23,7 @@ from typing import Any
 import dlt
 
 from pipelines.interrupts import own_signals
-
-LOAD_RUNS_COLUMNS: dict[str, Any] = {
-    "run_id": {"data_type": "text", "nullable": False},
-    "profile": {"data_type": "text"},
-    "company_id": {"data_type": "text", "nullable": False},
-    "started_at": {"data_type": "timestamp", "timezone": True},
-    "ended_at": {"data_type": "timestamp", "timezone": True},
-    "outcome": {"data_type": "text"},
-    "error": {"data_type": "text"},
-    "requests": {"data_type": "bigint"},
-    "rows": {"data_type": "bigint"},
-    "resources": {"data_type": "text"},
-    "sie_files": {"data_type": "text"},
-    "notes": {"data_type": "text"},
-    "skipped": {"data_type": "text"},
-    # Whether this run kept the raw SIE files it read, and where (absolute path).
-    "archive_enabled": {"data_type": "bool"},
-    "archive_dir": {"data_type": "text"},
-}
-"""The audit trail of runs: one row per run and company, failed, killed and refused runs too."""
+from pipelines.load_runs_table import LOAD_RUNS_COLUMNS
 
 UNKNOWN_COMPANY = "unknown"
 """`company_id` of a run refused before it knew its company (no login, say)."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from sources.sie.encoding import UTF16, EncodingScan
 
 BLOCK_BYTES = 8 << 20
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 2 << 20
 # The start of a #VER line (after a line feed): where a chunk may end.
 _VER_LINE = re.compile(rb"\n[ \t]*#[Vv][Ee][Rr][ \t\"{]")
 _SEARCH_WINDOW = 1 << 20

@@ -1087,7 +1087,7 @@ class _SieReader:
             .with_columns(pl.col("voucher_seq").cast(pl.Int64))
         )
         typed = _Typed(self, combined)
-        return combined.select(
+        return typed.select(
             "voucher_seq",
             "line_no",
             series=_empty_to_null("series"),
@@ -1134,7 +1134,7 @@ class _SieReader:
             .sort("line_no")
         )
         typed = _Typed(self, combined)
-        return combined.select(
+        return typed.select(
             "voucher_seq",
             "line_no",
             "series",
@@ -1178,7 +1178,7 @@ class _SieReader:
             schema={"year_index": pl.Int32, "year_start": pl.Date, "year_end": pl.Date},
         )
         typed = _Typed(self, frame)
-        balances = frame.select(
+        balances = typed.select(
             "line_no",
             "record",
             year_index=typed.integer(
@@ -1315,11 +1315,37 @@ class _Stopwatch:
 
 
 class _Typed:
-    """Vectorised text-to-type conversion; a bad value is a SieError naming its line."""
+    """Vectorised text-to-type conversion; a bad value is a SieError naming its line.
+
+    The checks are gathered while the column expressions are built and run by `select`, all
+    in one pass over the frame: each group's cheap test (one regex that every good value
+    matches) first; only when one fails are that group's checks run one by one, in the order
+    they were made, so the error (its message and line) is the one a check-by-check run gives.
+    """
 
     def __init__(self, reader: _SieReader, frame: pl.DataFrame) -> None:
         self.reader = reader
         self.frame = frame
+        self._groups: list[tuple[pl.Expr, list[tuple[pl.Expr, str]]]] = []
+
+    def _check(self, checks: list[tuple[pl.Expr, str]], quick: pl.Expr | None = None) -> None:
+        """Register `checks` (bad-value test, problem); `quick` is true wherever any is."""
+        if quick is None:
+            quick = pl.any_horizontal([bad for bad, _ in checks])
+        self._groups.append((quick, checks))
+
+    def select(self, *names: str, **columns: pl.Expr | str) -> pl.DataFrame:
+        """Run every check, then the select; raises the first bad value's SieError."""
+        if self._groups:
+            failed = self.frame.select(
+                quick.fill_null(False).any().alias(f"g{number}")
+                for number, (quick, _) in enumerate(self._groups)
+            ).row(0)
+            for did_fail, (_, checks) in zip(failed, self._groups, strict=True):
+                if did_fail:
+                    for bad, problem in checks:
+                        self._fail_first(bad, problem)
+        return self.frame.select(*names, **columns)
 
     def _fail_first(self, bad: pl.Expr, problem: str) -> None:
         offending = self.frame.filter(bad).select("line_no").head(1)
@@ -1329,7 +1355,7 @@ class _Typed:
     def _present(self, column: str, what: str, *, required: bool) -> pl.Expr:
         value = pl.col(column)
         if required:
-            self._fail_first(value.is_null() | (value == ""), f"the {what} is missing")
+            self._check([(value.is_null() | (value == ""), f"the {what} is missing")])
         return pl.when(value == "").then(None).otherwise(value)
 
     def integer(
@@ -1343,13 +1369,19 @@ class _Typed:
     ) -> pl.Expr:
         value = self._present(column, what, required=required)
         pattern = _SIGNED_INTEGER if signed else _INTEGER
-        self._fail_first(
-            value.is_not_null() & ~value.str.contains(pattern),
-            f"the {what} is not a whole number",
-        )
-        self._fail_first(
-            value.str.strip_chars_start("-").str.len_chars() > max_digits,
-            f"the {what} is out of range (more than {max_digits} digits)",
+        good = rf"^{'-?' if signed else ''}[0-9]{{1,{max_digits}}}$"
+        self._check(
+            [
+                (
+                    value.is_not_null() & ~value.str.contains(pattern),
+                    f"the {what} is not a whole number",
+                ),
+                (
+                    value.str.strip_chars_start("-").str.len_chars() > max_digits,
+                    f"the {what} is out of range (more than {max_digits} digits)",
+                ),
+            ],
+            quick=value.is_not_null() & ~value.str.contains(good),
         )
         return value.cast(pl.Int64)
 
@@ -1360,15 +1392,19 @@ class _Typed:
     def date(self, column: str, what: str, *, required: bool) -> pl.Expr:
         value = self._present(column, what, required=required)
         parsed = value.str.strptime(pl.Date, "%Y%m%d", strict=False)
-        self._fail_first(
-            value.is_not_null() & (~value.str.contains(_DATE) | parsed.is_null()),
-            f"the {what} is not a date (YYYYMMDD)",
+        self._check(
+            [
+                (
+                    value.is_not_null() & (~value.str.contains(_DATE) | parsed.is_null()),
+                    f"the {what} is not a date (YYYYMMDD)",
+                )
+            ]
         )
         return parsed
 
     def text_matching(self, column: str, pattern: str, what: str) -> pl.Expr:
         value = self._present(column, what, required=False)
-        self._fail_first(value.is_not_null() & ~value.str.contains(pattern), f"bad {what}")
+        self._check([(value.is_not_null() & ~value.str.contains(pattern), f"bad {what}")])
         return value
 
     def decimal(
@@ -1376,15 +1412,23 @@ class _Typed:
     ) -> pl.Expr:
         """Exact decimals: a value that would need rounding is refused before polars casts it."""
         value = self._present(column, what, required=required)
-        self._fail_first(
-            value.is_not_null() & ~value.str.contains(_NUMBER),
-            f"the {what} is not a number with '.' as decimal point",
-        )
         whole_digits = arrow_type.precision - arrow_type.scale
         exact = rf"^-?\d{{1,{whole_digits}}}(\.\d{{0,{arrow_type.scale}}}0*)?$"
-        self._fail_first(
-            value.is_not_null() & ~value.str.contains(exact),
-            f"the {what} has more decimals or digits than {arrow_type} holds",
+        # Both checks at once: ASCII digits and a digit after any '.' (as _NUMBER), within the
+        # type's digits (as `exact`).
+        good = rf"^-?[0-9]{{1,{whole_digits}}}(\.[0-9]{{1,{arrow_type.scale}}}0*)?$"
+        self._check(
+            [
+                (
+                    value.is_not_null() & ~value.str.contains(_NUMBER),
+                    f"the {what} is not a number with '.' as decimal point",
+                ),
+                (
+                    value.is_not_null() & ~value.str.contains(exact),
+                    f"the {what} has more decimals or digits than {arrow_type} holds",
+                ),
+            ],
+            quick=value.is_not_null() & ~value.str.contains(good),
         )
         return value.cast(pl.Decimal(arrow_type.precision, arrow_type.scale))
 

@@ -1,0 +1,107 @@
+"""The `load_runs` table's columns, and appending to it with DuckDB alone (no dlt).
+
+`run` records its runs through dlt (`run_journal.py`); `sie load` writes its one row per company
+straight into the open warehouse connection, with the very columns and types dlt gives the table
+(its `_dlt_load_id`/`_dlt_id` included), so either may create the table and the other append.
+Importing dlt costs about a second of `sie load`'s run time, and a dlt pipeline another second.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+
+LOAD_RUNS_COLUMNS: dict[str, Any] = {
+    "run_id": {"data_type": "text", "nullable": False},
+    "profile": {"data_type": "text"},
+    "company_id": {"data_type": "text", "nullable": False},
+    "started_at": {"data_type": "timestamp", "timezone": True},
+    "ended_at": {"data_type": "timestamp", "timezone": True},
+    "outcome": {"data_type": "text"},
+    "error": {"data_type": "text"},
+    "requests": {"data_type": "bigint"},
+    "rows": {"data_type": "bigint"},
+    "resources": {"data_type": "text"},
+    "sie_files": {"data_type": "text"},
+    "notes": {"data_type": "text"},
+    "skipped": {"data_type": "text"},
+    # Whether this run kept the raw SIE files it read, and where (absolute path).
+    "archive_enabled": {"data_type": "bool"},
+    "archive_dir": {"data_type": "text"},
+}
+"""The audit trail of runs: one row per run and company, failed, killed and refused runs too."""
+
+_DUCKDB_TYPES = {
+    "text": "VARCHAR",
+    "timestamp": "TIMESTAMP WITH TIME ZONE",
+    "bigint": "BIGINT",
+    "bool": "BOOLEAN",
+}
+# dlt's own columns: every dlt-made table has them, NOT NULL.
+_DLT_COLUMNS = {"_dlt_load_id": "VARCHAR NOT NULL", "_dlt_id": "VARCHAR NOT NULL"}
+
+
+def load_runs_ddl() -> dict[str, str]:
+    """Column name -> DuckDB type with constraint, as dlt 1.31 creates `load_runs`."""
+    columns = {
+        name: _DUCKDB_TYPES[spec["data_type"]] + ("" if spec.get("nullable", True) else " NOT NULL")
+        for name, spec in LOAD_RUNS_COLUMNS.items()
+    }
+    return {**columns, **_DLT_COLUMNS}
+
+
+def append_load_runs(
+    connection: duckdb.DuckDBPyConnection, dataset: str, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Append `rows` (new `run_id`s) to `<dataset>.load_runs`, creating the table or adding
+    columns a table from an older version lacks, all in one transaction."""
+    if not rows:
+        return
+    [(catalog,)] = connection.execute("SELECT current_database()").fetchall()
+    # Catalog-qualified: in `fortnox.duckdb` the name `fortnox.load_runs` alone is ambiguous.
+    schema = f'"{catalog}"."{dataset}"'
+    table = f'{schema}."load_runs"'
+    wanted = load_runs_ddl()
+    load_id = f"{time.time():.6f}"  # dlt's load ids are the load's Unix time as text
+    connection.execute("BEGIN TRANSACTION")
+    try:
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        existing = {
+            name
+            for (name,) in connection.execute(
+                "SELECT column_name FROM information_schema.columns"
+                " WHERE table_catalog = ? AND table_schema = ? AND table_name = 'load_runs'",
+                [catalog, dataset],
+            ).fetchall()
+        }
+        if not existing:
+            columns = ", ".join(f'"{name}" {kind}' for name, kind in wanted.items())
+            connection.execute(f"CREATE TABLE {table} ({columns})")
+        else:
+            for name, kind in wanted.items():
+                if name not in existing:
+                    nullable_kind = kind.replace(" NOT NULL", "")
+                    connection.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {nullable_kind}')
+        names = list(wanted)
+        placeholders = ", ".join("?" for _ in names)
+        quoted = ", ".join(f'"{name}"' for name in names)
+        connection.executemany(
+            f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})",
+            [
+                [
+                    {"_dlt_load_id": load_id, "_dlt_id": uuid.uuid4().hex[:14]}.get(
+                        name, row.get(name)
+                    )
+                    for name in names
+                ]
+                for row in rows
+            ],
+        )
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
