@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.models import build_models
+from pipelines.transform import build_models
 
 YEARS = (2023, 2024, 2025)
 # The schema `generate` fills (not the pipeline's default dataset): passed to `build_models`.

@@ -29,7 +29,6 @@ import polars as pl
 
 from pipelines.companies import CompanyError, resolve_company
 from pipelines.exit_codes import ExitCode
-from pipelines.models import DEFAULT_MODELS_SCHEMA, query_model
 from pipelines.sie_export import (
     ExportError,
     LoadedSieFile,
@@ -39,6 +38,7 @@ from pipelines.sie_export import (
     verified_bytes,
 )
 from pipelines.sie_write import books_from_warehouse
+from pipelines.transform import DEFAULT_MODELS_SCHEMA, query_model
 from sources.sie.writer import write_sie4
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: no time of packing inside

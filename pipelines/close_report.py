@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 
 from pipelines.companies import company_in_model
-from pipelines.models import DEFAULT_DATASET, DEFAULT_MODELS_SCHEMA, query_model
+from pipelines.transform import DEFAULT_DATASET, DEFAULT_MODELS_SCHEMA, query_model
 
 AGING_BUCKETS = ("current", "1-30", "31-60", "61-90", "over 90", "credits")
 SUBLEDGER_NAMES = {"AR": "Kundreskontra (AR)", "AP": "Leverantörsreskontra (AP)"}

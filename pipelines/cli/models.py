@@ -23,11 +23,11 @@ from rich.table import Table
 from pipelines.cli.output import OutputOption, emit, fail
 from pipelines.companies import CompanyError, company_in_model, resolve_company
 from pipelines.exit_codes import ExitCode
-from pipelines.models import (
+from pipelines.transform import (
     DEFAULT_DATASET,
     DEFAULT_MODELS_SCHEMA,
     BuildReport,
-    ModelCycleError,
+    DbtError,
     build_models,
     query_model,
 )
@@ -172,7 +172,7 @@ def build_and_report(
 
     Raises:
         WarehouseBusyError: Another process holds the warehouse file.
-        ModelCycleError: The models' SQL depends on itself in a cycle.
+        DbtError: dbt could not run the project (e.g. the models depend on each other in a cycle).
     """
     # Under the warehouse's writer lock (a run building its models already holds it): a
     # build never overlaps a load of another process.
@@ -203,7 +203,7 @@ def models(
         raise _fail(error) from None
     except WarehouseBusyError as error:
         raise _fail(CommandError(str(error), ExitCode.WAREHOUSE_BUSY)) from None
-    except ModelCycleError as error:
+    except DbtError as error:
         raise _fail(CommandError(str(error), ExitCode.ERROR)) from None
     raise typer.Exit(int(exit_code))
 

@@ -456,10 +456,12 @@ def _locked_run(
             output,
             lambda: print_summary(summary, f"Loaded company {company_id}"),
         )
+        # With -o json, stdout carries only the run's JSON; the models' report goes to stderr.
+        report_to = stderr if shown is OutputFormat.json else None
         if models and target.duckdb_path is not None:
-            # With -o json, stdout carries only the run's JSON; the models' report goes to stderr.
-            report_to = stderr if shown is OutputFormat.json else None
             _build_models(target.duckdb_path, target.dataset, report_to)
+        elif models:
+            _build_models_in_destination(company_id, target, report_to)
 
 
 def _command_line(profile: str | None) -> str:
@@ -500,6 +502,32 @@ def _build_models(duckdb_path: Path, dataset: str, report_to: Console | None = N
     )
     with INTERRUPTS.watching(building):
         exit_code = build_and_report(duckdb_path, dataset=dataset, console=report_to)
+    if exit_code != ExitCode.OK:
+        raise typer.Exit(int(exit_code))
+
+
+def _build_models_in_destination(
+    company_id: str, target: WarehouseTarget, report_to: Console | None = None
+) -> None:
+    """Build the models where dlt loaded (PostgreSQL), with the credentials dlt resolved."""
+    from pipelines.cli.models import echo_build_report
+    from pipelines.pipeline import company_pipeline
+    from pipelines.transform import PostgresWarehouse, build_models
+
+    pipeline = company_pipeline(company_id, target)
+    with pipeline.destination_client() as client:
+        credentials = client.config.credentials
+    if pipeline.destination.destination_name != "postgres":
+        errors.print(
+            f"note: the models are built on DuckDB and PostgreSQL; not on "
+            f"{pipeline.destination.destination_name} (skipped)",
+            markup=False,
+        )
+        return
+    warehouse = PostgresWarehouse.from_dlt_credentials(credentials, target.working_dir)
+    with hold_writer_lock(target.working_dir, target.describe(), command="models"):
+        report = build_models(warehouse, dataset=target.dataset)
+    exit_code = echo_build_report(report, report_to)
     if exit_code != ExitCode.OK:
         raise typer.Exit(int(exit_code))
 

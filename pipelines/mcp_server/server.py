@@ -32,7 +32,7 @@ from pipelines.mcp_server.privacy import (
 from pipelines.mcp_server.query_guard import QUERY_SCHEMAS, QueryRefused, run_query
 from pipelines.mcp_server.tools import companies, ledger, statements, subledgers
 from pipelines.mcp_server.warehouse import WarehouseReader, WarehouseUnavailableError
-from pipelines.models import SQL_DIR
+from pipelines.transform import MODELS_DIR
 
 INSTRUCTIONS = """\
 Read-only access to a Fortnox company's books as loaded into the fortnox-pipeline warehouse
@@ -456,7 +456,7 @@ def _company_ids(connection: duckdb.DuckDBPyConnection, result: Any) -> list[str
 def _grains() -> dict[str, str]:
     """Each model's grain, from the first comment line of its SQL file."""
     grains = {}
-    for path in sorted(SQL_DIR.glob("*/*.sql")):
+    for path in sorted(MODELS_DIR.glob("*/*.sql")):
         first = path.read_text(encoding="utf-8").splitlines()[:1]
         if first and first[0].startswith("--"):
             grains[path.stem] = first[0].removeprefix("--").strip()

@@ -4,12 +4,12 @@
 -- prefix length, different lines), or when its rule names a line that `report_layout` does not
 -- have for that statement (the account would fall out of the statement).
 with account_lines as (
-    select * from int_account_lines
+    select * from {{ ref('int_account_lines') }}
 ),
 
 layout as (
     select trim(statement) as statement, trim(line_code) as line_code
-    from report_layout
+    from {{ ref('report_layout') }}
     where trim(row_type) in ('line', 'excluded')
 )
 

@@ -13,13 +13,13 @@ with totals as (
         sum(year_to_date_amount) filter (where line_code = 'total_assets') as total_assets,
         sum(year_to_date_amount) filter (where line_code = 'total_equity_and_liabilities')
             as total_equity_and_liabilities
-    from fct_balance_sheet
+    from {{ ref('fct_balance_sheet') }}
     group by company_id, financial_year, file_sha256, period
 ),
 
 openings as (
     select company_id, file_sha256, sum(opening_balance) as opening_imbalance
-    from int_account_year_balances
+    from {{ ref('int_account_year_balances') }}
     group by company_id, file_sha256
 )
 

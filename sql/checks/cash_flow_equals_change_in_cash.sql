@@ -8,7 +8,7 @@ with flows as (
         period,
         sum(period_amount) filter (where line_code = 'cash_flow_for_the_period') as cash_flow,
         sum(period_amount) filter (where line_code = 'change_in_cash_and_bank') as change_in_cash
-    from fct_cash_flow
+    from {{ ref('fct_cash_flow') }}
     group by company_id, financial_year, file_sha256, period
 )
 

@@ -6,7 +6,7 @@ select
     null as period,
     account_number,
     count(*) as copies
-from fct_trial_balance
+from {{ ref('fct_trial_balance') }}
 group by company_id, financial_year_start, account_number
 having count(*) > 1
 union all
@@ -17,6 +17,6 @@ select
     period,
     account_number,
     count(*) as copies
-from fct_general_ledger_by_period
+from {{ ref('fct_general_ledger_by_period') }}
 group by company_id, financial_year_start, period, account_number
 having count(*) > 1

@@ -3,12 +3,12 @@
 -- (result accounts) of year 0 of the chosen file. Files without closing balances (4I transaction
 -- files) have nothing to compare and are not checked.
 with year_end as (
-    select * from fct_general_ledger_by_period
+    select * from {{ ref('fct_general_ledger_by_period') }}
     where is_year_end
 ),
 
 expected as (
-    select * from int_account_year_balances
+    select * from {{ ref('int_account_year_balances') }}
     where sie_closing_balance is not null
 ),
 

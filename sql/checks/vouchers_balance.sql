@@ -1,6 +1,6 @@
 -- one row per voucher (of a chosen SIE file) whose booked #TRANS rows do not sum to zero
 with booked_rows as (
-    select * from int_gl_booked_rows
+    select * from {{ ref('int_gl_booked_rows') }}
 ),
 
 final as (

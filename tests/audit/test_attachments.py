@@ -12,7 +12,6 @@ import dlt
 import httpx
 import pytest
 
-from pipelines.models import build_models
 from pipelines.sandbox_session import (
     REDIRECT_URI,
     SANDBOX_CLIENT_ID,
@@ -20,6 +19,7 @@ from pipelines.sandbox_session import (
     SANDBOX_URL,
     SandboxSession,
 )
+from pipelines.transform import build_models
 from pipelines.warehouse import open_warehouse
 from sources.fortnox import settings
 from sources.fortnox.auth import FortnoxAuth

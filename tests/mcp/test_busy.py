@@ -35,7 +35,7 @@ connection.close()
 REBUILD_MODELS = textwrap.dedent(
     """
     import sys, time
-    from pipelines.models import build_models
+    from pipelines.transform import build_models
     from pipelines.warehouse import WarehouseBusyError, open_warehouse
     for build in range(int(sys.argv[2])):
         while True:

@@ -6,6 +6,9 @@ created with plain SQL, so these tests do not depend on the loaders and run in m
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import date
 from decimal import Decimal
@@ -14,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.models import DEFAULT_DATASET
+from pipelines.transform import DEFAULT_DATASET
 
 DATASET = DEFAULT_DATASET
 COMPANY = "acme"
@@ -380,9 +383,20 @@ def add_acme_api_tables(
             )
 
 
+def warehouse_file_connection() -> duckdb.DuckDBPyConnection:
+    """A connection to an empty DuckDB warehouse file in a folder of its own.
+
+    A file, not an in-memory database: dbt builds the models through a connection of its own,
+    which shares a file's database but cannot see another connection's memory.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="fortnox-models-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return duckdb.connect(str(folder / "warehouse.duckdb"))
+
+
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An empty in-memory DuckDB warehouse (a file adds nothing these tests need, and is slower)."""
-    connection = duckdb.connect(":memory:")
+    """An empty DuckDB warehouse file."""
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     yield connection
     connection.close()

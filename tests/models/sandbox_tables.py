@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
-from pipelines.models import DEFAULT_DATASET as DATASET
+from pipelines.transform import DEFAULT_DATASET as DATASET
 from sources.fortnox_sandbox import serialize
 from sources.fortnox_sandbox.model import Company
 from sources.fortnox_sandbox.sie_writer import write_sie

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.exit_codes import ExitCode
-from pipelines.models import SQL_DIR, load_project
+from pipelines.transform import SQL_DIR, load_project
 from tests.models.conftest import ACME_2024_BALANCES, add_acme_2024, add_acme_api_tables, raw
 
 runner = CliRunner()

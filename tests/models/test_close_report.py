@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.exit_codes import ExitCode
-from pipelines.models import build_models
+from pipelines.transform import build_models
 from sources.fortnox_sandbox.books import generate_books, ground_truth
 from tests.models.sandbox_tables import load_sandbox_company
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import duckdb
 
-from pipelines.models import build_models
+from pipelines.transform import build_models
 from tests.models.conftest import (
     ACME_2024_BALANCES,
     ACME_2024_VOUCHERS,

@@ -11,9 +11,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.models import build_models
 from pipelines.pipeline import WarehouseTarget, run_company
 from pipelines.sandbox_session import SandboxSession
+from pipelines.transform import build_models
 from sources.fortnox_sandbox.books import ground_truth
 from sources.fortnox_sandbox.state import SandboxConfig
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import duckdb
 
-from pipelines.models import build_models
+from pipelines.transform import build_models
 from tests.models.conftest import DATASET, add_acme_2024, add_acme_api_tables
 
 AS_OF = date(2024, 4, 15)

@@ -1,4 +1,4 @@
-"""The model runner: order from the SQL itself, cycles, skipping on missing raw tables, failures."""
+"""The models' build (dbt): order from ref(), cycles, skipping on missing raw tables, failures."""
 
 from __future__ import annotations
 
@@ -8,27 +8,41 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.models import (
+from pipelines.transform import (
     SQL_DIR,
-    ModelCycleError,
+    DbtError,
     build_models,
     load_project,
     query_model,
 )
 from tests.models.conftest import DATASET, add_acme_2024, add_acme_api_tables
 
+_PROJECT = """name: scratch
+version: "1.0.0"
+config-version: 2
+profile: fortnox
+model-paths: ["models"]
+test-paths: ["checks"]
+models:
+  +materialized: table
+"""
+
 
 def _write(directory: Path, layer: str, name: str, sql: str) -> None:
-    (directory / layer).mkdir(parents=True, exist_ok=True)
-    (directory / layer / f"{name}.sql").write_text(sql, encoding="utf-8")
+    """One file of a scratch dbt project (`checks` are its tests, the other layers models)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "dbt_project.yml").write_text(_PROJECT, encoding="utf-8")
+    folder = directory / ("checks" if layer == "checks" else f"models/{layer}")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.sql").write_text(sql, encoding="utf-8")
 
 
-def test_build_order_follows_the_tables_each_sql_reads() -> None:
+def _connect(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+
+
+def test_every_ref_and_source_is_read_from_the_sql() -> None:
     models, checks = load_project(SQL_DIR)
-    position = {model.name: index for index, model in enumerate(models)}
-    for model in models:
-        for parent in model.model_inputs:
-            assert position[parent] < position[model.name], (parent, model.name)
     trial_balance = next(model for model in models if model.name == "fct_trial_balance")
     assert trial_balance.model_inputs == {
         "int_account_year_balances",
@@ -52,28 +66,33 @@ def test_every_model_starts_with_its_grain() -> None:
 
 
 def test_a_cycle_is_an_error_naming_the_models(tmp_path: Path) -> None:
-    _write(tmp_path, "staging", "stg_a", "-- one row per a\nselect * from int_b")
-    _write(tmp_path, "intermediate", "int_b", "-- one row per b\nselect * from fct_c")
-    _write(tmp_path, "marts", "fct_c", "-- one row per c\nselect * from stg_a")
-    with pytest.raises(ModelCycleError) as raised:
-        load_project(tmp_path)
-    assert set(raised.value.cycle) == {"stg_a", "int_b", "fct_c"}
+    project = tmp_path / "project"
+    _write(project, "staging", "stg_a", "-- one row per a\nselect * from {{ ref('int_b') }}")
+    _write(project, "intermediate", "int_b", "-- one row per b\nselect * from {{ ref('fct_c') }}")
+    _write(project, "marts", "fct_c", "-- one row per c\nselect * from {{ ref('stg_a') }}")
+    with pytest.raises(DbtError) as raised:
+        build_models(_connect(tmp_path), sql_dir=project)
     assert "stg_a" in str(raised.value) and "fct_c" in str(raised.value)
 
 
 def test_a_failing_model_skips_its_dependents_and_the_rest_still_builds(tmp_path: Path) -> None:
-    _write(tmp_path, "staging", "stg_good", "-- one row per x\nselect 1 as x")
-    _write(tmp_path, "staging", "stg_bad", "-- one row per x\nselect 1 / 'a' as x")
-    _write(tmp_path, "marts", "fct_on_bad", "-- one row per x\nselect * from stg_bad")
-    _write(tmp_path, "marts", "fct_on_good", "-- one row per x\nselect x + 1 as y from stg_good")
+    project = tmp_path / "project"
+    _write(project, "staging", "stg_good", "-- one row per x\nselect 1 as x")
+    _write(project, "staging", "stg_bad", "-- one row per x\nselect cast('a' as integer) as x")
+    _write(project, "marts", "fct_on_bad", "-- one row per x\nselect * from {{ ref('stg_bad') }}")
     _write(
-        tmp_path,
+        project,
+        "marts",
+        "fct_on_good",
+        "-- one row per x\nselect x + 1 as y from {{ ref('stg_good') }}",
+    )
+    _write(
+        project,
         "checks",
         "y_is_two",
-        "-- one row per wrong y\nselect * from fct_on_good where y <> 2",
+        "-- one row per wrong y\nselect * from {{ ref('fct_on_good') }} where y <> 2",
     )
-    connection = duckdb.connect()
-    report = build_models(connection, sql_dir=tmp_path)
+    report = build_models(_connect(tmp_path), sql_dir=project)
     assert report.model("stg_bad").status == "failed"
     assert report.model("fct_on_bad").status == "skipped"
     assert "stg_bad" in report.model("fct_on_bad").reason
@@ -84,16 +103,25 @@ def test_a_failing_model_skips_its_dependents_and_the_rest_still_builds(tmp_path
 
 
 def test_a_failed_check_reports_offending_rows(tmp_path: Path) -> None:
-    _write(tmp_path, "staging", "stg_numbers", "-- one row per n\nselect range as n from range(10)")
+    project = tmp_path / "project"
+    _write(project, "staging", "stg_numbers", "-- one row per n\nselect range as n from range(10)")
     _write(
-        tmp_path, "checks", "no_big", "-- one row per big n\nselect n from stg_numbers where n > 2"
+        project,
+        "checks",
+        "no_big",
+        "-- one row per big n\nselect n from {{ ref('stg_numbers') }} where n > 2 order by n",
     )
-    report = build_models(duckdb.connect(), sql_dir=tmp_path)
+    report = build_models(_connect(tmp_path), sql_dir=project)
     check = report.check("no_big")
     assert check.status == "failed"
     assert check.offending_rows == 7
     assert check.sample == [{"n": 3}, {"n": 4}, {"n": 5}, {"n": 6}, {"n": 7}]
     assert report.failed_checks == [check]
+
+
+def test_an_in_memory_warehouse_is_refused_with_what_to_do() -> None:
+    with pytest.raises(ValueError, match="warehouse file"):
+        build_models(duckdb.connect())
 
 
 def test_sie_only_warehouse_skips_api_models_and_is_all_provisional(
@@ -172,14 +200,20 @@ def test_views_resolve_for_an_analyst_without_a_search_path(tmp_path: Path) -> N
 
 
 def test_a_model_may_change_from_table_to_view(tmp_path: Path) -> None:
-    _write(tmp_path, "staging", "stg_n", "-- one row per n\nselect 1 as n")
-    connection = duckdb.connect()
-    assert build_models(connection, sql_dir=tmp_path).model("stg_n").rows == 1
-    _write(tmp_path, "staging", "stg_n", "-- one row per n\n-- materialized: view\nselect 2 as n")
-    assert build_models(connection, sql_dir=tmp_path).model("stg_n").status == "built"
+    project = tmp_path / "project"
+    connection = _connect(tmp_path)
+    _write(project, "staging", "stg_n", "-- one row per n\nselect 1 as n")
+    assert build_models(connection, sql_dir=project).model("stg_n").rows == 1
+    _write(
+        project,
+        "staging",
+        "stg_n",
+        "-- one row per n\n{{ config(materialized='view') }}\nselect 2 as n",
+    )
+    assert build_models(connection, sql_dir=project).model("stg_n").status == "built"
     assert connection.sql("select n from analytics.stg_n").fetchone() == (2,)
-    _write(tmp_path, "staging", "stg_n", "-- one row per n\nselect 3 as n")
-    assert build_models(connection, sql_dir=tmp_path).model("stg_n").rows == 1
+    _write(project, "staging", "stg_n", "-- one row per n\nselect 3 as n")
+    assert build_models(connection, sql_dir=project).model("stg_n").rows == 1
 
 
 def test_a_company_without_supplier_documents_still_reconciles_its_receivables(

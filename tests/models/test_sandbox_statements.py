@@ -8,15 +8,16 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.models import build_models
+from pipelines.transform import build_models
 from sources.fortnox_sandbox.books import generate_books, ground_truth
+from tests.models.conftest import warehouse_file_connection
 from tests.models.sandbox_tables import load_sandbox_company
 
 
 @pytest.fixture(scope="module", params=["ab", "hb", "enskild"])
 def books(request: pytest.FixtureRequest) -> tuple[duckdb.DuckDBPyConnection, dict[str, Any], str]:
     [company] = generate_books(seed=6, scale="small", legal_form=request.param)
-    connection = duckdb.connect(":memory:")
+    connection = warehouse_file_connection()
     load_sandbox_company(connection, company)
     report = build_models(connection, as_of=company.business_date)
     assert report.ok, (report.failed_models, report.failed_checks)

@@ -13,8 +13,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.models import build_models
+from pipelines.transform import build_models
 from sources.fortnox_sandbox.books import generate_books, ground_truth
+from tests.models.conftest import warehouse_file_connection
 from tests.models.sandbox_tables import load_sandbox_company
 
 
@@ -24,7 +25,7 @@ def sandbox(
 ) -> tuple[duckdb.DuckDBPyConnection, dict[str, Any], str]:
     """Books of seed 3, with payments as detail records or (no voucher reference) list items."""
     company = generate_books(seed=3, scale="small")[0]
-    connection = duckdb.connect(":memory:")
+    connection = warehouse_file_connection()
     company_id = load_sandbox_company(
         connection, company, payment_details=request.param == "payment details"
     )

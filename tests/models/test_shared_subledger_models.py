@@ -14,8 +14,8 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from pipelines.models import build_models, load_project
-from tests.models.conftest import add_acme_2024, add_acme_api_tables
+from pipelines.transform import build_models, load_project
+from tests.models.conftest import add_acme_2024, add_acme_api_tables, warehouse_file_connection
 
 AS_OF = date(2024, 4, 15)
 
@@ -23,7 +23,7 @@ AS_OF = date(2024, 4, 15)
 @pytest.fixture(scope="module")
 def acme() -> Iterator[duckdb.DuckDBPyConnection]:
     """acme's books and API tables, built as of 2024-04-15 (read-only use in this module)."""
-    connection = duckdb.connect(":memory:")
+    connection = warehouse_file_connection()
     add_acme_2024(connection)
     add_acme_api_tables(connection)
     report = build_models(connection, as_of=AS_OF)

@@ -12,8 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.models import DEFAULT_DATASET, BuildReport, build_models
+from pipelines.transform import DEFAULT_DATASET, BuildReport, build_models
 from sources.sie.reader import read_sie
+from tests.models.conftest import warehouse_file_connection
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "sie"
 
@@ -44,7 +45,7 @@ NOT_RECONCILING = [
 
 def _build_from_sample(file_name: str) -> tuple[BuildReport, duckdb.DuckDBPyConnection]:
     sie = read_sie((SAMPLES / file_name).read_bytes(), file_name)
-    connection = duckdb.connect(":memory:")
+    connection = warehouse_file_connection()
     connection.execute(f"create schema {DEFAULT_DATASET}")
     for table_name, table in sie.tables().items():
         connection.register("incoming", table)

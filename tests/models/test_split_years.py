@@ -9,15 +9,16 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.models import build_models
+from pipelines.transform import build_models
 from sources.fortnox_sandbox.books import generate_books, ground_truth
+from tests.models.conftest import warehouse_file_connection
 from tests.models.sandbox_tables import load_sandbox_company
 
 
 @pytest.fixture(scope="module")
 def split() -> tuple[duckdb.DuckDBPyConnection, dict[str, Any]]:
     [company] = generate_books(seed=8, scale="small", fiscal_years="split")
-    connection = duckdb.connect(":memory:")
+    connection = warehouse_file_connection()
     load_sandbox_company(connection, company)
     report = build_models(connection, as_of=company.business_date)
     assert report.ok, (report.failed_models, report.failed_checks)

@@ -13,12 +13,12 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
-from pipelines.models import DEFAULT_DATASET, SQL_DIR, build_models
+from pipelines.transform import DEFAULT_DATASET, SQL_DIR, build_models
 from sources.sie.reader import read_sie
+from tests.models.conftest import warehouse_file_connection
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "sie"
 SAMPLE_FILES = sorted(path.name for path in SAMPLES.iterdir() if path.suffix.lower() != ".md")
@@ -51,7 +51,7 @@ class Book:
         sie = read_sie((SAMPLES / file_name).read_bytes(), file_name)
         self.file_name = file_name
         self.tables = {name: pl.from_arrow(table) for name, table in sie.tables().items()}
-        self.connection = duckdb.connect(":memory:")
+        self.connection = warehouse_file_connection()
         self.connection.execute(f"create schema {DEFAULT_DATASET}")
         for table_name, table in sie.tables().items():
             self.connection.register("incoming", table)

@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.models import build_models
+from pipelines.transform import build_models
 from tests.pipeline.conftest import Loader, make_session, snapshot
 from tests.sie.conftest import SAMPLE_ROWS, SAMPLES, load_sie_files
 

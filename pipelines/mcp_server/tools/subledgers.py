@@ -36,7 +36,7 @@ from pipelines.mcp_server.context import (
     resolve_company,
 )
 from pipelines.mcp_server.privacy import is_personal_column
-from pipelines.models import query_model
+from pipelines.transform import query_model
 
 Ledger = Literal["AR", "AP"]
 

@@ -1,0 +1,20 @@
+-- one row per SIE file and balance record (#IB #UB #OIB #OUB #RES #PSALDO #PBUDGET)
+with source as (
+    {{ fortnox_source('sie_balances') }}
+),
+
+renamed as (
+    select
+        cast(company_id as varchar) as company_id,
+        cast(file_sha256 as varchar) as file_sha256,
+        upper(cast(record as varchar)) as balance_record,
+        cast(year_index as integer) as year_index,
+        cast(period as varchar) as period,
+        cast(account_number as varchar) as account_number,
+        cast(dimension as varchar) as dimension,
+        cast(object_id as varchar) as object_id,
+        cast(amount as decimal(18, 2)) as amount
+    from source
+)
+
+select * from renamed
