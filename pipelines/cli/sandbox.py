@@ -138,6 +138,9 @@ def serve_sandbox(
         lifespan="off",
         server_header=False,  # the app sends Fortnox's own `Server: Fortnox`
         timeout_graceful_shutdown=3,
+        # Idle keep-alive connections stay open like a production front end's (uvicorn's 5 s
+        # races a paced client's next request; a double should drop connections only as a fault).
+        timeout_keep_alive=75,
     )
     tenants = (
         [

@@ -53,6 +53,8 @@ TOKEN_LOCK_TIMEOUT_SECONDS: Final = 60.0
 TOKEN_REQUEST_ATTEMPTS: Final = 3
 
 # --- paging ------------------------------------------------------------------------------------
+# A connection idle this long is closed by the client, safely inside servers' idle timeouts.
+KEEPALIVE_EXPIRY_SECONDS: Final = 2.0
 PAGE_SIZE: Final = 500  # Fortnox accepts limit 1..500; the default of 100 quadruples the calls
 
 # --- pacing and retries ------------------------------------------------------------------------

@@ -110,6 +110,7 @@ def test_killed_while_loading_then_rerun_equals_a_clean_load(
     assert outcome["recovered"]["requests"] >= REPEAT_REQUESTS
 
 
+@pytest.mark.slow  # the default run kills between a job and its record
 def test_killed_while_extracting_then_rerun_equals_a_clean_load(
     small_load: LoadedCompany, tmp_path: Path
 ) -> None:
@@ -147,6 +148,7 @@ def test_killed_at_random_points_then_rerun_equals_a_clean_load(
     kill_then_recover(tmp_path, small_load, phase, delay)
 
 
+@pytest.mark.slow  # test_sie_merge.py stages every SIE table twice in the default run
 def test_rows_staged_twice_by_a_repeated_job_are_loaded_once(
     small_load: LoadedCompany, tmp_path: Path
 ) -> None:

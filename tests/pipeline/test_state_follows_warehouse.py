@@ -138,6 +138,7 @@ def test_rows_the_state_claims_but_the_warehouse_lacks_are_fetched_again(
     assert differences(snapshot(path), expected) == {}
 
 
+@pytest.mark.slow  # the sequential two-warehouse case stays in the default run
 def test_two_concurrent_runs_of_one_company_into_two_warehouses(
     small_load: LoadedCompany, tmp_path: Path
 ) -> None:

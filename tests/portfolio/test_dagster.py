@@ -20,6 +20,7 @@ pytest.importorskip(
 )
 
 
+@pytest.mark.slow  # an optional extra; about 50 s
 def test_two_company_partitions_materialise_against_the_sandbox(
     portfolio: Portfolio,
     separate_loads: SeparateLoads,
