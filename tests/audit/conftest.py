@@ -6,67 +6,23 @@ see what archiving by default really does.
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from pipelines.cli import app
-from tests.cli.conftest import logged_in_environment
+from tests.cli.conftest import invoke, logged_in_environment, serving_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIRECT_URI = "http://127.0.0.1:48721/callback"
 
 
-def invoke(
-    args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
-) -> tuple[int, str]:
-    """Run the CLI in-process from `cwd` (dlt reads `.dlt/` from the working directory)."""
-    previous = Path.cwd()
-    if cwd is not None:
-        os.chdir(cwd)
-    try:
-        result = CliRunner().invoke(app, args, env=env)
-    finally:
-        os.chdir(previous)
-    return result.exit_code, result.output
-
-
 @pytest.fixture(scope="session")
 def sandbox_url() -> Iterator[str]:
     """A small sandbox on loopback, as `sandbox serve` starts it (no rate limit: speed)."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pipelines.cli",
-            "sandbox",
-            "serve",
-            "--port",
-            "0",
-            "--rate-limit",
-            "off",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        match = re.search(r"http://[\d.]+:\d+", line)
-        assert match, f"sandbox did not announce itself: {line!r}"
-        yield match.group(0)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serving_sandbox("--rate-limit", "off") as url:
+        yield url
 
 
 def login_environment(sandbox_url: str, token_dir: Path) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -21,11 +22,15 @@ ROOT = Path(__file__).resolve().parents[2]
 REDIRECT_URI = "http://127.0.0.1:48721/callback"
 
 
-@pytest.fixture(scope="module")
-def sandbox_url() -> Iterator[str]:
-    """A small sandbox on loopback, rate limit on, as `sandbox serve` starts it."""
+@contextlib.contextmanager
+def serving_sandbox(*options: str) -> Iterator[str]:
+    """`sandbox serve --port 0 OPTIONS` in a child process, until the block ends: its base URL.
+
+    The one way the tests start a loopback sandbox (CLI, audit and portfolio suites), so they
+    see the command a user runs, announcement line included.
+    """
     process = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "sandbox", "serve", "--port", "0"],
+        [sys.executable, "-m", "pipelines.cli", "sandbox", "serve", "--port", "0", *options],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -40,6 +45,13 @@ def sandbox_url() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def sandbox_url() -> Iterator[str]:
+    """A small sandbox on loopback, rate limit on, as `sandbox serve` starts it."""
+    with serving_sandbox() as url:
+        yield url
 
 
 @pytest.fixture
@@ -73,10 +85,13 @@ def logged_in_environment(sandbox_url: str, directory: Path) -> dict[str, str]:
     }
 
 
-def invoke(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
+def invoke(
+    args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> tuple[int, str]:
     """Run the CLI in-process from `cwd` (dlt reads `.dlt/` from the working directory)."""
     previous = Path.cwd()
-    os.chdir(cwd)
+    if cwd is not None:
+        os.chdir(cwd)
     try:
         result = CliRunner().invoke(app, args, env=env)
     finally:

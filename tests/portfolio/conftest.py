@@ -8,9 +8,6 @@ warehouse of its own: what the firm's cron loop did before `run --all` existed.
 from __future__ import annotations
 
 import os
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +20,12 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from sources.fortnox.auth import FortnoxAuth
+from tests.cli.conftest import serving_sandbox
 from tests.pipeline.conftest import snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIRECT_URI = "http://127.0.0.1:48721/callback"
 PROFILES = ("acme", "bolaget", "cafe")
-SERVE = (sys.executable, "-m", "pipelines.cli", "sandbox", "serve", "--port", "0")
 
 
 @dataclass
@@ -48,24 +45,9 @@ class Portfolio:
 @pytest.fixture(scope="package")
 def portfolio() -> Iterator[Portfolio]:
     """`sandbox serve --companies 3` on loopback, Fortnox's rate limit on."""
-    process = subprocess.Popen(
-        [*SERVE, "--companies", str(len(PROFILES))],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        match = re.search(r"http://[\d.]+:\d+", line)
-        assert match, f"sandbox did not announce itself: {line!r}"
-        url = match.group(0)
+    with serving_sandbox("--companies", str(len(PROFILES))) as url:
         tenants = httpx.get(f"{url}/_sandbox/truth", timeout=60).json()["tenants"]
         yield Portfolio(url=url, tenants=tenants)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def login(portfolio: Portfolio, token_dir: Path, profile: str, tenant: int) -> None:
