@@ -302,7 +302,9 @@ def pipeline_state(warehouse: Path, dataset: str) -> Check:
     agreeing = sorted(name for name in stored if name in local and local[name] == stored[name])
     differing = sorted(name for name in stored if name in local and local[name] != stored[name])
     restorable = sorted(name for name in stored if name not in local)
-    parts = [f"{len(agreeing)} company pipeline(s) agree with the warehouse"]
+    parts = [
+        f"{len(agreeing)} pipeline(s) (companies and their run records) agree with the warehouse"
+    ]
     if differing:
         parts.append(f"{', '.join(differing)} differ")
     if restorable:

@@ -28,7 +28,10 @@ _ALLOCATOR_SETTING = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:1000,muzzy_decay_ms:0
 
 def build_app(*, sie_only: bool = False) -> typer.Typer:
     """The typer app with every command group, or with `sie load | check` only."""
+    from pipelines.cli.output import OneLineErrorsGroup
+
     app = typer.Typer(
+        cls=OneLineErrorsGroup,
         name="fortnox-pipeline",
         help="Read-only extraction of Fortnox books into a warehouse.",
         no_args_is_help=True,

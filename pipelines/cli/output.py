@@ -20,8 +20,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
 
 from pipelines.exit_codes import ExitCode
+
+try:  # the click typer parses with: its own copy in recent typer, else the click package
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - older typer
+    from click import exceptions as click_errors  # type: ignore[no-redef]
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -128,3 +134,37 @@ def emit(
     else:
         render_table()
     return chosen
+
+
+class OneLineErrorsGroup(TyperGroup):
+    """The root command group: click's usage errors (an unknown option, a missing value, a bad
+    choice) get the same one line as every other error, with the usage exit code (2), instead
+    of typer's boxed panel."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click_errors.NoArgsIsHelpError as error:
+            error.show()  # the help text itself, as without this class
+            sys.exit(error.exit_code)
+        except click_errors.UsageError as error:
+            command = error.ctx.command_path if error.ctx is not None else "fortnox-pipeline"
+            print_error(error.format_message().rstrip("."), f"see '{command} --help'")
+            sys.exit(error.exit_code)
+        except click_errors.ClickException as error:
+            print_error(error.format_message())
+            sys.exit(error.exit_code)
+        except click_errors.Abort:
+            print_error("aborted")
+            sys.exit(1)
+        # Not standalone, click returns an explicit exit's code, or the command's own value.
+        sys.exit(result if isinstance(result, int) else 0)

@@ -187,3 +187,22 @@ def test_a_wrong_client_secret_shows_the_cli_error_on_the_consent_page(
     assert "consent received" not in landing.text
     assert landing.text.strip() == f"fortnox-pipeline: {printed[0]}"
     assert "not-the-secret" not in landing.text + errors
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["run", "--bogus"], "error: No such option: --bogus — see 'fortnox-pipeline run --help'"),
+        (["run", "--duckdb"], "error: Option '--duckdb' requires an argument — see"),
+        (["report", "nosuch"], "error: No such command 'nosuch' — see"),
+        (["run", "--all", "--parallel", "0"], "error: Invalid value for '--parallel':"),
+    ],
+)
+def test_a_usage_error_is_one_error_line_too(
+    tmp_path: Path, arguments: list[str], expected: str
+) -> None:
+    """click's own usage errors (exit 2) in the same style as every other error, no panel."""
+    code, output = invoke(arguments, {}, tmp_path)
+    assert code == ExitCode.USAGE
+    assert _one_error_line(output).startswith(expected)
+    assert not list(tmp_path.iterdir())
