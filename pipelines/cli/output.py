@@ -163,7 +163,7 @@ class OneLineErrorsGroup(TyperGroup):
         except click_errors.ClickException as error:
             print_error(error.format_message())
             sys.exit(error.exit_code)
-        except click_errors.Abort:
+        except typer.Abort:
             print_error("aborted")
             sys.exit(1)
         # Not standalone, click returns an explicit exit's code, or the command's own value.
