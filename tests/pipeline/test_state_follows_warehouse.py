@@ -36,6 +36,8 @@ def fresh_load(session, tenants: list[int], workdir: Path) -> Path:  # type: ign
     return workdir / "fortnox.duckdb"
 
 
+# Five full loads: past the default 300 s at a load average of 20 on 2 cores (measured).
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize(
     "shared_working_folder", [False, pytest.param(True, marks=pytest.mark.slow)]
 )
