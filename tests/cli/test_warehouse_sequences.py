@@ -2,9 +2,10 @@
 
 One company loaded into two warehouses (`run --profile x --duckdb a`, `run --profile y --duckdb
 b`, `run --profile x --duckdb b`), then `sie load` and `run` taking turns on one warehouse: every
-command exits 0, and each warehouse holds the company exactly as a fresh full load does (row for
+load exits 0, and each warehouse holds the company exactly as a fresh full load does (row for
 row, so in counts and sums per table), the hand-loaded files whole beside it, and the models
-build over both. The same cases run in-process, in the default test run, in
+build over both (their data checks fail only on the samples that do not reconcile by design).
+The same cases run in-process, in the default test run, in
 `tests/pipeline/test_state_follows_warehouse.py` and `tests/sie/test_shared_warehouse.py`.
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from pipelines.exit_codes import ExitCode
 from tests.cli.conftest import invoke, serving_sandbox
 from tests.pipeline.conftest import differences, query, snapshot
 from tests.portfolio.conftest import Portfolio, login
@@ -106,7 +108,13 @@ def test_one_company_in_two_warehouses_then_sie_load_and_run_take_turns(
         )
     )
     assert hand_loaded == {row.file_name: row.vouchers for row in SAMPLE_ROWS}
+    # The models build over both. Some samples do not reconcile by design (their README says
+    # which): the data checks name those files' companies (exit 5), never the Fortnox company.
     code, output = invoke(["models", "--duckdb", str(a)], env, tmp_path)
-    assert code == 0, output[-1500:]
-    companies = {company for (company,) in query(a, "SELECT DISTINCT company_id FROM sie_files")}
-    assert x in companies and len(companies) > 1
+    assert code in (0, ExitCode.DATA_CHECK_FAILED), output[-1500:]
+    assert f"company_id={x}" not in output
+    companies = {
+        company
+        for (company,) in query(a, "SELECT DISTINCT company_id FROM analytics.fct_trial_balance")
+    }
+    assert x in companies and "555555-5555" in companies  # SIE-gruppen's sample company
