@@ -51,10 +51,13 @@ def assert_statements_hold(
     months = {(company, day.strftime("%Y-%m")) for company, day, _, _ in totals}
     assert len(months) == len(totals), "one balance sheet per company and month end"
     # Every account of the trial balance in exactly one line, none unclassified.
-    assert connection.execute(
-        "select company_id, file_sha256, account_number, count(*)"
-        " from analytics.int_account_lines group by all having count(*) <> 1"
-    ).fetchall() == []
+    assert (
+        connection.execute(
+            "select company_id, file_sha256, account_number, count(*)"
+            " from analytics.int_account_lines group by all having count(*) <> 1"
+        ).fetchall()
+        == []
+    )
     assert connection.execute(
         "select count(*) from analytics.fct_trial_balance"
         " where line_code is null or line_code = 'unclassified'"
@@ -72,7 +75,8 @@ def assert_statements_hold(
         "  select file_sha256, 'balance_sheet', line_code, closing_balance"
         "  from analytics.fct_balance_sheet where row_type = 'line'"
         "  and line_code <> 'calculated_result' and period_end = financial_year_end)"
-        " select * from statement_lines left join accounts using (file_sha256, statement, line_code)"
+        " select * from statement_lines"
+        " left join accounts using (file_sha256, statement, line_code)"
         " where statement_lines.amount <> coalesce(accounts.amount, 0)"
     ).fetchall()
     assert untied == []
