@@ -1,5 +1,5 @@
 """A resource the company's licence does not cover: skipped with a warning and recorded; the run
-succeeds; `--strict` fails it with exit 9 and loads nothing."""
+succeeds; `--strict` fails it with exit 9 and loads nothing; `doctor` lists what was skipped."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from pipelines import doctor
 from pipelines.cli import app
 from pipelines.cli.run import exit_code_of
 from pipelines.exit_codes import ExitCode
@@ -52,6 +53,18 @@ def test_an_unlicensed_resource_is_skipped_warned_and_recorded(
     assert recorded is not None and recorded[0] == "completed"
     assert json.loads(recorded[1]) == {"projects": "project"}
     assert "projects" not in tables and {"invoices", "cost_centers"} <= tables
+
+    # `doctor` lists what the last run skipped, with the scope, as a warning (not a failure).
+    skipped = doctor.skipped_resources(loader.duckdb_path, DATASET)
+    assert skipped.ok and skipped.warning
+    assert f"company {session.tenants[0]}: projects (`project`)" in skipped.detail
+    result = CliRunner().invoke(
+        app,
+        ["doctor", "--offline", "-o", "json", "--duckdb", str(loader.duckdb_path)],
+        env={"FORTNOX_TOKEN_DIR": str(tmp_path / "no-tokens")},
+    )
+    checks = {check["name"]: check for check in json.loads(result.output)["checks"]}
+    assert checks["skipped by the last run"]["detail"] == skipped.detail
 
 
 def test_strict_fails_the_run_with_exit_9_and_loads_nothing(tmp_path: Path) -> None:

@@ -197,7 +197,8 @@ def test_every_spec_column_exists_with_the_spec_type(
     own = {name: actual[name] for name in set(actual) - set(expected)}
     assert {name: actual[name] for name in expected if name in actual} == expected
     assert set(expected) <= set(actual), f"missing: {set(expected) - set(actual)}"
-    # (`folder`: which archive or inbox folder a file's metadata was listed in.)
+    # (`folder`: which archive or inbox folder a file's metadata was listed in;
+    # `financial_year_id`: the year a voucher's file connection was listed for.)
     assert set(own) <= {
         "company_id",
         "company_key",
@@ -205,6 +206,7 @@ def test_every_spec_column_exists_with_the_spec_type(
         "document_number",
         "row_no",
         "folder",
+        "financial_year_id",
     }, own
 
 
