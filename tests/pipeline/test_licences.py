@@ -97,3 +97,23 @@ def test_scope_missing_is_the_exit_9_error() -> None:
 def test_run_offers_strict() -> None:
     result = CliRunner().invoke(app, ["run", "--help"], terminal_width=200)
     assert "--strict" in result.output
+
+
+def test_strict_exits_9_even_when_dlt_closing_a_running_resource_hides_the_403() -> None:
+    """With requests in flight (a real network), dlt closes the other resources' generators
+    after the 403 and one is still running: its `ValueError` must not turn exit 9 into 1."""
+    from dlt.extract.exceptions import ResourceExtractionError
+
+    try:
+        try:
+            try:
+                raise ScopeMissing("GET /3/orders", 403, "order")
+            except ScopeMissing as error:
+                raise ResourceExtractionError("orders", None, str(error), "future") from error
+        except ResourceExtractionError:
+            raise ValueError("generator already executing")  # noqa: B904 (as dlt raises it)
+    except ValueError as closing:
+        assert exit_code_of(closing) == ExitCode.SCOPE_MISSING
+    with pytest.raises(ValueError) as plain:  # the same error on its own is no artifact
+        raise ValueError("generator already executing")
+    assert exit_code_of(plain.value) == ExitCode.ERROR
