@@ -49,8 +49,17 @@ def test_a_company_without_the_order_module(tmp_path: Path) -> None:
         ("completed", {"orders": "order"})
     ]
     assert "orders" not in _tables(warehouse) and {"invoices", "offers"} <= _tables(warehouse)
-    # The strict run loaded nothing (its failure is recorded, no business table was written).
+    # The strict run loaded nothing; its failure is recorded with the 403 that caused it.
     assert "invoices" not in _tables(strict)
+    with duckdb.connect(str(strict), read_only=True) as connection:
+        ((outcome, error),) = connection.execute(
+            "select outcome, error from fortnox_raw.load_runs"
+        ).fetchall()
+    assert (
+        outcome == "failed"
+        and error.startswith("ScopeMissing: GET /3/orders")
+        and "`order`" in error
+    )
 
 
 def _tables(path: Path) -> set[str]:
