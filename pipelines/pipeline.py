@@ -557,11 +557,22 @@ def unwrap(error: BaseException) -> BaseException:
         inner = inner or error.__cause__ or getattr(error, "__context__", None)
         if inner is None or isinstance(error, (KeyboardInterrupt, SystemExit)):
             break
-        if type(error).__module__.startswith("dlt"):
+        if type(error).__module__.startswith("dlt") or _closing_artifact(error):
             error = inner
             continue
         break
     return error
+
+
+def _closing_artifact(error: BaseException) -> bool:
+    """dlt closing its pipes after a resource failed, while another resource's generator was
+    still running in a worker thread (a request in flight): the `ValueError` of that close,
+    raised while handling the `GeneratorExit` of the close, hides the failure that started it,
+    which is at the end of their `__context__`."""
+    closing = isinstance(error, GeneratorExit) or (
+        isinstance(error, ValueError) and str(error) == "generator already executing"
+    )
+    return closing and error.__context__ is not None
 
 
 def run_row(summary: RunSummary) -> dict[str, Any]:

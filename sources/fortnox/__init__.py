@@ -503,7 +503,9 @@ def fortnox_source(
         invoice_payments,
         supplier_invoices,
         supplier_invoice_payments,
-        *attachment_resources(client, company_id, calendar, full_refresh=full_refresh),
+        *attachment_resources(
+            client, company_id, calendar, licensed=licensed, full_refresh=full_refresh
+        ),
     ]
     if invoice_rows:
         resources.append(invoices | _invoice_rows(client, company_id, licensed))
