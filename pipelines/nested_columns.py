@@ -42,5 +42,7 @@ def nested_as_json(item: Any) -> Any:
             None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
             for value in item.column(index).to_pylist()
         ]
-        item = item.set_column(index, pa.field(field.name, pa.string()), pa.array(values, pa.string()))
+        item = item.set_column(
+            index, pa.field(field.name, pa.string()), pa.array(values, pa.string())
+        )
     return item

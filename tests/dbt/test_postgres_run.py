@@ -76,7 +76,9 @@ def _duckdb_counts(path: Path) -> dict[str, int]:
             [DEFAULT_DATASET],
         ).fetchall()
         return {
-            name: connection.execute(f'select count(*) from {DEFAULT_DATASET}."{name}"').fetchone()[0]
+            name: connection.execute(f'select count(*) from {DEFAULT_DATASET}."{name}"').fetchone()[
+                0
+            ]
             for (name,) in names
         }
 
