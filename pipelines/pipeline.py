@@ -24,6 +24,7 @@ import pyarrow as pa
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.interrupts import INTERRUPTS, ActiveRun, own_signals
+from pipelines.nested_columns import nested_as_json, takes_nested_arrow
 from pipelines.run_journal import UNKNOWN_COMPANY, RunJournal, fold_journal, record_runs
 from pipelines.scratch import scratch_in
 from pipelines.warehouse import open_warehouse, working_dir_beside
@@ -301,7 +302,10 @@ def _run_locked(
             )
             if resources:
                 source = source.with_resources(*resources)
+            nested_to_json = not takes_nested_arrow(pipeline.destination)
             for name, resource in source.selected_resources.items():
+                if nested_to_json:
+                    resource.add_map(nested_as_json)
                 # Side by side under the company's one limiter (dlt's extract workers): one
                 # resource's pages are parsed and written while another's requests go out.
                 resource.parallelize()
