@@ -122,13 +122,15 @@ class WarehouseTarget:
 
         Beside a DuckDB file (`fortnox.duckdb.work/`), so the working folder is keyed by the
         warehouse and each company has its pipeline folder inside it; for another destination,
-        `.fortnox-pipeline/<destination>.<dataset>/` in the current directory.
+        `.fortnox-pipeline/<destination>.<dataset>/` in the current directory, made absolute
+        here: dbt resolves a relative target path against its project folder, which put the
+        models' build files inside the installed package.
         """
         if self.pipelines_dir is not None:
             return self.pipelines_dir
         if self.duckdb_path is not None:
             return working_dir_beside(self.duckdb_path)
-        return Path(".fortnox-pipeline") / f"{self.destination}.{self.dataset}"
+        return Path.cwd() / ".fortnox-pipeline" / f"{self.destination}.{self.dataset}"
 
     def describe(self) -> str:
         """The warehouse as the user named it."""

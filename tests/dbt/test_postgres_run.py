@@ -148,3 +148,15 @@ def test_every_resource_into_postgres_equals_duckdb(
     first, nightly, _, postgres_counts, duckdb_counts = _load_both(server, folder)
     assert '"outcome": "completed"' in first and '"outcome": "completed"' in nightly
     assert postgres_counts == duckdb_counts
+
+
+def test_another_destinations_working_folder_is_the_callers_not_the_packages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dbt resolves a relative target path against `sql/`: the folder must be absolute."""
+    from pipelines.pipeline import WarehouseTarget
+
+    monkeypatch.chdir(tmp_path)
+    folder = WarehouseTarget(duckdb_path=None, destination="postgres").working_dir
+    assert folder.is_absolute()
+    assert folder.is_relative_to(tmp_path)

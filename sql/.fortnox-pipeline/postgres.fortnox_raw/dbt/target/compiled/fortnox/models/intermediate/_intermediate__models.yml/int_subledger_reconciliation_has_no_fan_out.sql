@@ -1,5 +1,0 @@
-
-    select company_id, subledger, reconciliation_date, count(*) as copies
-    from "postgres"."analytics"."int_subledger_reconciliation"
-    group by company_id, subledger, reconciliation_date
-    having count(*) > 1
