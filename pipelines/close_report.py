@@ -517,7 +517,8 @@ def render_html(report: CloseReport) -> str:
         differences = (
             '<table class="diffs"><thead><tr><th>Reskontra</th><th class="num">Differens</th>'
             '<th class="num">Förklarad</th><th class="num">Oförklarad</th><th>Status</th>'
-            "<th>Verifikationer utan underlag (vouchers with no document)</th></tr></thead>"
+            "<th>Förklarande verifikationer (explaining vouchers: on the control account, no"
+            " invoice or payment behind them)</th></tr></thead>"
             f"<tbody>{''.join(items)}</tbody></table>"
         )
     else:
@@ -541,7 +542,7 @@ def render_html(report: CloseReport) -> str:
         f"<h1>{_e(title)}</h1>"
         f'<p class="meta">Company {_e(report.company_id)} · financial year '
         f"{_e(report.financial_year)} · period ending {_e(report.period_end)} · {status}</p>"
-        f"<h2>Datats färskhet (freshness)</h2>{freshness}"
+        f"<h2>Dataaktualitet (freshness)</h2>{freshness}"
         f'<h2>Rapporter (statements)</h2><div class="cols"><div>{income}</div>'
         f"<div>{balance}</div></div>"
         "<h2>Avstämning reskontra mot huvudbok (AR/AP reconciliation)</h2>"

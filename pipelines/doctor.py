@@ -313,3 +313,64 @@ def pipeline_state(warehouse: Path, dataset: str) -> Check:
     if differing or restorable:
         detail += " (the next run takes the warehouse's state before any request: nothing skipped)"
     return Check(name, True, detail)
+
+
+LAST_RUNS_SQL = """
+select company_id, skipped, ended_at from (
+    select company_id, skipped, ended_at,
+        row_number() over (partition by company_id order by started_at desc) as newest
+    from "{dataset}".load_runs
+    where outcome = 'completed' and profile is distinct from 'sie load'
+) where newest = 1
+order by company_id
+"""
+
+
+def skipped_resources(warehouse: Path, dataset: str) -> Check:
+    """What each company's last completed run skipped because Fortnox answered 403 (a licence
+    without the module, a token without the scope), from `load_runs.skipped`.
+
+    The scopes check sees only the token; a licence shows only when Fortnox refuses, so the
+    runs' own record is what says which tables a company's warehouse lacks.
+    """
+    import json
+
+    import duckdb
+
+    name = "skipped by the last run"
+    if not warehouse.is_file():
+        return Check(name, True, "no run yet")
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            rows = connection.execute(LAST_RUNS_SQL.format(dataset=dataset)).fetchall()
+    except duckdb.CatalogException:
+        return Check(name, True, "no run recorded yet")
+    except duckdb.Error as error:
+        return Check(name, True, f"not read ({type(error).__name__}): see the warehouse check")
+    if not rows:
+        return Check(name, True, "no run recorded yet")
+    skipped: dict[str, dict[str, str]] = {}
+    for company_id, recorded, _ in rows:
+        try:
+            resources = json.loads(recorded) if recorded else {}
+        except ValueError:
+            resources = {}
+        if resources:
+            skipped[str(company_id)] = resources
+    if not skipped:
+        return Check(
+            name, True, f"nothing: the last run of {len(rows)} company(ies) read every resource"
+        )
+    detail = "; ".join(
+        f"company {company_id}: "
+        + ", ".join(f"{resource} (`{scope}`)" for resource, scope in sorted(resources.items()))
+        for company_id, resources in sorted(skipped.items())
+    )
+    return Check(
+        name,
+        True,
+        f"{detail}: Fortnox refused these (403), so their tables are not loaded",
+        "add the module to the company's licence or the scope to the login "
+        "(`fortnox-pipeline auth login --scopes ...`); `run --strict` fails instead of skipping",
+        warning=True,
+    )

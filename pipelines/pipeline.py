@@ -24,6 +24,7 @@ import pyarrow as pa
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.interrupts import INTERRUPTS, ActiveRun, own_signals
+from pipelines.nested_columns import nested_as_json, takes_nested_arrow
 from pipelines.run_journal import UNKNOWN_COMPANY, RunJournal, fold_journal, record_runs
 from pipelines.scratch import scratch_in
 from pipelines.warehouse import open_warehouse, working_dir_beside
@@ -121,13 +122,15 @@ class WarehouseTarget:
 
         Beside a DuckDB file (`fortnox.duckdb.work/`), so the working folder is keyed by the
         warehouse and each company has its pipeline folder inside it; for another destination,
-        `.fortnox-pipeline/<destination>.<dataset>/` in the current directory.
+        `.fortnox-pipeline/<destination>.<dataset>/` in the current directory, made absolute
+        here: dbt resolves a relative target path against its project folder, which put the
+        models' build files inside the installed package.
         """
         if self.pipelines_dir is not None:
             return self.pipelines_dir
         if self.duckdb_path is not None:
             return working_dir_beside(self.duckdb_path)
-        return Path(".fortnox-pipeline") / f"{self.destination}.{self.dataset}"
+        return Path.cwd() / ".fortnox-pipeline" / f"{self.destination}.{self.dataset}"
 
     def describe(self) -> str:
         """The warehouse as the user named it."""
@@ -301,7 +304,10 @@ def _run_locked(
             )
             if resources:
                 source = source.with_resources(*resources)
+            nested_to_json = not takes_nested_arrow(pipeline.destination)
             for name, resource in source.selected_resources.items():
+                if nested_to_json:
+                    resource.add_map(nested_as_json)
                 # Side by side under the company's one limiter (dlt's extract workers): one
                 # resource's pages are parsed and written while another's requests go out.
                 resource.parallelize()
@@ -557,11 +563,22 @@ def unwrap(error: BaseException) -> BaseException:
         inner = inner or error.__cause__ or getattr(error, "__context__", None)
         if inner is None or isinstance(error, (KeyboardInterrupt, SystemExit)):
             break
-        if type(error).__module__.startswith("dlt"):
+        if type(error).__module__.startswith("dlt") or _closing_artifact(error):
             error = inner
             continue
         break
     return error
+
+
+def _closing_artifact(error: BaseException) -> bool:
+    """dlt closing its pipes after a resource failed, while another resource's generator was
+    still running in a worker thread (a request in flight): the `ValueError` of that close,
+    raised while handling the `GeneratorExit` of the close, hides the failure that started it,
+    which is at the end of their `__context__`."""
+    closing = isinstance(error, GeneratorExit) or (
+        isinstance(error, ValueError) and str(error) == "generator already executing"
+    )
+    return closing and error.__context__ is not None
 
 
 def run_row(summary: RunSummary) -> dict[str, Any]:

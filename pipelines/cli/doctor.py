@@ -77,6 +77,7 @@ def run_checks(
     except FortnoxError as error:
         results.append(checks.Check("profile", False, str(error), None, int(ExitCode.BAD_INPUT)))
         results.append(checks.warehouse(warehouse, dataset))
+        results.append(checks.skipped_resources(warehouse, dataset))
         return results
     token_check, stored = checks.token_file(TokenStore(directory), chosen)
     results.append(token_check)
@@ -86,6 +87,7 @@ def run_checks(
         results.extend(_live_checks(chosen.name, directory))
     results.append(checks.warehouse(warehouse, dataset))
     results.append(checks.pipeline_state(warehouse, dataset))
+    results.append(checks.skipped_resources(warehouse, dataset))
     return results
 
 

@@ -63,9 +63,15 @@ class FinancialYear(BaseModel):
 
 
 class Company(BaseModel):
-    company_id: str
+    company_id: str = Field(
+        description="Fortnox's DatabaseNumber (or an SIE file's company id): the id rows carry."
+    )
+    company_key: str | None = Field(
+        description="The organisation number as NNNNNN-NNNN: the company's key across Fortnox "
+        "and SIE files (`company_key` in every table); any tool's `company` accepts it."
+    )
     company_name: str | None
-    org_number: str | None
+    org_number: str | None = Field(description="The organisation number as Fortnox writes it.")
     locked_through: date | None
     last_load_at: datetime | None
     last_load_outcome: str | None

@@ -50,7 +50,10 @@ READ_ONLY = ToolAnnotations(readOnlyHint=True, destructiveHint=False, openWorldH
 
 Company = Annotated[
     str | None,
-    Field(description="Company id from list_companies; may be left out when only one."),
+    Field(
+        description="The company: its company_key (organisation number, NNNNNN-NNNN) or "
+        "company_id (DatabaseNumber) from list_companies; may be left out when only one."
+    ),
 ]
 FinancialYearLabel = Annotated[
     str | None,
@@ -138,8 +141,9 @@ def build_server(settings: ServerSettings) -> FastMCP:
 
     @server.tool(annotations=READ_ONLY)
     def list_companies() -> answers.CompanyList:
-        """Companies in the warehouse: financial years (final or provisional), the locked
-        period, the last load and its outcome. Call this first."""
+        """Companies in the warehouse, each by company_key (organisation number) and company_id
+        (Fortnox DatabaseNumber): financial years (final or provisional), the locked period,
+        the last load and its outcome. Call this first."""
         return read(companies.list_companies)
 
     @server.tool(annotations=READ_ONLY)

@@ -89,6 +89,8 @@ def invoke(
     """
     from dbt.cli.main import dbtRunner
 
+    # dbt reads a relative target or log path against the project folder, not ours.
+    work_dir = work_dir.resolve()
     arguments = [
         *command,
         "--project-dir",

@@ -42,6 +42,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -503,7 +504,9 @@ def fortnox_source(
         invoice_payments,
         supplier_invoices,
         supplier_invoice_payments,
-        *attachment_resources(client, company_id, calendar, full_refresh=full_refresh),
+        *attachment_resources(
+            client, company_id, calendar, licensed=licensed, full_refresh=full_refresh
+        ),
     ]
     if invoice_rows:
         resources.append(invoices | _invoice_rows(client, company_id, licensed))
@@ -587,4 +590,6 @@ def _may_change(supplier_invoice: dict[str, Any]) -> bool:
     if not supplier_invoice.get("Booked"):
         return True
     balance = supplier_invoice.get("Balance")
-    return balance not in (None, "", 0, "0", "0.00") and float(balance) != 0.0
+    if balance is None or balance == "":
+        return False
+    return Decimal(str(balance)) != 0

@@ -15,14 +15,14 @@ already seen; the lists are in creation order) and merges them on their key:
 A connection removed in Fortnox stays until `--full-refresh` re-reads the lists.
 
 Both need the `connectfile` scope. A token from before that scope was asked for gets a 403:
-the run goes on without the two tables and says why in the log, rather than failing a nightly
-load over metadata (run `auth login` again to add the scope).
+as for any resource the licence or login does not cover (`licences.py`), the run goes on without
+the two tables, warns once naming the scope and records the skip (`run --strict` fails instead);
+no year counts as read, so a run after `auth login` with the scope reads them all.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import dlt
@@ -30,14 +30,11 @@ from dlt.common.schema.typing import TColumnSchema
 from dlt.sources import DltResource
 
 from sources.fortnox.client import FortnoxClient
-from sources.fortnox.errors import ScopeMissing
 from sources.fortnox.records import column_hints, shape_page
-from sources.fortnox.settings import ENDPOINTS
+from sources.fortnox.settings import ENDPOINTS, SPEC_SCHEMAS
 
 if TYPE_CHECKING:
     from sources.fortnox import CompanyCalendar
-
-logger = logging.getLogger(__name__)
 
 _YEAR: dict[str, TColumnSchema] = {"financial_year_id": {"data_type": "bigint", "nullable": False}}
 
@@ -47,22 +44,23 @@ def attachment_resources(
     company_id: str,
     calendar: CompanyCalendar,
     *,
+    licensed: Callable[..., Any],
     full_refresh: bool = False,
 ) -> list[DltResource]:
-    """The two file-connection resources of one company."""
+    """The two file-connection resources of one company.
 
-    denied: list[str] = []  # set once a 403 says the token lacks `connectfile`
+    Args:
+        licensed: the source's guard for a 403 (`licences.skipping_unlicensed`): skip and
+            record, or fail under `strict`.
+    """
 
     def pages(name: str, params: dict[str, Any] | None = None) -> Iterator[list[dict[str, Any]]]:
         path, envelope_key = ENDPOINTS[name]
-        try:
-            for page in client.paginate(path, envelope_key, params):
-                yield shape_page(page, company_id)
-        except ScopeMissing as error:
-            denied.append(name)
-            logger.warning("%s skipped: %s", name, error)
+        for page in client.paginate(path, envelope_key, params):
+            yield shape_page(page, company_id, schema=SPEC_SCHEMAS[name])
 
     @dlt.resource(
+        name="voucher_file_connections",
         write_disposition="merge",
         primary_key=(
             "company_id",
@@ -73,6 +71,7 @@ def attachment_resources(
         ),
         columns={**column_hints("file_id", "voucher_number", "voucher_series"), **_YEAR},
     )
+    @licensed
     def voucher_file_connections() -> Iterator[list[dict[str, Any]]]:
         """Files connected to vouchers, per financial year: those added since the last run."""
         state = dlt.current.resource_state()
@@ -90,16 +89,17 @@ def attachment_resources(
             for page in pages("voucher_file_connections", params):
                 added += len(page)
                 yield [{**row, "financial_year_id": year.id} for row in page]
-            if denied:
-                return  # nothing was read: no year may count as read
+            # (a 403 ends the resource above: the year is not counted as read)
             known[str(year.id)] = seen + added
             done[str(year.id)] = plan.final
 
     @dlt.resource(
+        name="supplier_invoice_file_connections",
         write_disposition="merge",
         primary_key=("company_id", "file_id", "supplier_invoice_number"),
         columns=column_hints("file_id", "supplier_invoice_number"),
     )
+    @licensed
     def supplier_invoice_file_connections() -> Iterator[list[dict[str, Any]]]:
         """Files connected to supplier invoices (by GivenNumber): those added since the last
         run."""
@@ -109,7 +109,6 @@ def attachment_resources(
         for page in pages("supplier_invoice_file_connections", {"offset": seen} if seen else None):
             added += len(page)
             yield page
-        if not denied:
-            state["known"] = seen + added
+        state["known"] = seen + added
 
     return [voucher_file_connections, supplier_invoice_file_connections]

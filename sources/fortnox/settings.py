@@ -211,6 +211,8 @@ SPEC_SCHEMAS: Final[dict[str, str]] = {
     "company_settings": "fortnox_CompanySettings",
     "archive_files": "fortnox_Folder_FileRow",
     "inbox_files": "fortnox_Folder_FileRow",
+    "voucher_file_connections": "fortnox_VoucherFileConnection",
+    "supplier_invoice_file_connections": "fortnox_SupplierInvoiceFileConnection",
     "order_rows": "fortnox_Order_OrderRow",
     "offer_rows": "fortnox_Offer_OfferRow",
 }

@@ -143,6 +143,11 @@ def test_a_token_without_connectfile_loads_everything_else(tmp_path: Path) -> No
     summary = loader.run()
     assert summary.outcome == "completed"
     assert summary.resources["voucher_file_connections"].rows == 0
+    # Skipped and recorded like any resource the login does not cover.
+    assert summary.skipped == {
+        "voucher_file_connections": "connectfile",
+        "supplier_invoice_file_connections": "connectfile",
+    }
     assert loader.duckdb_path is not None
     assert query(loader.duckdb_path, "SELECT count(*) FROM sie_vouchers")[0][0] > 0
     assert loader.duckdb_path is not None

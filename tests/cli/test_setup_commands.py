@@ -103,7 +103,8 @@ def test_doctor_passes_on_a_good_setup_and_names_each_broken_link(
     names = [check["name"] for check in report["checks"]]
     assert names[:2] == ["python and packages", "client id and secret"]
     assert "token accepted by Fortnox" in names and "API request" in names
-    assert names[-2].startswith("warehouse ") and names[-1].startswith("pipeline state ")
+    assert names[-3].startswith("warehouse ") and names[-2].startswith("pipeline state ")
+    assert names[-1] == "skipped by the last run"
     assert "sandbox-secret" not in output
 
     # A token without the invoice scope: `run` skips what needs it, so doctor warns (exit 0)
@@ -228,6 +229,14 @@ def test_doctor_says_where_the_state_is_and_whether_it_agrees(
         return next(check for check in checks if check["name"].startswith("pipeline state"))
 
     agreeing = state_check()
+    _, output = invoke(
+        ["doctor", "--offline", "-o", "json", "--duckdb", str(warehouse)], environment, tmp_path
+    )
+    skipped = next(
+        c for c in json.loads(output)["checks"] if c["name"] == "skipped by the last run"
+    )
+    assert skipped["ok"] is True and skipped["warning"] is False
+    assert skipped["detail"].startswith("nothing: the last run of 1 company(ies)")
     assert agreeing["ok"] is True and "w.duckdb.work" in str(agreeing["name"])
     assert "agree with the warehouse" in str(agreeing["detail"])
     assert "differ" not in str(agreeing["detail"]) and "no local copy" not in str(

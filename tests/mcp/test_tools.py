@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,26 @@ def test_list_companies_has_freshness(
         (label, "final" if final else "provisional") for label, final in years
     ]
     assert listed["locked_through"] is not None
+    # The organisation number as every table's company_key, beside the DatabaseNumber.
+    ((key, org_number),) = mart(
+        demo_warehouse,
+        "select company_key, organization_number from fortnox_raw.company_information"
+        " where company_id = ?",
+        [company],
+    )
+    ((dim_key, dim_ids),) = mart(
+        demo_warehouse,
+        "select company_key, company_ids from analytics.dim_companies"
+        " where list_contains(company_ids, ?)",
+        [company],
+    )
+    assert re.fullmatch(r"\d{6}-\d{4}", key)
+    assert listed["company_key"] == key == dim_key and listed["org_number"] == org_number
+    assert dim_ids[0] == company
+    # Any tool takes the company_key as its company.
+    by_key = call(settings, "trial_balance", {"company": key, "period": "2026-08"})
+    assert by_key["about"]["company_id"] == company
+    assert by_key == call(settings, "trial_balance", {"company": company, "period": "2026-08"})
 
 
 def test_trial_balance_matches_the_mart_and_balances(

@@ -105,3 +105,33 @@ def test_default_as_of_is_the_datas_latest_date_not_the_clock(
         warehouse.sql("select * from analytics.fct_ar_reconciliation order by all").fetchall()
         == first
     )
+
+
+def test_an_overpaid_invoice_and_a_supplier_credit_note_are_credits(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    add_acme_2024(warehouse)
+    add_acme_api_tables(warehouse)
+    # Customer 10 paid 600 on an invoice of 500 that fell due long ago: 100 is owed back.
+    _add_invoice(warehouse, 7, "10", "2024-01-02", "2024-01-31", 500.0)
+    _add_payment(warehouse, "4", 7, "2024-02-01", 600.0)
+    # Supplier 20 sent a credit note of -300 beside its open invoice 1 (5 000, due 2024-04-04).
+    warehouse.execute(
+        f"insert into {DATASET}.supplier_invoices (company_id, given_number, supplier_number,"
+        " supplier_name, invoice_number, invoice_date, due_date, currency, currency_rate, total,"
+        " balance, booked, cancel, credit) values ('acme', 2, '20', 'Leverantör AB', 'K-12',"
+        " '2024-03-10', '2024-03-10', 'SEK', '1', '-300.00', '-300.00', true, false, true)"
+    )
+    build_models(warehouse, as_of=date(2024, 9, 30))
+    assert _aging(warehouse)[7] == (0, "credits", Decimal("-100.00"), Decimal("-100.00"))
+    ap = {
+        row[0]: row[1:]
+        for row in warehouse.execute(
+            "select given_number, days_past_due, aging_bucket, open_amount_sek,"
+            " counterparty_open_amount_sek from analytics.fct_ap_aging"
+        ).fetchall()
+    }
+    assert ap == {
+        1: (179, "over 90", Decimal("5000.00"), Decimal("4700.00")),
+        2: (0, "credits", Decimal("-300.00"), Decimal("4700.00")),
+    }

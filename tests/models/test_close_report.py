@@ -63,6 +63,7 @@ def test_page_holds_the_months_figures(report: tuple[Path, str, dict[str, object
         f"låst t.o.m. (locked) {truth['locked_through']}",
         "Åldersanalys per 2026-10-31",
         "provisional (not locked)",
+        "Förklarande verifikationer",
     ):
         assert text in page, text
     # The deliberate differences up to October are listed with their vouchers.

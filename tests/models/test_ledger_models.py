@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 
-from pipelines.transform import build_models
+from pipelines.transform import SQL_DIR, build_models
 from tests.models.conftest import (
     ACME_2024_BALANCES,
     ACME_2024_VOUCHERS,
@@ -285,6 +287,57 @@ def test_bas_groups_put_each_account_in_the_right_line(
     assert lines["2440"] == "current_liabilities"
     # BAS group 79 is Övriga rörelsekostnader (exchange losses), not depreciation.
     assert lines["7960"] == "other_operating_expenses"
+
+
+def test_a_company_rule_in_the_seed_overrides_the_bas_groups_for_that_company_only(
+    warehouse: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    # The user's copy of the project: one row moves acme's 1930 (a K3 company, say, that keeps
+    # a deposit there) to short-term investments, and 3001 to other operating income.
+    project = tmp_path / "project"
+    shutil.copytree(SQL_DIR, project, ignore=shutil.ignore_patterns("target", "logs", ".user.yml"))
+    with (project / "seeds" / "account_classification.csv").open("a", encoding="utf-8") as seed:
+        seed.write("acme,balance_sheet,1930,1930,short_term_investments\n")
+        seed.write("acme,income_statement,30,30,other_operating_income\n")
+    add_acme_2024(warehouse)
+    add_acme_2024(warehouse, company_id="beta", file_sha256="beta-2024")
+    # 1930 declares #KTYP T and #SRU 7281; the others say nothing (BAS class decides).
+    warehouse.execute(
+        f"update {DATASET}.sie_accounts set account_type = 'T', sru_codes = '7281'"
+        " where account_number = 1930"
+    )
+    report = build_models(warehouse, as_of=AS_OF, sql_dir=project)
+    assert report.ok, (report.failed_models, report.failed_checks)
+    lines = {
+        (company, account): line
+        for company, account, line in warehouse.execute(
+            "select company_id, account_number, line_code from analytics.fct_trial_balance"
+        ).fetchall()
+    }
+    assert lines[("acme", "1930")] == "short_term_investments"
+    assert lines[("acme", "3001")] == "other_operating_income"
+    assert lines[("beta", "1930")] == "cash_and_bank"
+    assert lines[("beta", "3001")] == "net_revenue"
+    income = dict(
+        warehouse.execute(
+            "select company_id, year_to_date_amount from analytics.fct_income_statement"
+            " where period = '2024-03' and line_code = 'other_operating_income'"
+        ).fetchall()
+    )
+    assert income == {"acme": Decimal("11100.00"), "beta": Decimal("0.00")}
+    # account_type: #KTYP where declared, else the BAS class; never NULL. SRU codes kept.
+    accounts = {
+        account: rest
+        for account, *rest in warehouse.execute(
+            "select account_number, account_type, account_type_source, sru_codes"
+            " from analytics.dim_accounts where company_id = 'acme'"
+        ).fetchall()
+    }
+    assert accounts["1930"] == ["T", "KTYP", "7281"]
+    assert accounts["2440"] == ["S", "BAS", None]
+    assert accounts["3001"] == ["I", "BAS", None]
+    assert accounts["4010"] == ["K", "BAS", None]
+    assert all(account_type for account_type, _, _ in accounts.values())
 
 
 def test_vat_summary_leaves_out_the_settlement(warehouse: duckdb.DuckDBPyConnection) -> None:

@@ -16,6 +16,7 @@ from pipelines.sandbox_session import SandboxSession
 from pipelines.transform import build_models
 from sources.fortnox_sandbox.books import ground_truth
 from sources.fortnox_sandbox.state import SandboxConfig
+from tests.models.statement_invariants import assert_statements_hold
 
 # About 10 s on 2 cores (two OAuth logins and two full loads through dlt); the same checks
 # run in the default suite on tables built without HTTP (test_sandbox_truth.py).
@@ -51,6 +52,8 @@ def test_models_reproduce_each_companys_ground_truth(
             connection, dataset=dataset, as_of=date.fromisoformat(business_date.pop())
         )
         assert report.ok, (report.failed_models, report.failed_checks)
+        # Both companies' statements: Σ lines = result = −Σ RES(0), balanced month ends.
+        assert assert_statements_hold(connection, dataset=dataset) == 2 * 3
         for company_id, truth in truths.items():
             for year in truth["financial_years"]:
                 rows = connection.execute(

@@ -12,6 +12,7 @@ from pipelines.transform import build_models
 from sources.fortnox_sandbox.books import generate_books, ground_truth
 from tests.models.conftest import warehouse_file_connection
 from tests.models.sandbox_tables import load_sandbox_company
+from tests.models.statement_invariants import assert_statements_hold
 
 
 @pytest.fixture(scope="module", params=["ab", "hb", "enskild"])
@@ -22,6 +23,13 @@ def books(request: pytest.FixtureRequest) -> tuple[duckdb.DuckDBPyConnection, di
     report = build_models(connection, as_of=company.business_date)
     assert report.ok, (report.failed_models, report.failed_checks)
     return connection, ground_truth(company), request.param
+
+
+def test_statements_hold_for_every_year(
+    books: tuple[duckdb.DuckDBPyConnection, dict[str, Any], str],
+) -> None:
+    connection, truth, _ = books
+    assert assert_statements_hold(connection) == len(truth["financial_years"])
 
 
 def test_each_years_result_is_the_truths_and_tax_follows_the_legal_form(

@@ -13,6 +13,7 @@ from pipelines.transform import build_models
 from sources.fortnox_sandbox.books import generate_books, ground_truth
 from tests.models.conftest import warehouse_file_connection
 from tests.models.sandbox_tables import load_sandbox_company
+from tests.models.statement_invariants import assert_statements_hold
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +42,14 @@ def test_periods_are_fiscal_months(split: tuple[duckdb.DuckDBPyConnection, Any])
         "select period_index from analytics.fct_income_statement"
         " where period = '2025-05' and line_code = 'net_result'"
     ).fetchall() == [(1,)]
+
+
+def test_statements_hold_for_every_fiscal_year(
+    split: tuple[duckdb.DuckDBPyConnection, Any],
+) -> None:
+    connection, truth = split
+    # The 18-month first year, then May-April years: every month end balances.
+    assert assert_statements_hold(connection) == len(truth["financial_years"]) == 3
 
 
 def test_trial_balance_and_results_equal_the_truth(

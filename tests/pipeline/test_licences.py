@@ -1,5 +1,5 @@
 """A resource the company's licence does not cover: skipped with a warning and recorded; the run
-succeeds; `--strict` fails it with exit 9 and loads nothing."""
+succeeds; `--strict` fails it with exit 9 and loads nothing; `doctor` lists what was skipped."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
+from pipelines import doctor
 from pipelines.cli import app
 from pipelines.cli.run import exit_code_of
 from pipelines.exit_codes import ExitCode
@@ -53,6 +54,18 @@ def test_an_unlicensed_resource_is_skipped_warned_and_recorded(
     assert json.loads(recorded[1]) == {"projects": "project"}
     assert "projects" not in tables and {"invoices", "cost_centers"} <= tables
 
+    # `doctor` lists what the last run skipped, with the scope, as a warning (not a failure).
+    skipped = doctor.skipped_resources(loader.duckdb_path, DATASET)
+    assert skipped.ok and skipped.warning
+    assert f"company {session.tenants[0]}: projects (`project`)" in skipped.detail
+    result = CliRunner().invoke(
+        app,
+        ["doctor", "--offline", "-o", "json", "--duckdb", str(loader.duckdb_path)],
+        env={"FORTNOX_TOKEN_DIR": str(tmp_path / "no-tokens")},
+    )
+    checks = {check["name"]: check for check in json.loads(result.output)["checks"]}
+    assert checks["skipped by the last run"]["detail"] == skipped.detail
+
 
 def test_strict_fails_the_run_with_exit_9_and_loads_nothing(tmp_path: Path) -> None:
     session = _session_without("project")
@@ -84,3 +97,27 @@ def test_scope_missing_is_the_exit_9_error() -> None:
 def test_run_offers_strict() -> None:
     result = CliRunner().invoke(app, ["run", "--help"], terminal_width=200)
     assert "--strict" in result.output
+
+
+def test_strict_exits_9_even_when_dlt_closing_a_running_resource_hides_the_403() -> None:
+    """With requests in flight (a real network), dlt closes the other resources' generators
+    after the 403 and one is still running: its `ValueError` must not turn exit 9 into 1."""
+    from dlt.extract.exceptions import ResourceExtractionError
+
+    try:
+        try:
+            try:
+                raise ScopeMissing("GET /3/orders", 403, "order")
+            except ScopeMissing as error:
+                raise ResourceExtractionError("orders", None, str(error), "future") from error
+        except ResourceExtractionError:
+            try:  # dlt closes the pipes: GeneratorExit inside the running generator...
+                raise GeneratorExit
+            except GeneratorExit:  # ... whose own close fails, as it is still executing
+                raise ValueError("generator already executing")  # noqa: B904
+    except ValueError as closing:
+        assert isinstance(closing.__context__, GeneratorExit)
+        assert exit_code_of(closing) == ExitCode.SCOPE_MISSING
+    with pytest.raises(ValueError) as plain:  # the same error on its own is no artifact
+        raise ValueError("generator already executing")
+    assert exit_code_of(plain.value) == ExitCode.ERROR

@@ -149,3 +149,43 @@ def test_load_refuses_at_once_while_another_process_writes_the_warehouse(tmp_pat
     assert f"in use by process {holder.pid} (run acme" in result.output
     assert warehouse_snapshot(duckdb_path) == {}
     assert not archive.exists() or not any(path.is_file() for path in archive.rglob("*"))
+
+
+def test_the_archive_follows_dlt_config_and_the_run_record_says_so(tmp_path: Path) -> None:
+    """`[sie_archive]` in `.dlt/config.toml`: `dir` moves the archive, `enabled = false` turns it
+    off; `--archive DIR` still wins. `load_runs` records what happened each time."""
+    import duckdb
+
+    from tests.cli.conftest import invoke
+
+    sample = SAMPLES / "visma_compact_6_typ4_ksumma.se"
+    (tmp_path / ".dlt").mkdir()
+    config = tmp_path / ".dlt" / "config.toml"
+    config.write_text('[sie_archive]\ndir = "kept"\n', encoding="utf-8")
+    load = ["sie", "load", str(sample), "--duckdb", "books.duckdb"]
+    code, output = invoke(load, cwd=tmp_path)
+    assert code == ExitCode.OK, output
+    assert len(read_manifest(tmp_path / "kept")) == 1
+    assert not (tmp_path / "sie-archive").exists()
+
+    config.write_text("[sie_archive]\nenabled = false\n", encoding="utf-8")
+    code, output = invoke(
+        ["sie", "load", str(SAMPLES / "briljant_09_typ4.SE"), *load[3:]], cwd=tmp_path
+    )
+    assert code == ExitCode.OK, output
+    assert len(read_manifest(tmp_path / "kept")) == 1
+    code, output = invoke(
+        ["sie", "load", str(SAMPLES / "e-conomic_typ4.se"), *load[3:], "--archive", "explicit"],
+        cwd=tmp_path,
+    )
+    assert code == ExitCode.OK, output
+    assert len(read_manifest(tmp_path / "explicit")) == 1
+    with duckdb.connect(str(tmp_path / "books.duckdb"), read_only=True) as connection:
+        runs = connection.execute(
+            "select archive_enabled, archive_dir from fortnox_raw.load_runs order by started_at"
+        ).fetchall()
+    assert [(enabled, Path(d).name if d else None) for enabled, d in runs] == [
+        (True, "kept"),
+        (False, None),
+        (True, "explicit"),
+    ]

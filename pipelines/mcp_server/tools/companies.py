@@ -6,6 +6,7 @@ from typing import Any
 
 import duckdb
 
+from pipelines.companies import companies_in
 from pipelines.mcp_server.answers import (
     Company,
     CompanyList,
@@ -16,6 +17,7 @@ from pipelines.mcp_server.answers import (
 )
 from pipelines.mcp_server.context import (
     COMPANIES_SQL,
+    RAW_SCHEMA,
     about,
     has_relation,
     page_of,
@@ -23,6 +25,7 @@ from pipelines.mcp_server.context import (
     require_models,
     resolve_company,
 )
+from sources.sie.reader import normalise_org_number
 
 YEARS_SQL = """
 select financial_year_id, financial_year, financial_year_start, financial_year_end, is_final,
@@ -66,6 +69,12 @@ def list_companies(connection: duckdb.DuckDBPyConnection) -> CompanyList:
     require_models(connection, "dim_financial_years", "dim_locked_period")
     has_runs = has_relation(connection, "fortnox_raw", "load_runs")
     has_dates = has_relation(connection, "analytics", "int_reconciliation_dates")
+    # The organisation number as `--company` and `dim_companies` key a company.
+    keys = {
+        company_id: company.company_key
+        for company in companies_in(connection, RAW_SCHEMA)
+        for company_id in company.company_ids
+    }
     companies = []
     for (company_id,) in connection.execute(COMPANIES_SQL).fetchall():
         context = about(connection, company_id, None)
@@ -77,6 +86,8 @@ def list_companies(connection: duckdb.DuckDBPyConnection) -> CompanyList:
         companies.append(
             Company(
                 company_id=company_id,
+                company_key=keys.get(company_id)
+                or normalise_org_number(years[-1][6] if years else None),
                 company_name=context.company_name,
                 org_number=years[-1][6] if years else None,
                 locked_through=context.locked_through,
