@@ -297,6 +297,7 @@ def _run_locked(
                 client,
                 summary.company_id,
                 organisation_number=organisation_number,
+                warehouse_turn=turn,
                 **source_options,
             )
             if resources:
