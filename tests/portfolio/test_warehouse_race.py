@@ -65,6 +65,7 @@ def _run(many_small: Portfolio) -> PortfolioResult:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # minutes on a 2-core machine shared with other work
 def test_many_small_companies_side_by_side_all_complete(
     many_small: Portfolio,
 ) -> None:
