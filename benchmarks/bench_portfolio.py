@@ -241,7 +241,7 @@ def main() -> None:
                 measure_all(
                     "nightly, run --all",
                     url,
-                    environment,
+                    all_environment,
                     folder / "all.duckdb",
                     arguments.parallel,
                 )[0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -114,7 +115,7 @@ class WarehouseTarget:
         if self.destination:
             return self.destination
         assert self.duckdb_path is not None
-        return dlt.destinations.duckdb(str(self.duckdb_path))
+        return partial_config_resolved_once(dlt.destinations.duckdb(str(self.duckdb_path)))
 
     @property
     def working_dir(self) -> Path:
@@ -137,6 +138,31 @@ class WarehouseTarget:
         if self.duckdb_path is not None:
             return str(self.duckdb_path)
         return f"{self.destination} dataset {self.dataset}"
+
+
+def partial_config_resolved_once(destination: Any) -> Any:
+    """The dlt destination, its capabilities' configuration resolved once, not on every call.
+
+    dlt asks a destination for its capabilities dozens of times per pipeline step, and each
+    time resolves the destination's configuration anew through every config provider (half of
+    the seconds a one-row `load_runs` write took, measured). The partial configuration that
+    call resolves depends only on the environment and config files, which do not change during
+    a run; the destination object lives for one pipeline or one recording.
+    """
+    resolve = destination.configuration
+    resolved: list[Any] = []
+    guard = threading.Lock()
+
+    def configuration(initial_config: Any, accept_partial: bool = False) -> Any:
+        if not accept_partial:  # a client's full configuration: as dlt does it
+            return resolve(initial_config, accept_partial=accept_partial)
+        with guard:
+            if not resolved:
+                resolved.append(resolve(initial_config, accept_partial=True))
+            return resolved[0].copy()
+
+    destination.configuration = configuration
+    return destination
 
 
 def company_pipeline(company_id: str, target: WarehouseTarget) -> dlt.Pipeline:
@@ -300,6 +326,7 @@ def _run_locked(
                 client,
                 summary.company_id,
                 organisation_number=organisation_number,
+                warehouse_turn=turn,
                 **source_options,
             )
             if resources:

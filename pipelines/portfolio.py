@@ -29,6 +29,7 @@ from pipelines.pipeline import (
     run_company,
     unwrap,
 )
+from pipelines.warehouse import kept_open
 from sources.fortnox.client import FortnoxClient
 from sources.fortnox.records import STOCKHOLM
 
@@ -303,7 +304,14 @@ def run_portfolio(
                 company.client.close()
             tell(company)
 
-    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="company") as pool:
+    # One DuckDB instance for the whole run (see `kept_open`): the companies' threads open and
+    # close the file many times, and an opening racing the last close fails.
+    keeper = (
+        kept_open(target.duckdb_path)
+        if target.duckdb_path is not None
+        else contextlib.nullcontext()
+    )
+    with keeper, ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="company") as pool:
         pending: dict[Future[None], CompanyRun] = {}
         queue = list(companies)
         while queue or pending:

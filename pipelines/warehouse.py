@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -26,6 +27,7 @@ __all__ = [
     "WarehouseBusyError",
     "WarehouseInvalidError",
     "WarehouseNotFoundError",
+    "kept_open",
     "open_warehouse",
     "working_dir_beside",
 ]
@@ -82,6 +84,29 @@ def open_warehouse(path: Path | str, *, read_only: bool = False) -> duckdb.DuckD
         return duckdb.connect(str(warehouse_path), read_only=read_only)
     except duckdb.IOException as error:
         raise _translated(warehouse_path, error) from None
+
+
+@contextlib.contextmanager
+def kept_open(path: Path | str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Keep the warehouse open while inside, so every connection of the process shares it.
+
+    DuckDB gives every connection of a process to one file the same database instance, made by
+    the first connection and torn down by the last one closed. A connection opened in one thread
+    while the last one closes in another races that teardown: the new instance finds the file
+    still attached and fails ("Unique file handle conflict: ... already attached"). Companies
+    loaded from threads of one process (`run --all`) open and close the warehouse many times
+    (dlt connects per step); with one connection held for the whole run, the instance is made
+    once and torn down once, and each of those openings is cheap (no replay of the file's
+    write-ahead log, no checkpoint on every close).
+
+    The held connection runs nothing itself. Close it before anything that opens the file with
+    another configuration (dbt), which DuckDB refuses while an instance is open.
+    """
+    connection = open_warehouse(path)
+    try:
+        yield connection
+    finally:
+        connection.close()
 
 
 def _translated(path: Path, error: duckdb.Error) -> Exception:

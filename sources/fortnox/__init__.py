@@ -41,6 +41,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -175,6 +176,7 @@ def fortnox_source(
     register_refresh_hours: float = REGISTER_REFRESH_HOURS,
     document_rows: bool = False,
     organisation_number: str | None = None,
+    warehouse_turn: Callable[[], AbstractContextManager[Any]] | None = None,
 ) -> Sequence[DltResource]:
     """All Fortnox tables of one company.
 
@@ -201,6 +203,9 @@ def fortnox_source(
         organisation_number: the company's organisation number as the warehouse holds it
             (stamped as `company_key` on every row); None: read from Fortnox once this run,
             sharing the `company_information` resource's request.
+        warehouse_turn: entered around the one read of the warehouse during extraction (the
+            deletion check's loaded keys), so that companies extracted side by side in one
+            process read and write the warehouse one at a time; None for a run of its own.
     """
     run_started = now()
     overlap = timedelta(minutes=overlap_minutes)
@@ -522,6 +527,7 @@ def fortnox_source(
         delete_check_hours=delete_check_hours,
         register_refresh_hours=register_refresh_hours,
         document_rows=document_rows,
+        warehouse_turn=warehouse_turn,
     )
     # Every column's type from Fortnox's OpenAPI document (see spec.py), for every table.
     for resource in resources:

@@ -20,6 +20,7 @@ How each table is read and written:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,6 +59,7 @@ def register_resources(
     delete_check_hours: float,
     register_refresh_hours: float = REGISTER_REFRESH_HOURS,
     document_rows: bool = False,
+    warehouse_turn: Callable[[], AbstractContextManager[Any]] | None = None,
 ) -> list[DltResource]:
     """The source's register tables and the deletion check (see the module docstring)."""
 
@@ -175,7 +177,14 @@ def register_resources(
     )
     resources.append(price_table)
     resources.append(
-        _deletions(client, company_id, run_started=run_started, hours=delete_check_hours, due=due)
+        _deletions(
+            client,
+            company_id,
+            run_started=run_started,
+            hours=delete_check_hours,
+            due=due,
+            warehouse_turn=warehouse_turn or nullcontext,
+        )
     )
     if document_rows:
         resources.append(orders | _rows_of(client, company_id, "orders", "OrderRows", licensed))
@@ -230,14 +239,21 @@ def _deletions(
     run_started: datetime,
     hours: float,
     due: Callable[[dict[str, Any], float], bool],
+    warehouse_turn: Callable[[], AbstractContextManager[Any]],
 ) -> DltResource:
-    """Delete markers for rows of `lastmodified` tables whose key Fortnox no longer lists."""
+    """Delete markers for rows of `lastmodified` tables whose key Fortnox no longer lists.
+
+    The keys the warehouse holds are read in the company's turn at the warehouse (see
+    `fortnox_source`): the one read of the warehouse while the company is being extracted.
+    """
 
     def deletions() -> Iterator[Any]:
         state = dlt.current.resource_state()
         if not due(state, hours):
             return
-        loaded = _loaded_keys(company_id)
+        pipeline = dlt.current.pipeline()
+        with warehouse_turn():
+            loaded = _loaded_keys(pipeline, company_id)
         for table, (field, column) in DELETE_CHECKED.items():
             if not loaded.get(table):
                 continue
@@ -279,9 +295,8 @@ def _listed_keys(client: FortnoxClient, table: str, field: str) -> set[str] | No
     return keys
 
 
-def _loaded_keys(company_id: str) -> dict[str, set[str]]:
+def _loaded_keys(pipeline: dlt.Pipeline, company_id: str) -> dict[str, set[str]]:
     """The keys the warehouse holds for this company, per delete-checked table that exists."""
-    pipeline = dlt.current.pipeline()
     keys: dict[str, set[str]] = {}
     with pipeline.sql_client() as sql:
         if not sql.has_dataset():

@@ -19,6 +19,7 @@ and leaves the insert's de-duplication by primary key as it is.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -204,21 +205,41 @@ def duckdb_catalog_qualified(duckdb_path: Path, dataset: str) -> Iterator[None]:
     which qualifies tables with the schema only, fails with a Binder Error. While this context
     is open and only when the stem equals the dataset, dlt's DuckDB client also names the
     catalog, which makes every statement unambiguous. Other pairs are left untouched.
+
+    Threads of one process (companies loaded side by side) may be inside at once, for one
+    warehouse: dlt's client is patched by the first to enter and restored by the last to leave.
     """
     if duckdb_path.stem.casefold() != dataset.casefold():
         yield
         return
     catalog = duckdb_path.stem
-    original = DuckDbSqlClient.catalog_name
 
     def catalog_name(self: Any, quote: bool = True, casefold: bool = True) -> str | None:
         return self.capabilities.escape_identifier(catalog) if quote else catalog
 
-    DuckDbSqlClient.catalog_name = catalog_name  # type: ignore[method-assign]
+    with _catalog_guard:
+        if _catalog_users and _catalog_users[0] != catalog:
+            raise RuntimeError(
+                f"two warehouses named after their datasets in one process ({_catalog_users[0]}"
+                f", {catalog}): load them one after the other"
+            )
+        if not _catalog_users:
+            _catalog_original.append(DuckDbSqlClient.catalog_name)
+            DuckDbSqlClient.catalog_name = catalog_name  # type: ignore[method-assign]
+        _catalog_users.append(catalog)
     try:
         yield
     finally:
-        DuckDbSqlClient.catalog_name = original  # type: ignore[method-assign]
+        with _catalog_guard:
+            _catalog_users.pop()
+            if not _catalog_users:
+                DuckDbSqlClient.catalog_name = _catalog_original.pop()  # type: ignore[method-assign]
+
+
+_catalog_guard = threading.Lock()
+_catalog_users: list[str] = []
+"""The catalogs of the `duckdb_catalog_qualified` contexts open now (one warehouse at a time)."""
+_catalog_original: list[Any] = []
 
 
 def _check_merge_key(merge_key: Sequence[str], extras: Mapping[str, Any]) -> None:
