@@ -295,7 +295,8 @@ def main() -> None:
         if arguments.big_vouchers:
             results["big"] = figures = big_file(arguments.big_vouchers, folder)
             print(
-                f"big file: {figures['file_mb']:.0f} MB, sie load {figures['sie_load_s']:.1f} s, "
+                f"big file: {figures['file_mb']:.0f} MB, sie load {figures['sie_load_s']:.1f} s "
+                f"(CPU {figures['sie_load_cpu_s']:.1f} s), "
                 f"peak {figures['peak_mb']:.0f} MB {verdict('big_peak_mb', figures['peak_mb'])} "
                 f"(load average {figures['load_average']})"
             )

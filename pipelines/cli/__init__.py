@@ -20,10 +20,11 @@ import typer
 _SIE_ONLY_COMMANDS = frozenset({"load", "check"})
 # polars' allocator (jemalloc) keeps freed pages for 10 s by default, so a file read chunk by
 # chunk kept many chunks' pages: `sie load` of a 200 MB file peaked at 594 MB; with pages kept
-# 1 s (and 2 MB chunks) at 453 MB. Returning them at once (0 s) cost 40 % more CPU. Read when
-# polars is first imported, which `sie load | check` do only after this is set; an explicit
-# setting wins.
-_ALLOCATOR_SETTING = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:1000,muzzy_decay_ms:0")
+# 1 s (and 2 MB chunks) at 453 MB. Returning them at once (0 s) cost 40 % more CPU. Since the
+# load got faster (more chunks a second), 1 s peaked at 468-517 MB and 0.5 s at 466 MB for the
+# same CPU. Read when polars is first imported, which `sie load | check` do only after this is
+# set; an explicit setting wins.
+_ALLOCATOR_SETTING = ("_RJEM_MALLOC_CONF", "dirty_decay_ms:500,muzzy_decay_ms:0")
 
 
 def build_app(*, sie_only: bool = False) -> typer.Typer:

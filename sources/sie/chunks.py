@@ -20,7 +20,9 @@ BLOCK_BYTES = 8 << 20
 CHUNK_BYTES = 2 << 20
 # The start of a #VER line (after a line feed): where a chunk may end.
 _VER_LINE = re.compile(rb"\n[ \t]*#[Vv][Ee][Rr][ \t\"{]")
-_SEARCH_WINDOW = 1 << 20
+_SEARCH_WINDOW = 1 << 16  # a chunk's last #VER is usually in its last few hundred bytes
+# `#KSUMMA` in any case, without an upper-cased copy of every block.
+_KSUMMA = re.compile(rb"#[Kk][Ss][Uu][Mm][Mm][Aa]")
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def scan(source: ByteSource, *, prefix_bytes: int) -> FileScan:
             prefix += block[: prefix_bytes - len(prefix)]
         has_line_feed = has_line_feed or b"\n" in block
         window = tail + block
-        has_ksumma = has_ksumma or b"#KSUMMA" in window.upper()
+        has_ksumma = has_ksumma or _KSUMMA.search(window) is not None
         tail = block[-8:]
     return FileScan(
         sha256=digest.hexdigest(),

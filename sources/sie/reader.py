@@ -1116,10 +1116,11 @@ class _SieReader:
             schema={"objects_raw": pl.String, **{c: schema[c] for c in _OBJECT_COLUMNS}},
         )
         fast = fast.join(lookup, on="objects_raw", how="left")
+        # The joins keep the rows' order (sorted by line), so one sort does.
         combined = (
             pl.concat([fast.select(columns).cast(slow.schema), slow])
             .sort("line_no")
-            .join(voucher_seq, on="line_no", how="left")
+            .join(voucher_seq, on="line_no", how="left", maintain_order="left")
             .join(
                 vouchers.select(
                     "voucher_seq",
@@ -1130,8 +1131,8 @@ class _SieReader:
                 ),
                 on="voucher_seq",
                 how="left",
+                maintain_order="left",
             )
-            .sort("line_no")
         )
         typed = _Typed(self, combined)
         return typed.select(
@@ -1479,9 +1480,12 @@ def _empty_frame(columns: Iterable[str]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
+_SIGNED_INTEGER_RE = re.compile(_SIGNED_INTEGER)
+
+
 def _integer(value: str | None) -> int | None:
     """A whole number in ASCII digits (Python's int() would also take `１２`), else None."""
-    if value is None or re.fullmatch(_SIGNED_INTEGER, value) is None:
+    if value is None or _SIGNED_INTEGER_RE.fullmatch(value) is None:
         return None
     return int(value)
 

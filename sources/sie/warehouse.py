@@ -38,6 +38,7 @@ _NULLABLE_KEYS = ("financial_year_id", "company_id", "company_key", "_dlt_load_i
 
 
 DUCKDB_MEMORY_LIMIT = "64MB"
+DUCKDB_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,11 @@ class SieWarehouse:
         # in memory up to that limit; a bound makes it write them out (the file's rows go in
         # one transaction, so the bound, not the file, decides the peak).
         con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+        # One DuckDB thread: the reader's thread parses the next chunk while DuckDB writes
+        # this one, so the two already share the machine's cores; a second DuckDB thread only
+        # waits for work (measured on 2 cores under load: 9.4 s of CPU for a 34 MB file with
+        # DuckDB's default, 5.7 s with one thread, and less wall time too).
+        con.execute(f"SET threads = {DUCKDB_THREADS}")
         # One transaction: a kill while the tables are made leaves all of them or none.
         con.execute("BEGIN TRANSACTION")
         try:

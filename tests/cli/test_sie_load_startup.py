@@ -35,8 +35,8 @@ def test_sie_load_imports_neither_dlt_nor_the_fortnox_source() -> None:
         [sys.executable, "-c", _PROBE], capture_output=True, text=True, check=True, env=environment
     ).stdout
     assert out.strip().endswith("heavy:"), out
-    # polars' allocator returns freed pages within a second: memory bounded by a few chunks.
-    assert "allocator: dirty_decay_ms:1000,muzzy_decay_ms:0" in out
+    # polars' allocator returns freed pages within half a second: memory bounded by a few chunks.
+    assert "allocator: dirty_decay_ms:500,muzzy_decay_ms:0" in out
 
 
 def test_the_sie_default_dataset_is_the_pipelines() -> None:
