@@ -22,7 +22,7 @@ import pytest
 from pipelines.exit_codes import ExitCode
 from tests.cli.conftest import invoke, serving_sandbox
 from tests.pipeline.conftest import differences, query, snapshot
-from tests.portfolio.conftest import Portfolio, login
+from tests.portfolio.conftest import Portfolio, firm_environment
 from tests.sie.conftest import SAMPLE_ROWS, SAMPLES
 
 pytestmark = [
@@ -41,18 +41,8 @@ def two_companies() -> Iterator[Portfolio]:
 
 
 def _environment(portfolio: Portfolio, directory: Path) -> dict[str, str]:
-    token_dir = directory / "tokens"
-    for profile, tenant in zip(("x", "y"), portfolio.tenants, strict=True):
-        login(portfolio, token_dir, profile, tenant)
-    return {
-        "SOURCES__FORTNOX__CLIENT_ID": "sandbox-client",
-        "SOURCES__FORTNOX__CLIENT_SECRET": "sandbox-secret",
-        "SOURCES__FORTNOX__BASE_URL": portfolio.url,
-        "SOURCES__FORTNOX__AUTH_BASE_URL": portfolio.url,
-        "FORTNOX_TOKEN_DIR": str(token_dir),
-        "FORTNOX_PROFILE": "",
-        "RUNTIME__LOG_LEVEL": "CRITICAL",
-    }
+    # Profiles x and y; every command names its profile.
+    return {**firm_environment(portfolio, directory, ("x", "y")), "FORTNOX_PROFILE": ""}
 
 
 def _run(profile: str, warehouse: Path, env: dict[str, str], cwd: Path) -> dict[str, object]:

@@ -24,7 +24,7 @@ from pipelines.transform import (
     build_models,
 )
 from sources.fortnox_sandbox.books import generate_books
-from tests.dbt.postgres_server import LocalPostgres, PostgresUnavailable, local_postgres
+from tests.dbt.postgres_server import LocalPostgres
 from tests.models.sandbox_tables import load_sandbox_company
 
 pytest.importorskip("psycopg2", reason="install the postgres extra: pip install -e '.[postgres]'")
@@ -33,16 +33,6 @@ pytest.importorskip(
 )
 
 _NESTED_TYPES = ("STRUCT", "MAP", "JSON", "[]", "UNION")
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalPostgres]:
-    """A fresh local PostgreSQL server for this module."""
-    try:
-        with local_postgres() as running:
-            yield running
-    except PostgresUnavailable as error:
-        pytest.skip(str(error))
 
 
 def _raw_tables(connection: duckdb.DuckDBPyConnection) -> dict[str, Any]:

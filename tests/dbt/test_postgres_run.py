@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +20,13 @@ import pytest
 
 from pipelines.transform import DEFAULT_DATASET
 from tests.cli.conftest import ROOT, logged_in_environment, serving_sandbox
-from tests.dbt.postgres_server import LocalPostgres, PostgresUnavailable, local_postgres
+from tests.dbt.postgres_server import LocalPostgres
 
 pytestmark = pytest.mark.timeout(900)  # four runs of the CLI, two servers
 
 psycopg2 = pytest.importorskip(
     "psycopg2", reason="install the postgres extra: pip install -e '.[postgres]'"
 )
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LocalPostgres]:
-    try:
-        with local_postgres() as running:
-            yield running
-    except PostgresUnavailable as error:
-        pytest.skip(str(error))
 
 
 def _run(environment: dict[str, str], folder: Path, *options: str) -> str:

@@ -8,7 +8,7 @@ warehouse of its own: what the firm's cron loop did before `run --all` existed.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,10 +68,12 @@ def login(portfolio: Portfolio, token_dir: Path, profile: str, tenant: int) -> N
     auth.close()
 
 
-def firm_environment(portfolio: Portfolio, directory: Path) -> dict[str, str]:
+def firm_environment(
+    portfolio: Portfolio, directory: Path, profiles: Sequence[str] = PROFILES
+) -> dict[str, str]:
     """A firm's environment: one profile per company, logged in, dlt's folders in `directory`."""
     token_dir = directory / "tokens"
-    for profile, tenant in zip(PROFILES, portfolio.tenants, strict=True):
+    for profile, tenant in zip(profiles, portfolio.tenants, strict=True):
         login(portfolio, token_dir, profile, tenant)
     return {
         "SOURCES__FORTNOX__CLIENT_ID": "sandbox-client",
