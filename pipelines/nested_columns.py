@@ -9,9 +9,9 @@ the JSON text DuckDB's `to_json` writes for the same value, which the models rea
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 _NESTED = (pa.types.is_list, pa.types.is_large_list, pa.types.is_struct, pa.types.is_map)
@@ -30,19 +30,29 @@ def takes_nested_arrow(destination: Any) -> bool:
 def nested_as_json(item: Any) -> Any:
     """`item` with every nested column of an Arrow table as JSON text; other items unchanged.
 
-    A null stays null; an empty list is `[]`. Keys and order as in the Arrow value, so the
-    text is what `to_json` gives for the same row in DuckDB.
+    DuckDB's own `to_json` writes the text (in C++, not row by row in Python), so it is the
+    text the same row gives in a DuckDB warehouse by construction; a null stays null. Only the
+    nested columns go through DuckDB: the others keep their Arrow types exactly.
     """
     if not isinstance(item, pa.Table):
         return item
-    for index, field in enumerate(item.schema):
-        if not any(test(field.type) for test in _NESTED):
-            continue
-        values = [
-            None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-            for value in item.column(index).to_pylist()
-        ]
-        item = item.set_column(
-            index, pa.field(field.name, pa.string()), pa.array(values, pa.string())
-        )
+    nested = [
+        index for index, field in enumerate(item.schema) if any(t(field.type) for t in _NESTED)
+    ]
+    if not nested:
+        return item
+    with duckdb.connect() as connection:
+        connection.register("item", item)
+        for index in nested:
+            name = item.schema.field(index).name.replace('"', '""')
+            text = (
+                connection.execute(f'select to_json("{name}")::varchar from item')
+                .arrow()
+                .read_all()
+            )
+            item = item.set_column(
+                index,
+                pa.field(item.schema.field(index).name, pa.string()),
+                text.column(0).cast(pa.string()),
+            )
     return item
