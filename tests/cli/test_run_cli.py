@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 
 from pipelines.exit_codes import ExitCode
-from tests.cli.conftest import ROOT, invoke
+from tests.cli.conftest import invoke
+from tests.conftest import Demo
 
 
 def table_count(path: Path, table: str) -> int:
@@ -114,9 +115,9 @@ REGISTER_TABLES = (
 )
 
 
-def test_demo_loads_twice_and_builds_the_models(tmp_path: Path) -> None:
-    demo_dir = tmp_path / "demo"
-    code, output = invoke(["demo", "--dir", str(demo_dir)], {"RUNTIME__LOG_LEVEL": "ERROR"}, ROOT)
+def test_demo_loads_twice_and_builds_the_models(demo: Demo) -> None:
+    # The session's one `demo` (tests/conftest.py), which the MCP tests read as well.
+    demo_dir, code, output = demo.directory, demo.exit_code, demo.output
     assert code == 0, output
     totals = [
         int(n) for n in re.findall(r"company \d+: completed in [\d.]+ s, (\d+) requests", output)

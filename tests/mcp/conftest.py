@@ -1,8 +1,9 @@
 """A warehouse the demo built, once per test session, and a client for the MCP server over it.
 
 The demo is the production path (sandbox, OAuth login, two loads, the models), so the tools are
-tested against the marts a user gets. The server runs in-process, connected to the SDK's own
-client through memory streams; `test_stdio.py` starts it as the agent hosts do.
+tested against the marts a user gets; `tests/conftest.py` builds it, for `demo`'s own test too.
+The server runs in-process, connected to the SDK's own client through memory streams;
+`test_stdio.py` starts it as the agent hosts do.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ import pytest
 from mcp import ClientSession
 from mcp.shared.memory import create_connected_server_and_client_session
 from mcp.types import CallToolResult
-from typer.testing import CliRunner
 
-from pipelines.cli import app
 from pipelines.mcp_server.server import ServerSettings, build_server
+from tests.conftest import Demo
 
 T = TypeVar("T")
 
@@ -37,12 +37,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`fortnox-pipeline demo` into a temporary folder: its warehouse file (never written again)."""
-    directory = tmp_path_factory.mktemp("mcp_demo")
-    result = CliRunner().invoke(app, ["demo", "--dir", str(directory)])
-    assert result.exit_code == 0, result.output
-    return directory / "fortnox.duckdb"
+def demo_warehouse(demo: Demo) -> Path:
+    """`fortnox-pipeline demo`'s warehouse file (never written again), shared with the demo's
+    own test (`tests/conftest.py`)."""
+    assert demo.exit_code == 0, demo.output
+    return demo.warehouse
 
 
 @pytest.fixture

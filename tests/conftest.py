@@ -1,0 +1,82 @@
+"""What the whole suite shares: the demo warehouse, and which files run on one worker.
+
+The default run spreads whole files over the workers (`--dist loadfile`), and a session fixture
+is built once per worker. A few fixtures cost a sandbox, loads and a dbt build (tens of seconds):
+the files that use them are kept together, so each is built once per run, not once per worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SHARED_SETUP = {
+    # `demo` (a sandbox, two loads, the models): the MCP tools' warehouse and `demo`'s own test.
+    "tests/mcp/": "demo",
+    "tests/cli/test_run_cli.py": "demo",
+    # A default `run` of a served sandbox (models included), and that sandbox.
+    "tests/audit/": "audit",
+    # A served sandbox of three companies and a separate load of each (package fixtures).
+    "tests/portfolio/": "portfolio",
+}
+"""Path prefix (from the root) → the unit of work its files run in, on one worker."""
+
+
+def shared_unit(scope: str) -> str:
+    """The unit of work of a test file: its group in `SHARED_SETUP`, else the file itself."""
+    for prefix, unit in SHARED_SETUP.items():
+        if scope.startswith(prefix):
+            return f"shared setup: {unit}"
+    return scope
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile`, with the files of each `SHARED_SETUP` group as one unit."""
+    if config.getvalue("dist") != "loadfile":
+        return None  # xdist's own scheduler for any other --dist
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedSetupScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return shared_unit(super()._split_scope(nodeid))
+
+    return SharedSetupScheduling(config, log)
+
+
+@dataclass(frozen=True)
+class Demo:
+    """`fortnox-pipeline demo --dir DIRECTORY` as a user runs it: its exit code and output."""
+
+    directory: Path
+    exit_code: int
+    output: str
+
+    @property
+    def warehouse(self) -> Path:
+        return self.directory / "fortnox.duckdb"
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """One `demo` per worker (sandbox, OAuth login, two loads, the models); nothing writes to
+    its folder afterwards: a test that changes the warehouse works on a copy."""
+    import os
+
+    from pipelines.cli import app
+
+    directory = tmp_path_factory.mktemp("demo") / "demo"
+    previous = Path.cwd()
+    os.chdir(ROOT)
+    try:
+        result = CliRunner().invoke(
+            app, ["demo", "--dir", str(directory)], env={"RUNTIME__LOG_LEVEL": "ERROR"}
+        )
+    finally:
+        os.chdir(previous)
+    return Demo(directory, result.exit_code, result.output)
