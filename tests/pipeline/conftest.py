@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ import pytest
 
 from pipelines.pipeline import DEFAULT_DATASET, RunSummary, WarehouseTarget, run_company
 from pipelines.sandbox_session import SANDBOX_URL, SandboxSession
+from pipelines.warehouse import working_dir_beside
 from sources.fortnox.client import FortnoxClient
 from sources.fortnox.pacing import SlidingWindowLimiter
 from sources.fortnox.retry import RetryPolicy
@@ -315,6 +317,27 @@ class LoadedCompany:
     first: RunSummary
     first_requests: Counter[str]
     snapshot: dict[str, Counter[tuple[Any, ...]]]
+    pristine: Path
+    """A copy of the warehouse and its working folder right after the first load (later runs
+    of other tests against `loader` leave it as it was)."""
+
+    def first_load_into(self, workdir: Path) -> tuple[SandboxSession, Loader]:
+        """What `make_session()` and a first `Loader(session, tenant, workdir).run()` give, without
+        loading again: a new sandbox of the same seed (the same books, ready to advance on its
+        own), and a loader whose warehouse and working folder are copies of the first load's.
+        The loader logs in to the new sandbox when it first needs its client."""
+        session = make_session()
+        loader = Loader(session, session.tenants[0], workdir)
+        assert loader.duckdb_path is not None and loader.tenant == self.loader.tenant
+        shutil.copyfile(self.pristine / WAREHOUSE_NAME, loader.duckdb_path)
+        shutil.copytree(
+            working_dir_beside(self.pristine / WAREHOUSE_NAME),
+            working_dir_beside(loader.duckdb_path),
+        )
+        return session, loader
+
+
+WAREHOUSE_NAME = "fortnox.duckdb"
 
 
 @pytest.fixture(scope="session")
@@ -327,12 +350,18 @@ def small_load(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedCompa
     session = make_session()
     loader = Loader(session, session.tenants[0], tmp_path_factory.mktemp("small_load"))
     first = loader.run()
-    assert loader.duckdb_path is not None
+    assert loader.duckdb_path is not None and loader.duckdb_path.name == WAREHOUSE_NAME
+    pristine = tmp_path_factory.mktemp("small_load_pristine")
+    shutil.copyfile(loader.duckdb_path, pristine / WAREHOUSE_NAME)
+    shutil.copytree(
+        working_dir_beside(loader.duckdb_path), working_dir_beside(pristine / WAREHOUSE_NAME)
+    )
     yield LoadedCompany(
         session=session,
         loader=loader,
         first=first,
         first_requests=api_requests(session),
         snapshot=snapshot(loader.duckdb_path),
+        pristine=pristine,
     )
     loader.client.close()

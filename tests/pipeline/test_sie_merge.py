@@ -20,7 +20,7 @@ import pytest
 from dlt.destinations.sql_jobs import SqlMergeFollowupJob
 
 from sources.sie.tables import ROW_KEYS, TABLE_NAMES
-from tests.pipeline.conftest import DATASET, Loader, differences, make_session, snapshot
+from tests.pipeline.conftest import DATASET, LoadedCompany, differences, snapshot
 
 UNIT = ("company_id", "financial_year_id")
 SLOW_JOINS = ("NESTED_LOOP_JOIN", "BLOCKWISE_NL_JOIN", "PIECEWISE_MERGE_JOIN", "CROSS_PRODUCT")
@@ -43,11 +43,11 @@ def merge_statements() -> Iterator[dict[str, list[str]]]:
 
 
 @pytest.fixture(scope="module")
-def nightly(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, list[str]]]:
+def nightly(
+    small_load: LoadedCompany, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, list[str]]]:
     """A small company loaded, a day of business, and the nightly run's merge SQL."""
-    session = make_session()
-    loader = Loader(session, session.tenants[0], tmp_path_factory.mktemp("sie_merge"))
-    loader.run()
+    session, loader = small_load.first_load_into(tmp_path_factory.mktemp("sie_merge"))
     session.advance(1)
     with merge_statements() as statements:
         summary = loader.run(later_day=True)
@@ -89,13 +89,11 @@ def test_the_insert_keeps_one_row_per_primary_key(
 
 
 def test_rows_of_a_replaced_export_go_even_from_tables_the_new_one_left_empty(
-    tmp_path: Path,
+    small_load: LoadedCompany, tmp_path: Path
 ) -> None:
     """The sandbox's exports have no findings; an older export of the open year had one. A run
     removes it (this company's only: another company's rows are its own runs' business)."""
-    session = make_session()
-    loader = Loader(session, session.tenants[0], tmp_path)
-    loader.run()
+    _, loader = small_load.first_load_into(tmp_path)
     assert loader.duckdb_path is not None
     findings = f'"{DATASET}"."sie_findings"'
     with duckdb.connect(str(loader.duckdb_path)) as connection:

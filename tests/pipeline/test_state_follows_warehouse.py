@@ -71,15 +71,16 @@ def test_one_company_in_two_warehouses_loads_whole_into_each(
     ]
 
 
-def test_a_warehouse_restored_from_a_backup_gets_what_it_lacks(tmp_path: Path) -> None:
+def test_a_warehouse_restored_from_a_backup_gets_what_it_lacks(
+    small_load: LoadedCompany, tmp_path: Path
+) -> None:
     """Run; copy the file; three days of business; run; restore the copy; run: the open year
     had 8 vouchers (32 rows) missing when the local state remembered the newer export."""
-    session = make_session()
+    # The first run: a copy of the session's first load of the small company (the same books).
+    session, loader = small_load.first_load_into(tmp_path / "scheduled")
     tenant = session.tenants[0]
-    loader = Loader(session, tenant, tmp_path / "scheduled")
     assert loader.duckdb_path is not None
     path = loader.duckdb_path
-    assert loader.run().outcome == "completed"
     backup = tmp_path / "backup.duckdb"
     shutil.copyfile(path, backup)
     session.advance(3)
@@ -114,16 +115,14 @@ def test_a_warehouse_restored_from_a_backup_gets_what_it_lacks(tmp_path: Path) -
     ],
 )
 def test_rows_the_state_claims_but_the_warehouse_lacks_are_fetched_again(
-    tmp_path: Path, table: str, note: str
+    small_load: LoadedCompany, tmp_path: Path, table: str, note: str
 ) -> None:
     """Rows deleted by hand (or never committed): the state in the warehouse says they are
     loaded, the tables do not hold them; the next run sees that before any request."""
-    session = make_session()
-    tenant = session.tenants[0]
-    loader = Loader(session, tenant, tmp_path / "scheduled")
+    # The first run: a copy of the session's first load of the small company (the same books).
+    _, loader = small_load.first_load_into(tmp_path / "scheduled")
     assert loader.duckdb_path is not None
     path = loader.duckdb_path
-    assert loader.run().outcome == "completed"
     expected = snapshot(path)
     with duckdb.connect(str(path)) as connection:
         for (name,) in connection.execute(
