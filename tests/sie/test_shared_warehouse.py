@@ -14,7 +14,14 @@ import duckdb
 import pytest
 
 from pipelines.transform import build_models
-from tests.pipeline.conftest import Loader, make_session, snapshot
+from tests.pipeline.conftest import (  # noqa: F401 (small_load: a fixture)
+    WAREHOUSE_NAME,
+    LoadedCompany,
+    Loader,
+    make_session,
+    small_load,
+    snapshot,
+)
 from tests.sie.conftest import SAMPLE_ROWS, SAMPLES, load_sie_files
 
 FILES = [SAMPLES / row.file_name for row in SAMPLE_ROWS]
@@ -49,18 +56,20 @@ def _hand_loaded(path: Path) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A sandbox company loaded alone by `run`, and the samples loaded alone by `sie load`."""
-    session = make_session()
+def reference(
+    small_load: LoadedCompany,  # noqa: F811
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, Any]:
+    """A sandbox company loaded alone by `run` (the session's first load of the small company),
+    and the samples loaded alone by `sie load`."""
+    session = make_session()  # the same books, for this module's own loads
+    assert session.tenants[0] == small_load.loader.tenant
     folder = tmp_path_factory.mktemp("alone")
-    loader = Loader(session, session.tenants[0], folder / "run")
-    loader.run()
-    assert loader.duckdb_path is not None
     alone = folder / "sie" / "fortnox.duckdb"
     load_sie_files(FILES, duckdb_path=alone, dataset="fortnox_raw")
     return {
         "session": session,
-        "company": _company_rows(loader.duckdb_path, str(session.tenants[0])),
+        "company": _company_rows(small_load.pristine / WAREHOUSE_NAME, str(session.tenants[0])),
         "files": _hand_loaded(alone),
     }
 
