@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from sources.fortnox.years import books_digest
-from tests.pipeline.conftest import Loader, make_session
+from tests.pipeline.conftest import LoadedCompany, Loader
 
 
 class ExportedTomorrow(httpx.BaseTransport):
@@ -37,11 +37,12 @@ def test_books_digest_ignores_only_the_generation_date() -> None:
     assert books_digest(books) != books_digest(books.replace(b'"x"', b'"y"'))
 
 
-def test_an_open_year_exported_again_with_the_same_books_is_not_reloaded(tmp_path: Path) -> None:
-    session = make_session()
+def test_an_open_year_exported_again_with_the_same_books_is_not_reloaded(
+    small_load: LoadedCompany, tmp_path: Path
+) -> None:
+    # The first run: a copy of the session's first load of the small company (the same books).
+    session, _ = small_load.first_load_into(tmp_path / "w")
     tenant = session.tenants[0]
-    first = Loader(session, tenant, tmp_path / "w")
-    first.run()
 
     again = Loader(
         session,
@@ -53,7 +54,7 @@ def test_an_open_year_exported_again_with_the_same_books_is_not_reloaded(tmp_pat
     assert summary.resources["sie"].requests == 1  # the open year is still fetched
     assert summary.resources["sie"].rows == 0  # but its books are unchanged: nothing re-loaded
     assert [entry["sha256"] for entry in summary.sie_files] == [
-        entry["sha256"] for entry in first.summaries[0].sie_files
+        entry["sha256"] for entry in small_load.first.sie_files
     ]
 
     session.advance(3)
