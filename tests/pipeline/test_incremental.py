@@ -14,10 +14,10 @@ from pipelines.pipeline import RunSummary
 from sources.fortnox.settings import DEFAULT_OVERLAP_MINUTES
 from sources.fortnox_sandbox.model import Company, SupplierInvoice
 from tests.pipeline.conftest import (
+    LoadedCompany,
     Loader,
     api_requests,
     differences,
-    make_session,
     query,
     snapshot,
 )
@@ -40,11 +40,13 @@ class Advanced:
 
 
 @pytest.fixture(scope="module")
-def advanced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Advanced]:
-    session = make_session()
+def advanced(
+    small_load: LoadedCompany, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Advanced]:
+    # The first run: a copy of the session's first load of the small company (the same books).
+    session, scheduled = small_load.first_load_into(tmp_path_factory.mktemp("scheduled"))
     tenant = session.tenants[0]
-    scheduled = Loader(session, tenant, tmp_path_factory.mktemp("scheduled"))
-    first = scheduled.run()
+    first = small_load.first
     company = session.state.companies[tenant]
     open_before = {n for n, invoice in company.supplier_invoices.items() if _open(invoice)}
     session.advance(ADVANCE_DAYS)
