@@ -77,7 +77,7 @@ class LoadMeasurement:
     rows: int
     sie_requests: int
     bound_seconds: float
-    load_average: tuple[float, float, float]
+    load_average: tuple[float, ...]
     """The machine's 1, 5 and 15 minute load averages when the load finished (2 cores)."""
     steps: dict[str, dict[str, float]] = field(default_factory=dict)
     """dlt step -> wall and CPU seconds of the company's pipeline; `other` is the rest."""
@@ -113,9 +113,7 @@ def _process_cpu(pid: int) -> float:
 @contextlib.contextmanager
 def step_timings(pipeline_name: str) -> Iterator[dict[str, dict[str, float]]]:
     """Wall and CPU seconds of dlt's extract, normalize and load of one pipeline."""
-    timings: dict[str, dict[str, float]] = {
-        step: {"wall": 0.0, "cpu": 0.0} for step in STEPS
-    }
+    timings: dict[str, dict[str, float]] = {step: {"wall": 0.0, "cpu": 0.0} for step in STEPS}
     originals = {step: getattr(dlt.Pipeline, step) for step in STEPS}
 
     def timed(step: str) -> Any:
