@@ -44,6 +44,7 @@ from urllib.parse import parse_qs, urlsplit
 import dlt
 import httpx
 
+from pipelines.dlt_settings import apply_dlt_defaults
 from pipelines.pipeline import WarehouseTarget, run_company
 from pipelines.sandbox_session import (
     REDIRECT_URI,
@@ -359,6 +360,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep warehouses under this directory")
     arguments = parser.parse_args()
     logging.getLogger("dlt").setLevel(logging.ERROR)  # one Arrow-hint warning per SIE table
+    apply_dlt_defaults()  # as the command line does
 
     measurements: list[LoadMeasurement] = []
     builds: dict[str, float] = {}
