@@ -94,6 +94,10 @@ def main() -> None:
     # of fortnox.duckdb, nullable hints of Arrow tables); a user sees errors, not that noise.
     # An explicit RUNTIME__LOG_LEVEL (or .dlt/config.toml) still wins.
     os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
+    if not _wants_sie_only(sys.argv[1:]):
+        from pipelines.dlt_settings import apply_dlt_defaults
+
+        apply_dlt_defaults()
     if _wants_sie_only(sys.argv[1:]):
         os.environ.setdefault(*_ALLOCATOR_SETTING)
         build_app(sie_only=True)()

@@ -15,7 +15,7 @@ document, and a test proves the vendored extract equals what the full document g
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -276,19 +276,47 @@ def _timestamp(value: Any, field: str) -> datetime | None:
 
 def coerce(field: str, kind: str, value: Any) -> Any:
     """One scalar value as its column's type; None for an empty value."""
+    return _converter(field, kind)(value)
+
+
+@cache
+def _converter(field: str, kind: str) -> Callable[[Any], Any]:
+    """`coerce` of one field, its column's type looked up once (it is per value, per row)."""
     column = column_for(field, kind)
     data_type = column["data_type"] if column else None
-    if data_type == "decimal":
-        return _decimal(value, field)
-    if data_type == "bigint":
-        return _integer(value, field)
-    if data_type == "bool":
-        return _boolean(value, field)
-    if data_type == "date":
-        return _date(value, field)
-    if data_type == "timestamp":
-        return _timestamp(value, field)
-    return _text(value)
+    typed = {
+        "decimal": _decimal,
+        "bigint": _integer,
+        "bool": _boolean,
+        "date": _date,
+        "timestamp": _timestamp,
+    }.get(data_type)  # type: ignore[arg-type]
+    if typed is None:
+        return _text
+
+    def convert(value: Any) -> Any:
+        return typed(value, field)
+
+    return convert
+
+
+_OBJECT, _ARRAY, _TEXT, _SCALAR = range(4)
+
+
+@cache
+def _shape_plan(schema: str) -> dict[str, tuple[int, Any]]:
+    """How `shape_by_spec` treats each field of `schema`, worked out once per schema."""
+    plan: dict[str, tuple[int, Any]] = {}
+    for key, kind in fields_of(schema).items():
+        if kind.startswith("object:"):
+            plan[key] = (_OBJECT, kind.partition(":")[2])
+        elif kind.startswith("array:"):
+            plan[key] = (_ARRAY, kind.partition(":")[2])
+        elif kind in ("object", "array"):
+            plan[key] = (_TEXT, None)
+        else:
+            plan[key] = (_SCALAR, _converter(key, kind))
+    return plan
 
 
 def shape_by_spec(record: Mapping[str, Any], schema: str, company_id: str | None) -> dict[str, Any]:
@@ -298,23 +326,24 @@ def shape_by_spec(record: Mapping[str, Any], schema: str, company_id: str | None
     field can never split into variant columns either. Arrays of objects keep `company_id` on
     each element (they become nested tables filtered by company without a join).
     """
-    fields = fields_of(schema)
+    plan = _shape_plan(schema)
     row: dict[str, Any] = {} if company_id is None else {"company_id": company_id}
     for key, value in record.items():
         if key.startswith("@"):
             continue
-        kind = fields.get(key)
-        if kind is None:
+        how = plan.get(key)
+        if how is None:
             row[key] = value if isinstance(value, list) else _text(value)
-        elif kind.startswith("object:"):
-            nested = kind.partition(":")[2]
-            row[key] = shape_by_spec(value, nested, None) if isinstance(value, Mapping) else None
-        elif kind.startswith("array:"):
-            row[key] = _shape_array(key, kind.partition(":")[2], value, company_id)
-        elif kind in ("object", "array"):
-            row[key] = _text(value)
+            continue
+        action, detail = how
+        if action == _SCALAR:
+            row[key] = detail(value)
+        elif action == _OBJECT:
+            row[key] = shape_by_spec(value, detail, None) if isinstance(value, Mapping) else None
+        elif action == _ARRAY:
+            row[key] = _shape_array(key, detail, value, company_id)
         else:
-            row[key] = coerce(key, kind, value)
+            row[key] = _text(value)
     return row
 
 
@@ -327,4 +356,5 @@ def _shape_array(field: str, item_kind: str, value: Any, company_id: str | None)
             for item in value
             if isinstance(item, Mapping)
         ]
-    return [coerce(field, item_kind, item) for item in value]
+    convert = _converter(field, item_kind)
+    return [convert(item) for item in value]
