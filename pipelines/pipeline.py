@@ -320,7 +320,13 @@ def _run_locked(
                 pipeline = own_signals(preparation.pipeline)
                 summary.notes.extend(preparation.notes)
                 fold_journal(journal, **recording)
-                _drop_superseded_sie_rows(pipeline, summary.company_id)
+                if preparation.finished_load_ids or preparation.state_replaced:
+                    _sie_cleanup_marker(pipeline).touch()
+                if _sie_cleanup_marker(pipeline).exists():
+                    # A load whose cleanup did not run (killed after its last job), or a
+                    # working folder that cannot say: every year of the company.
+                    _drop_superseded_sie_rows(pipeline, summary.company_id)
+                    _sie_cleanup_marker(pipeline).unlink()
                 organisation_number = _known_organisation_number(pipeline, summary.company_id)
             source = fortnox_source(
                 client,
@@ -341,15 +347,20 @@ def _run_locked(
                 resource.add_map(counter.counting(name))
             # The steps one by one (what dlt's `run` does once pending packages are finished,
             # as they are here), so an interruption can say which one it stopped.
+            files_before = _sie_file_digests(pipeline)
             active.step = "fetching"
             pipeline.extract(source)
             active.step = "normalizing"
             pipeline.normalize()
             active.step = "loading"
             with turn():
+                _sie_cleanup_marker(pipeline).touch()
                 load_info = pipeline.load()
                 load_info.raise_on_failed_jobs()
-                _drop_superseded_sie_rows(pipeline, summary.company_id)
+                _drop_superseded_sie_rows(
+                    pipeline, summary.company_id, _new_sie_files(files_before, pipeline)
+                )
+                _sie_cleanup_marker(pipeline).unlink()
             summary.outcome = "completed"
             summary.sie_files = _loaded_sie_files(pipeline)
         except BaseException as error:
@@ -499,7 +510,20 @@ def _drop_repeated_rows(pipeline: dlt.Pipeline) -> None:
             )
 
 
-def _drop_superseded_sie_rows(pipeline: dlt.Pipeline, company_id: str) -> None:
+def _sie_cleanup_marker(pipeline: dlt.Pipeline) -> Path:
+    """Present while a load's superseded SIE rows may not have been removed yet.
+
+    Made before each load and removed once `_drop_superseded_sie_rows` ran after it; a run
+    that finds it (the one before was killed in between), or that finished an earlier run's
+    package or replaced its local state (the working folder cannot say what was cleaned),
+    removes superseded rows of every year of the company before it extracts.
+    """
+    return Path(pipeline.pipelines_dir) / f"{pipeline.pipeline_name}.sie_cleanup"
+
+
+def _drop_superseded_sie_rows(
+    pipeline: dlt.Pipeline, company_id: str, years: Sequence[str] | None = None
+) -> None:
     """Remove SIE rows of the company's years that a newer export of that year replaced.
 
     A year is replaced as a unit by merge key, but dlt deletes only where the new load has
@@ -507,7 +531,14 @@ def _drop_superseded_sie_rows(pipeline: dlt.Pipeline, company_id: str) -> None:
     file's rows. `sie_files` always has the year's current file, so every other table keeps
     only the rows of that file. Only this company's rows: only its own loads supersede them,
     and a portfolio's nightly run would otherwise scan every company's rows once per company.
+
+    Args:
+        years: only these financial years (after a run's own load, the years whose file it
+            brought: a night whose exports were all unchanged deletes nothing and scans no
+            SIE table); None: every year of the company.
     """
+    if years is not None and not years:
+        return
     with pipeline.sql_client() as sql:
         if not sql.has_dataset():
             return
@@ -522,19 +553,39 @@ def _drop_superseded_sie_rows(pipeline: dlt.Pipeline, company_id: str) -> None:
         if "sie_files" not in existing:
             return
         files = sql.make_qualified_table_name("sie_files")
+        only_years, year_parameters = "", []
+        if years is not None:
+            only_years = f" AND financial_year_id IN ({', '.join(['%s'] * len(years))})"
+            year_parameters = [int(year) for year in years]
         for table_name in SIE_TABLES:
             if table_name == "sie_files" or table_name not in existing:
                 continue
             table = sql.make_qualified_table_name(table_name)
             sql.execute_sql(
                 f"DELETE FROM {table} WHERE company_id = %s AND financial_year_id IS NOT NULL"
+                f"{only_years}"
                 f" AND EXISTS (SELECT 1 FROM {files} f WHERE f.company_id = {table}.company_id"
                 f" AND f.financial_year_id = {table}.financial_year_id)"
                 f" AND file_sha256 NOT IN (SELECT f.file_sha256 FROM {files} f"
                 f" WHERE f.company_id = {table}.company_id"
                 f" AND f.financial_year_id = {table}.financial_year_id)",
                 company_id,
+                *year_parameters,
             )
+
+
+def _sie_file_digests(pipeline: dlt.Pipeline) -> dict[str, str | None]:
+    """Financial year -> sha256 of the SIE file the company's state says is loaded."""
+    return {
+        str(entry["financial_year_id"]): entry["sha256"] for entry in _loaded_sie_files(pipeline)
+    }
+
+
+def _new_sie_files(before: dict[str, str | None], pipeline: dlt.Pipeline) -> list[str]:
+    """The financial years whose SIE file a load brought: a digest new or changed since
+    `before` (a file loaded again unchanged supersedes nothing)."""
+    after = _sie_file_digests(pipeline)
+    return sorted(year for year, sha256 in after.items() if before.get(year) != sha256)
 
 
 def _loaded_sie_files(pipeline: dlt.Pipeline) -> list[dict[str, Any]]:

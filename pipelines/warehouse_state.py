@@ -41,6 +41,9 @@ class Preparation:
     pipeline: dlt.Pipeline
     notes: list[str] = field(default_factory=list)
     finished_load_ids: list[str] = field(default_factory=list)
+    state_replaced: bool = False
+    """The local state was dropped (restored from the warehouse, or set aside): the working
+    folder's own records of what earlier runs did no longer apply."""
 
 
 def warehouse_state(pipeline: dlt.Pipeline) -> dict[str, Any] | None:
@@ -115,11 +118,13 @@ def follow_warehouse(
                 "state of this warehouse (restored, copied or swapped since)"
             )
             pipeline = pipeline.drop()
+            preparation.state_replaced = True
     local_hash = None if pipeline.first_run else pipeline.state.get("_version_hash")
     if _version_hash(remote) != local_hash:
         # dlt itself restores only a *newer* remote state and keeps local state when the
         # warehouse has none; here the warehouse wins either way.
         pipeline = pipeline.drop()
+        preparation.state_replaced = True
         if remote is not None:
             pipeline.sync_destination()
             note("state restored from the warehouse")
