@@ -55,10 +55,19 @@ def load_runs_ddl() -> dict[str, str]:
 
 
 def append_load_runs(
-    connection: duckdb.DuckDBPyConnection, dataset: str, rows: Sequence[dict[str, Any]]
+    connection: duckdb.DuckDBPyConnection,
+    dataset: str,
+    rows: Sequence[dict[str, Any]],
+    *,
+    replace: bool = False,
 ) -> None:
     """Append `rows` (new `run_id`s) to `<dataset>.load_runs`, creating the table or adding
-    columns a table from an older version lacks, all in one transaction."""
+    columns a table from an older version lacks, all in one transaction.
+
+    Args:
+        replace: the rows' `run_id`s may be there already (a run recorded once as running,
+            or a recording repeated): their rows are replaced, as a merge on `run_id` would.
+    """
     if not rows:
         return
     [(catalog,)] = connection.execute("SELECT current_database()").fetchall()
@@ -86,6 +95,10 @@ def append_load_runs(
                 if name not in existing:
                     nullable_kind = kind.replace(" NOT NULL", "")
                     connection.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {nullable_kind}')
+        if replace and existing:
+            connection.executemany(
+                f'DELETE FROM {table} WHERE "run_id" = ?', [[row["run_id"]] for row in rows]
+            )
         names = list(wanted)
         placeholders = ", ".join("?" for _ in names)
         quoted = ", ".join(f'"{name}"' for name in names)

@@ -734,6 +734,7 @@ def record_refused_run(
                     destination=target.dlt_destination(),
                     dataset=target.dataset,
                     working_dir=target.working_dir,
+                    warehouse_file=target.duckdb_path,
                 )
     except Exception:
         pass
