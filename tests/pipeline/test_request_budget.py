@@ -78,6 +78,37 @@ REPEAT_RUN = Counter(
 registers and the deletion check are daily)."""
 
 
+DAILY_REGISTERS = Counter(
+    {
+        "GET /3/archive": 2,
+        "GET /3/contracts": 1,
+        "GET /3/currencies": 1,
+        "GET /3/inbox": 1,
+        "GET /3/inbox/{Id}": 1,
+        "GET /3/pricelists": 2,
+        "GET /3/prices/sublist/{PriceList}": 2,
+        "GET /3/settings/company": 1,
+        "GET /3/taxreductions": 1,
+        "GET /3/termsofpayments": 1,
+        "GET /3/units": 1,
+    }
+)
+"""The registers without `lastmodified`, read whole on the first run of a day (14)."""
+
+DELETION_CHECK = Counter(
+    {
+        # The keys of every `lastmodified` table, listed whole: one page each on small.
+        "GET /3/articles": 1,
+        "GET /3/customers": 1,
+        "GET /3/invoicepayments": 1,
+        "GET /3/invoices": 1,
+        "GET /3/offers": 1,
+        "GET /3/orders": 1,
+    }
+)
+"""What looking for deleted records costs on small, once a day (6; the README's figure)."""
+
+
 def test_first_load_of_small_company_asks_exactly_40_requests(small_load: LoadedCompany) -> None:
     assert small_load.first.outcome == "completed"
     assert small_load.first_requests == SMALL_FIRST_LOAD
@@ -112,6 +143,22 @@ def test_a_run_straight_after_asks_at_most_20_and_skips_final_years(
     }
     assert repeat.resources["sie"].rows == 0  # the open year's export was unchanged
     assert repeat.resources["invoices"].rows == 0
+
+
+def test_the_first_run_of_a_day_adds_the_registers_and_the_deletion_check_only(
+    small_load: LoadedCompany,
+) -> None:
+    """Nothing changed since the load, but a day has passed: the run straight after's requests
+    plus exactly the daily registers and the deletion check (40 on small), nothing more."""
+    before = api_requests(small_load.session)
+    nightly = small_load.loader.run(later_day=True)
+    asked = api_requests(small_load.session) - before
+
+    assert nightly.outcome == "completed"
+    assert asked == REPEAT_RUN + DAILY_REGISTERS + DELETION_CHECK
+    assert sum(DELETION_CHECK.values()) == 6 and sum(DAILY_REGISTERS.values()) == 14
+    assert nightly.requests == 40
+    assert nightly.resources["invoices"].rows == 0  # nothing was deleted, nothing re-read
 
 
 def test_first_load_of_medium_company_fits_the_budget(tmp_path) -> None:  # type: ignore[no-untyped-def]
