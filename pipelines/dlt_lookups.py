@@ -89,7 +89,7 @@ def _cache_type_hints_of_validation() -> None:
         except TypeError:  # an unhashable spec
             return original(spec, globalns=globalns)
 
-    validation.get_type_hints = get_type_hints  # type: ignore[attr-defined]
+    validation.get_type_hints = get_type_hints  # type: ignore[assignment]
 
 
 def _cache_normalizer_config_validation() -> None:
@@ -120,13 +120,13 @@ def _cache_normalizer_config_validation() -> None:
         with guard:
             validated[key] = copy.deepcopy(config.get("propagation"))
 
-    DataItemNormalizer._validate_normalizer_config = classmethod(  # type: ignore[method-assign]
+    DataItemNormalizer._validate_normalizer_config = classmethod(  # type: ignore[assignment]
         _validate_normalizer_config
     )
 
 
 def _metrics_yaml_in_c() -> None:
-    import yaml
+    import yaml  # type: ignore[import-untyped]
     from dlt.extract import extract
 
     if not getattr(yaml, "__with_libyaml__", False) or extract.yaml is not yaml:
@@ -143,4 +143,4 @@ def _metrics_yaml_in_c() -> None:
             options.setdefault("Dumper", yaml.CDumper)
             return yaml.dump(data, stream, **options)
 
-    extract.yaml = _CEmitted()  # type: ignore[attr-defined]
+    extract.yaml = _CEmitted()
