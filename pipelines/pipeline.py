@@ -22,8 +22,11 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
+from dlt.common.destination.exceptions import DestinationUndefinedEntity
+from dlt.destinations.exceptions import DatabaseException
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from pipelines.dlt_lookups import lookups_cached
 from pipelines.interrupts import INTERRUPTS, ActiveRun, own_signals
 from pipelines.nested_columns import nested_as_json, takes_nested_arrow
 from pipelines.run_journal import UNKNOWN_COMPANY, RunJournal, fold_journal, record_runs
@@ -39,6 +42,8 @@ from sources.sie.load import duckdb_catalog_qualified
 from sources.sie.tables import TABLE_NAMES as SIE_TABLES
 
 DEFAULT_DATASET = settings.DEFAULT_DATASET
+
+lookups_cached()
 
 
 @dataclass
@@ -141,28 +146,56 @@ class WarehouseTarget:
 
 
 def partial_config_resolved_once(destination: Any) -> Any:
-    """The dlt destination, its capabilities' configuration resolved once, not on every call.
+    """The dlt destination, its configuration resolved once per kind, not on every call.
 
     dlt asks a destination for its capabilities dozens of times per pipeline step, and each
     time resolves the destination's configuration anew through every config provider (half of
-    the seconds a one-row `load_runs` write took, measured). The partial configuration that
-    call resolves depends only on the environment and config files, which do not change during
-    a run; the destination object lives for one pipeline or one recording.
+    the seconds a one-row `load_runs` write took, measured). It also resolves a client's full
+    configuration for every client it makes: three per load job (to create it, to run it, for
+    its follow-up job) and one per `sql_client()`, about 150 per company in a nightly run,
+    which was 6 % of a portfolio run's CPU time (sampled). What either resolves depends only on
+    the environment, the config files and the initial configuration dlt passes (dataset and
+    schema names), none of which change during a run; the destination object lives for one
+    company's run or one recording.
+
+    A full configuration is the same object for every client of one initial configuration, so
+    those clients share its DuckDB connection pool, as dlt's load step intends ("a singleton in
+    the load step"): each borrows a cursor of one connection instead of opening its own.
     """
     resolve = destination.configuration
-    resolved: list[Any] = []
+    partial: list[Any] = []
+    full: dict[str, Any] = {}
     guard = threading.Lock()
 
     def configuration(initial_config: Any, accept_partial: bool = False) -> Any:
-        if not accept_partial:  # a client's full configuration: as dlt does it
-            return resolve(initial_config, accept_partial=accept_partial)
+        if not accept_partial:  # a client's full configuration, per initial configuration
+            key = _initial_config_key(initial_config)
+            if key is None:
+                return resolve(initial_config, accept_partial=False)
+            with guard:
+                if key not in full:
+                    full[key] = resolve(initial_config, accept_partial=False)
+                return full[key]
         with guard:
-            if not resolved:
-                resolved.append(resolve(initial_config, accept_partial=True))
-            return resolved[0].copy()
+            if not partial:
+                partial.append(resolve(initial_config, accept_partial=True))
+            return partial[0].copy()
 
     destination.configuration = configuration
     return destination
+
+
+def _initial_config_key(initial_config: Any) -> str | None:
+    """What identifies an initial client configuration (its type and field values), or None
+    when it holds anything but plain values (then it is resolved as dlt does, every time)."""
+    if initial_config is None:
+        return None
+    values = []
+    for name, value in sorted(dict(initial_config).items()):
+        if value is not None and not isinstance(value, (str, int, float, bool, tuple)):
+            return None
+        values.append(f"{name}={value!r}")
+    return f"{type(initial_config).__qualname__}({', '.join(values)})"
 
 
 def company_pipeline(company_id: str, target: WarehouseTarget) -> dlt.Pipeline:
@@ -320,7 +353,13 @@ def _run_locked(
                 pipeline = own_signals(preparation.pipeline)
                 summary.notes.extend(preparation.notes)
                 fold_journal(journal, **recording)
-                _drop_superseded_sie_rows(pipeline, summary.company_id)
+                if preparation.finished_load_ids or preparation.state_replaced:
+                    _sie_cleanup_marker(pipeline).touch()
+                if _sie_cleanup_marker(pipeline).exists():
+                    # A load whose cleanup did not run (killed after its last job), or a
+                    # working folder that cannot say: every year of the company.
+                    _drop_superseded_sie_rows(pipeline, summary.company_id)
+                    _sie_cleanup_marker(pipeline).unlink()
                 organisation_number = _known_organisation_number(pipeline, summary.company_id)
             source = fortnox_source(
                 client,
@@ -341,15 +380,20 @@ def _run_locked(
                 resource.add_map(counter.counting(name))
             # The steps one by one (what dlt's `run` does once pending packages are finished,
             # as they are here), so an interruption can say which one it stopped.
+            files_before = _sie_file_digests(pipeline)
             active.step = "fetching"
             pipeline.extract(source, loader_file_format=loader_file_format(pipeline))
             active.step = "normalizing"
             pipeline.normalize()
             active.step = "loading"
             with turn():
+                _sie_cleanup_marker(pipeline).touch()
                 load_info = pipeline.load()
                 load_info.raise_on_failed_jobs()
-                _drop_superseded_sie_rows(pipeline, summary.company_id)
+                _drop_superseded_sie_rows(
+                    pipeline, summary.company_id, _new_sie_files(files_before, pipeline)
+                )
+                _sie_cleanup_marker(pipeline).unlink()
             summary.outcome = "completed"
             summary.sie_files = _loaded_sie_files(pipeline)
         except BaseException as error:
@@ -452,19 +496,15 @@ def _known_organisation_number(pipeline: dlt.Pipeline, company_id: str) -> str |
     with pipeline.sql_client() as sql:
         if not sql.has_dataset():
             return None
-        columns = sql.execute_sql(
-            "SELECT 1 FROM information_schema.columns WHERE table_schema = %s"
-            " AND table_name = 'company_information' AND column_name = 'organization_number'",
-            pipeline.dataset_name,
-        )
-        if not columns:
-            return None
         table = sql.make_qualified_table_name("company_information")
-        rows = sql.execute_sql(
-            f"SELECT organization_number FROM {table} WHERE company_id = %s"
-            " AND organization_number IS NOT NULL LIMIT 1",
-            company_id,
-        )
+        try:  # asked by trying: DuckDB's catalog views cost more than this query
+            rows = sql.execute_sql(
+                f"SELECT organization_number FROM {table} WHERE company_id = %s"
+                " AND organization_number IS NOT NULL LIMIT 1",
+                company_id,
+            )
+        except DatabaseException:  # no such table or column yet
+            return None
     return str(rows[0][0]) if rows else None
 
 
@@ -514,7 +554,20 @@ def _drop_repeated_rows(pipeline: dlt.Pipeline) -> None:
             )
 
 
-def _drop_superseded_sie_rows(pipeline: dlt.Pipeline, company_id: str) -> None:
+def _sie_cleanup_marker(pipeline: dlt.Pipeline) -> Path:
+    """Present while a load's superseded SIE rows may not have been removed yet.
+
+    Made before each load and removed once `_drop_superseded_sie_rows` ran after it; a run
+    that finds it (the one before was killed in between), or that finished an earlier run's
+    package or replaced its local state (the working folder cannot say what was cleaned),
+    removes superseded rows of every year of the company before it extracts.
+    """
+    return Path(pipeline.pipelines_dir) / f"{pipeline.pipeline_name}.sie_cleanup"
+
+
+def _drop_superseded_sie_rows(
+    pipeline: dlt.Pipeline, company_id: str, years: Sequence[str] | None = None
+) -> None:
     """Remove SIE rows of the company's years that a newer export of that year replaced.
 
     A year is replaced as a unit by merge key, but dlt deletes only where the new load has
@@ -522,34 +575,55 @@ def _drop_superseded_sie_rows(pipeline: dlt.Pipeline, company_id: str) -> None:
     file's rows. `sie_files` always has the year's current file, so every other table keeps
     only the rows of that file. Only this company's rows: only its own loads supersede them,
     and a portfolio's nightly run would otherwise scan every company's rows once per company.
+
+    Args:
+        years: only these financial years (after a run's own load, the years whose file it
+            brought: a night whose exports were all unchanged deletes nothing and scans no
+            SIE table); None: every year of the company.
     """
+    if years is not None and not years:
+        return
     with pipeline.sql_client() as sql:
         if not sql.has_dataset():
             return
-        existing = {
-            row[0]
-            for row in sql.execute_sql(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
-                pipeline.dataset_name,
-            )
-            or ()
-        }
-        if "sie_files" not in existing:
-            return
         files = sql.make_qualified_table_name("sie_files")
+        only_years, year_parameters = "", []
+        if years is not None:
+            only_years = f" AND financial_year_id IN ({', '.join(['%s'] * len(years))})"
+            year_parameters = [int(year) for year in years]
         for table_name in SIE_TABLES:
-            if table_name == "sie_files" or table_name not in existing:
+            if table_name == "sie_files":
                 continue
             table = sql.make_qualified_table_name(table_name)
-            sql.execute_sql(
-                f"DELETE FROM {table} WHERE company_id = %s AND financial_year_id IS NOT NULL"
-                f" AND EXISTS (SELECT 1 FROM {files} f WHERE f.company_id = {table}.company_id"
-                f" AND f.financial_year_id = {table}.financial_year_id)"
-                f" AND file_sha256 NOT IN (SELECT f.file_sha256 FROM {files} f"
-                f" WHERE f.company_id = {table}.company_id"
-                f" AND f.financial_year_id = {table}.financial_year_id)",
-                company_id,
-            )
+            # A table (or `sie_files`) not in the warehouse holds nothing to remove: asked by
+            # trying, since DuckDB's catalog views cost 30-40 ms a query in a warehouse of a
+            # portfolio's tables (measured), more than the deletes.
+            with contextlib.suppress(DestinationUndefinedEntity):
+                sql.execute_sql(
+                    f"DELETE FROM {table} WHERE company_id = %s AND financial_year_id IS NOT NULL"
+                    f"{only_years}"
+                    f" AND EXISTS (SELECT 1 FROM {files} f WHERE f.company_id = {table}.company_id"
+                    f" AND f.financial_year_id = {table}.financial_year_id)"
+                    f" AND file_sha256 NOT IN (SELECT f.file_sha256 FROM {files} f"
+                    f" WHERE f.company_id = {table}.company_id"
+                    f" AND f.financial_year_id = {table}.financial_year_id)",
+                    company_id,
+                    *year_parameters,
+                )
+
+
+def _sie_file_digests(pipeline: dlt.Pipeline) -> dict[str, str | None]:
+    """Financial year -> sha256 of the SIE file the company's state says is loaded."""
+    return {
+        str(entry["financial_year_id"]): entry["sha256"] for entry in _loaded_sie_files(pipeline)
+    }
+
+
+def _new_sie_files(before: dict[str, str | None], pipeline: dlt.Pipeline) -> list[str]:
+    """The financial years whose SIE file a load brought: a digest new or changed since
+    `before` (a file loaded again unchanged supersedes nothing)."""
+    after = _sie_file_digests(pipeline)
+    return sorted(year for year, sha256 in after.items() if before.get(year) != sha256)
 
 
 def _loaded_sie_files(pipeline: dlt.Pipeline) -> list[dict[str, Any]]:
@@ -698,6 +772,7 @@ def record_refused_run(
                     destination=target.dlt_destination(),
                     dataset=target.dataset,
                     working_dir=target.working_dir,
+                    warehouse_file=target.duckdb_path,
                 )
     except Exception:
         pass

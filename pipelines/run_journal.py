@@ -23,7 +23,8 @@ from typing import Any
 import dlt
 
 from pipelines.interrupts import own_signals
-from pipelines.load_runs_table import LOAD_RUNS_COLUMNS
+from pipelines.load_runs_table import LOAD_RUNS_COLUMNS, append_load_runs
+from pipelines.warehouse import open_warehouse
 
 UNKNOWN_COMPANY = "unknown"
 """`company_id` of a run refused before it knew its company (no login, say)."""
@@ -99,7 +100,11 @@ def record_runs(
 ) -> None:
     """Write run records to `load_runs`, merged on `run_id` (a record written twice is one).
 
-    Through a pipeline of its own per company (`fortnox_<company>_runs`): through the company's
+    Into a DuckDB warehouse (`warehouse_file`) in one transaction of its own, straight through
+    DuckDB (`append_load_runs`, the table's very columns as dlt makes them): a dlt pipeline run
+    for one row cost 0.3 s of CPU and 0.6 s of the warehouse per company (a portfolio's nightly
+    run, measured), more than the rows it records. Into another destination through a dlt
+    pipeline of its own per company (`fortnox_<company>_runs`): through the company's
     pipeline, recording a failed run would load that run's pending package instead.
 
     Raises:
@@ -108,6 +113,9 @@ def record_runs(
     """
     if warehouse_file is not None and not warehouse_file.exists():
         raise FileNotFoundError(f"no warehouse at {warehouse_file} to record runs in")
+    if warehouse_file is not None:
+        _record_in_duckdb(list(rows), warehouse_file, dataset)
+        return
     by_company: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_company[str(row.get("company_id") or UNKNOWN_COMPANY)].append(row)
@@ -135,6 +143,18 @@ def record_runs(
             primary_key="run_id",
             columns=LOAD_RUNS_COLUMNS,
         )
+
+
+def _record_in_duckdb(rows: list[dict[str, Any]], warehouse_file: Path, dataset: str) -> None:
+    """`load_runs` rows into a DuckDB warehouse, replacing rows of the same `run_id`."""
+    if not rows:
+        return
+    records = [{**row, "company_id": str(row.get("company_id") or UNKNOWN_COMPANY)} for row in rows]
+    connection = open_warehouse(warehouse_file)
+    try:
+        append_load_runs(connection, dataset, records, replace=True)
+    finally:
+        connection.close()
 
 
 def fold_journal(

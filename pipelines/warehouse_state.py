@@ -19,7 +19,7 @@ So, before any request, a run:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +29,8 @@ import dlt
 from dlt.common.destination.client import WithStateSync
 from dlt.common.destination.exceptions import DestinationUndefinedEntity
 from dlt.pipeline.state_sync import load_pipeline_state_from_destination
+
+from sources.fortnox import LIST_DIGESTS, LISTS_REPLACED_WHOLE, WHOLE_LIST
 
 BY_LASTMODIFIED = ("customers", "invoices", "invoice_payments")
 """Resources read by a `seen_at` cursor (rows stamped with the run's start)."""
@@ -41,6 +43,9 @@ class Preparation:
     pipeline: dlt.Pipeline
     notes: list[str] = field(default_factory=list)
     finished_load_ids: list[str] = field(default_factory=list)
+    state_replaced: bool = False
+    """The local state was dropped (restored from the warehouse, or set aside): the working
+    folder's own records of what earlier runs did no longer apply."""
 
 
 def warehouse_state(pipeline: dlt.Pipeline) -> dict[str, Any] | None:
@@ -115,11 +120,13 @@ def follow_warehouse(
                 "state of this warehouse (restored, copied or swapped since)"
             )
             pipeline = pipeline.drop()
+            preparation.state_replaced = True
     local_hash = None if pipeline.first_run else pipeline.state.get("_version_hash")
     if _version_hash(remote) != local_hash:
         # dlt itself restores only a *newer* remote state and keeps local state when the
         # warehouse has none; here the warehouse wins either way.
         pipeline = pipeline.drop()
+        preparation.state_replaced = True
         if remote is not None:
             pipeline.sync_destination()
             note("state restored from the warehouse")
@@ -129,8 +136,11 @@ def follow_warehouse(
     with pipeline.managed_state() as state:
         resources = state.setdefault("sources", {}).get("fortnox", {}).get("resources")
         if resources:
+            claimed = [
+                name for name in LISTS_REPLACED_WHOLE if resources.get(name, {}).get(LIST_DIGESTS)
+            ]
             with pipeline.sql_client() as sql:
-                facts = WarehouseFacts.read(sql, company_id)
+                facts = WarehouseFacts.read(sql, company_id, claimed)
             for text in reconcile(resources, facts):
                 note(text)
     record_base(pipeline, remote)
@@ -147,17 +157,28 @@ class WarehouseFacts:
     max_seen_at: dict[str, datetime | None]
     supplier_invoices: int
     supplier_invoice_payments: int
+    list_rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per list replaced as a whole (`LISTS_REPLACED_WHOLE`) whose digest the state notes:
+    its rows per key (`WHOLE_LIST`, or per financial year)."""
 
     @classmethod
-    def read(cls, sql: Any, company_id: str) -> WarehouseFacts:
-        """Read the facts with a dlt SQL client (any destination); absent tables hold nothing."""
+    def read(
+        cls, sql: Any, company_id: str, lists: Iterable[str] = tuple(LISTS_REPLACED_WHOLE)
+    ) -> WarehouseFacts:
+        """Read the facts with a dlt SQL client (any destination); absent tables hold nothing.
 
-        def rows(table: str, select: str) -> list[tuple[Any, ...]]:
+        Args:
+            lists: the lists replaced as a whole whose rows to count (those the state claims).
+        """
+
+        def rows(table: str, select: str, group_by: str = "") -> list[tuple[Any, ...]]:
             qualified = sql.make_qualified_table_name(table)
+            grouped = f" GROUP BY {group_by}" if group_by else ""
             try:
                 return list(
                     sql.execute_sql(
-                        f"SELECT {select} FROM {qualified} WHERE company_id = %s", company_id
+                        f"SELECT {select} FROM {qualified} WHERE company_id = %s{grouped}",
+                        company_id,
                     )
                     or ()
                 )
@@ -172,7 +193,18 @@ class WarehouseFacts:
         for name in BY_LASTMODIFIED:
             found = rows(name, "max(seen_at)")
             max_seen_at[name] = found[0][0] if found else None
+        list_rows: dict[str, dict[str, int]] = {}
+        for name in lists:
+            year_column = LISTS_REPLACED_WHOLE[name]
+            if year_column is None:
+                list_rows[name] = {WHOLE_LIST: count(name)}
+            else:
+                list_rows[name] = {
+                    str(year): int(found)
+                    for year, found in rows(name, f"{year_column}, count(*)", year_column)
+                }
         return cls(
+            list_rows=list_rows,
             sie_files={
                 (str(year), str(sha))
                 for year, sha in rows("sie_files", "financial_year_id, file_sha256")
@@ -223,6 +255,13 @@ def reconcile(resources: dict[str, Any], facts: WarehouseFacts) -> list[str]:
             cursor["last_value"] = newest
             cursor["unique_hashes"] = []
             notes.append(f"{name} behind the state: read again since {newest.isoformat()}")
+    for name, held in facts.list_rows.items():
+        digests = resources.get(name, {}).get(LIST_DIGESTS, {})
+        missing = [key for key, entry in digests.items() if held.get(key, 0) != entry.get("rows")]
+        for key in missing:
+            del digests[key]
+        if missing:
+            notes.append(f"{name} not as last loaded: read and loaded again")
     supplier_invoices = resources.get("supplier_invoices", {})
     if int(supplier_invoices.get("known", 0)) > facts.supplier_invoices:
         supplier_invoices.clear()

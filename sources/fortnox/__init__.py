@@ -39,6 +39,7 @@ organisation number, NNNNNN-NNNN) is the key the company has in SIE files from a
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -89,6 +90,41 @@ SIE_UNIT: tuple[str, ...] = ("company_id", "financial_year_id")
 
 SIE_COLUMNS: dict[str, TColumnSchema] = {"company_key": {"data_type": "text"}}
 """Column hints of the `sie_*` tables besides the SIE package's: `company_key` stamped here."""
+
+
+LIST_DIGESTS = "list_digests"
+"""Resource state of the lists replaced as a whole: key -> digest and row count of the list
+the warehouse holds (`WHOLE_LIST`, or a financial year's id for the per-year lists)."""
+
+WHOLE_LIST = "all"
+
+LISTS_REPLACED_WHOLE: dict[str, str | None] = {
+    "financial_years": None,
+    "accounts": "year",
+    "voucher_series": "year",
+    "predefined_accounts": None,
+    "cost_centers": None,
+    "projects": None,
+    "suppliers": None,
+}
+"""Resources (each its own table) skipped when their list is unchanged -> the column of their
+per-year key (None: one list per company)."""
+
+_LIST_DIGEST_VERSION = "1"
+"""Part of every list digest: a change to how rows are shaped or typed changes it, so every
+list is loaded again once."""
+
+
+def list_digest(listed: Sequence[dict[str, Any]], company_key: str | None) -> str:
+    """The digest of a list as loaded: its shaped rows, and the `company_key` every row is
+    stamped with."""
+    payload = json.dumps(
+        [_LIST_DIGEST_VERSION, company_key, list(listed)],
+        sort_keys=True,
+        default=str,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def _now() -> datetime:
@@ -218,6 +254,18 @@ def fortnox_source(
         for page in client.paginate(path, envelope_key, params):
             yield shape_page(page, company_id, schema=SPEC_SCHEMAS.get(name), **stamp)
 
+    def unchanged_list(key: str, listed: Sequence[dict[str, Any]]) -> bool:
+        """Whether a list replaced as a whole (a company's, or a company's year's) is what the
+        warehouse holds from an earlier run: then it is not loaded again (its delete and insert
+        would write the same rows). Otherwise its digest is noted in the resource's state, which
+        dlt saves with the load; `follow_warehouse` forgets a digest the table does not back."""
+        digests: dict[str, Any] = dlt.current.resource_state().setdefault(LIST_DIGESTS, {})
+        entry = {"digest": list_digest(listed, identity.company_key), "rows": len(listed)}
+        if not full_refresh and digests.get(key) == entry:
+            return True
+        digests[key] = entry
+        return False
+
     def since(cursor: dlt.sources.incremental[datetime]) -> str | None:
         if full_refresh or cursor.start_value is None:
             return None
@@ -253,9 +301,11 @@ def fortnox_source(
     )
     def financial_years() -> Iterator[list[dict[str, Any]]]:
         """Financial years with their Fortnox ids (the `financialyear` parameter)."""
-        yield shape_page(
+        listed = shape_page(
             calendar.financial_year_records, company_id, schema=SPEC_SCHEMAS["financial_years"]
         )
+        if not unchanged_list(WHOLE_LIST, listed):
+            yield listed
 
     @dlt.resource(
         write_disposition="merge",
@@ -341,8 +391,13 @@ def fortnox_source(
             year = plan.financial_year
             if done.get(str(year.id)) and not full_refresh:
                 continue
-            for page in rows("accounts", {"financialyear": year.id}):
-                yield [{**row, "Year": row.get("Year") or year.id} for row in page]
+            listed = [
+                {**row, "Year": row.get("Year") or year.id}
+                for page in rows("accounts", {"financialyear": year.id})
+                for row in page
+            ]
+            if listed and not unchanged_list(str(year.id), listed):
+                yield listed
             if plan.final:
                 done[str(year.id)] = True
 
@@ -356,14 +411,23 @@ def fortnox_source(
     def voucher_series() -> Iterator[list[dict[str, Any]]]:
         """Voucher series (A manual, B supplier invoices, ...) of each open financial year."""
         for year in calendar.open_years() or calendar.financial_years[-1:]:
-            for page in rows("voucher_series", {"financialyear": year.id}):
-                yield [{**row, "Year": row.get("Year") or year.id} for row in page]
+            listed = [
+                {**row, "Year": row.get("Year") or year.id}
+                for page in rows("voucher_series", {"financialyear": year.id})
+                for row in page
+            ]
+            if listed and not unchanged_list(str(year.id), listed):
+                yield listed
 
     def _reference(name: str, key: str, *text_keys: str) -> DltResource:
         def read() -> Iterator[Any]:
-            yield from rows(name)
+            listed = [row for page in rows(name) for row in page]
+            if listed and not unchanged_list(WHOLE_LIST, listed):
+                yield listed
 
-        read.__doc__ = f"Fortnox {name}, read whole and replaced per company every run."
+        read.__doc__ = (
+            f"Fortnox {name}, read whole every run and replaced per company when it changed."
+        )
         return dlt.resource(
             licensed(read, name),
             name=name,

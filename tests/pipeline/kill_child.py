@@ -6,7 +6,8 @@ books), logs in with a fresh token profile (a new sandbox knows no earlier token
 `run_company` into WORKDIR. With PHASE `extract`, `normalize` or `load` it kills itself DELAY
 seconds after that step starts; with `job:TABLE` right after a load job of TABLE committed and
 before dlt recorded it; with `sie:N` as it asks for the N-th SIE export; with `followup` as a
-merge's SQL job moves from the temporary directory into its package. Always a real SIGKILL:
+merge's SQL job moves from the temporary directory into its package; with `record` as the
+run's `load_runs` row is about to commit. Always a real SIGKILL:
 nothing flushed, no `finally` runs (or, given a sixth argument, a pause there; see `ACTION`).
 It prints one line per step it enters and, when it survives, a JSON summary.
 """
@@ -114,6 +115,29 @@ def arm_kill_at_sie_export(number: int) -> None:
     FortnoxClient.get_bytes = get_bytes  # type: ignore[method-assign]
 
 
+def arm_kill_at_record() -> None:
+    """SIGKILL this process as its run's `load_runs` row is about to commit: inserted in the
+    recording's open transaction, not committed."""
+    from pipelines import run_journal
+
+    original = run_journal.append_load_runs
+
+    def append_load_runs(connection: Any, dataset: str, rows: Any, **options: Any) -> None:
+        class Committing:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(connection, name)
+
+            def execute(self, statement: str, *args: Any) -> Any:
+                if statement == "COMMIT":
+                    print("record", flush=True)
+                    ACTION["stop"]()
+                return connection.execute(statement, *args)
+
+        original(Committing(), dataset, rows, **options)
+
+    run_journal.append_load_runs = append_load_runs  # type: ignore[assignment]
+
+
 def main(
     workdir: Path, seed: int, phase: str, delay: float, resume_file: Path | None = None
 ) -> None:
@@ -125,6 +149,8 @@ def main(
         arm_kill_at_sie_export(int(phase.removeprefix("sie:")))
     elif phase == "followup":
         arm_kill_at_followup_job()
+    elif phase == "record":
+        arm_kill_at_record()
     elif phase != "none":
         arm_kill(phase, delay)
     session = SandboxSession(SandboxConfig(seed=seed, scale="small", rate_limit=None))

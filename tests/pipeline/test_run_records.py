@@ -39,7 +39,7 @@ def child(workdir: Path, phase: str, tmpdir: Path, delay: float = 0.0) -> int:
     [
         pytest.param("sie:2", marks=pytest.mark.slow),
         "followup",  # the one that left 0-byte *.sql files in TMPDIR
-        pytest.param("job:load_runs", marks=pytest.mark.slow),
+        pytest.param("record", marks=pytest.mark.slow),  # the row inserted, not committed
     ],
 )
 def test_a_killed_run_is_recorded_by_the_next_and_leaves_nothing_in_tmpdir(

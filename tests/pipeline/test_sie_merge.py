@@ -20,7 +20,7 @@ import pytest
 from dlt.destinations.sql_jobs import SqlMergeFollowupJob
 
 from sources.sie.tables import ROW_KEYS, TABLE_NAMES
-from tests.pipeline.conftest import DATASET, LoadedCompany, differences, snapshot
+from tests.pipeline.conftest import DATASET, LoadedCompany, Loader, differences, snapshot
 
 UNIT = ("company_id", "financial_year_id")
 SLOW_JOINS = ("NESTED_LOOP_JOIN", "BLOCKWISE_NL_JOIN", "PIECEWISE_MERGE_JOIN", "CROSS_PRODUCT")
@@ -91,25 +91,52 @@ def test_the_insert_keeps_one_row_per_primary_key(
 def test_rows_of_a_replaced_export_go_even_from_tables_the_new_one_left_empty(
     small_load: LoadedCompany, tmp_path: Path
 ) -> None:
-    """The sandbox's exports have no findings; an older export of the open year had one. A run
-    removes it (this company's only: another company's rows are its own runs' business)."""
+    """The sandbox's exports have no findings; an older export of the open year had one. The
+    run that loads the year's next export removes it (this company's only: another company's
+    rows are its own runs' business)."""
+    session, loader = small_load.first_load_into(tmp_path)
+    _add_findings_of_an_older_export(loader)
+    session.advance(1)  # the open year's books change: its next export replaces the file
+    loader.run(later_day=True)
+    assert _findings_left(loader) == [("another company",)]
+
+
+def test_a_run_killed_before_its_cleanup_leaves_it_to_the_next_run(
+    small_load: LoadedCompany, tmp_path: Path
+) -> None:
+    """A run cleans up after its own load only the years it loaded. Killed between its load
+    and that cleanup, it leaves the cleanup marked undone: the next run cleans every year of
+    the company first, though it loads no new export itself."""
     _, loader = small_load.first_load_into(tmp_path)
+    _add_findings_of_an_older_export(loader)
+    loader.run()  # the books did not change: nothing loaded, nothing cleaned
+    assert sorted(_findings_left(loader)) == sorted([(str(loader.tenant),), ("another company",)])
+    pipelines_dir = loader.target.working_dir
+    (pipelines_dir / f"fortnox_{loader.tenant}.sie_cleanup").touch()  # as a kill leaves it
+    loader.run()
+    assert _findings_left(loader) == [("another company",)]
+    assert not (pipelines_dir / f"fortnox_{loader.tenant}.sie_cleanup").exists()
+
+
+def _add_findings_of_an_older_export(loader: Loader) -> None:
+    """A finding of an older export of the open year, for the loader's company and another."""
     assert loader.duckdb_path is not None
-    findings = f'"{DATASET}"."sie_findings"'
     with duckdb.connect(str(loader.duckdb_path)) as connection:
         [(year,)] = connection.execute(
             f'SELECT max(financial_year_id) FROM "{DATASET}"."sie_files"'
         ).fetchall()
         for company in (str(loader.tenant), "another company"):
             connection.execute(
-                f"INSERT INTO {findings} (file_sha256, company_id, financial_year_id)"
-                " VALUES ('an older export', ?, ?)",
+                f'INSERT INTO "{DATASET}"."sie_findings" (file_sha256, company_id,'
+                " financial_year_id) VALUES ('an older export', ?, ?)",
                 [company, year],
             )
-    loader.run()
+
+
+def _findings_left(loader: Loader) -> list[tuple[Any, ...]]:
+    assert loader.duckdb_path is not None
     with duckdb.connect(str(loader.duckdb_path), read_only=True) as connection:
-        left = connection.execute(f"SELECT company_id FROM {findings}").fetchall()
-    assert left == [("another company",)]
+        return connection.execute(f'SELECT company_id FROM "{DATASET}"."sie_findings"').fetchall()
 
 
 def test_a_merge_repeated_with_its_rows_staged_twice_changes_nothing(
