@@ -157,9 +157,12 @@ class WarehouseFacts:
     max_seen_at: dict[str, datetime | None]
     supplier_invoices: int
     supplier_invoice_payments: int
-    list_rows: dict[str, dict[str, int]] = field(default_factory=dict)
-    """Per list replaced as a whole (`LISTS_REPLACED_WHOLE`) whose digest the state notes:
-    its rows per key (`WHOLE_LIST`, or per financial year)."""
+    list_rows: dict[str, dict[str, tuple[int, str | None, str | None]]] = field(
+        default_factory=dict
+    )
+    """Per list replaced as a whole (`LISTS_REPLACED_WHOLE`) whose digest the state notes, per
+    key (`WHOLE_LIST`, or per financial year): its rows and the least and greatest dlt load id
+    they carry (a list is written whole by one load, so both are that load's id)."""
 
     @classmethod
     def read(
@@ -193,15 +196,23 @@ class WarehouseFacts:
         for name in BY_LASTMODIFIED:
             found = rows(name, "max(seen_at)")
             max_seen_at[name] = found[0][0] if found else None
-        list_rows: dict[str, dict[str, int]] = {}
+        list_rows: dict[str, dict[str, tuple[int, str | None, str | None]]] = {}
+        held = "count(*), min(_dlt_load_id), max(_dlt_load_id)"
         for name in lists:
             year_column = LISTS_REPLACED_WHOLE[name]
             if year_column is None:
-                list_rows[name] = {WHOLE_LIST: count(name)}
+                whole = rows(name, held)
+                list_rows[name] = (
+                    {WHOLE_LIST: (int(whole[0][0]), whole[0][1], whole[0][2])}
+                    if whole and whole[0][0]
+                    else {}
+                )
             else:
                 list_rows[name] = {
-                    str(year): int(found)
-                    for year, found in rows(name, f"{year_column}, count(*)", year_column)
+                    str(year): (int(found), first, last)
+                    for year, found, first, last in rows(
+                        name, f"{year_column}, {held}", year_column
+                    )
                 }
         return cls(
             list_rows=list_rows,
@@ -257,7 +268,11 @@ def reconcile(resources: dict[str, Any], facts: WarehouseFacts) -> list[str]:
             notes.append(f"{name} behind the state: read again since {newest.isoformat()}")
     for name, held in facts.list_rows.items():
         digests = resources.get(name, {}).get(LIST_DIGESTS, {})
-        missing = [key for key, entry in digests.items() if held.get(key, 0) != entry.get("rows")]
+        missing = [
+            key
+            for key, entry in digests.items()
+            if held.get(key) != (entry.get("rows"), entry.get("load_id"), entry.get("load_id"))
+        ]
         for key in missing:
             del digests[key]
         if missing:

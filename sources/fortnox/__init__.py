@@ -93,8 +93,9 @@ SIE_COLUMNS: dict[str, TColumnSchema] = {"company_key": {"data_type": "text"}}
 
 
 LIST_DIGESTS = "list_digests"
-"""Resource state of the lists replaced as a whole: key -> digest and row count of the list
-the warehouse holds (`WHOLE_LIST`, or a financial year's id for the per-year lists)."""
+"""Resource state of the lists replaced as a whole: key -> digest, row count and the dlt load id
+of the list the warehouse holds (`WHOLE_LIST`, or a financial year's id for the per-year
+lists)."""
 
 WHOLE_LIST = "all"
 
@@ -261,9 +262,12 @@ def fortnox_source(
         dlt saves with the load; `follow_warehouse` forgets a digest the table does not back."""
         digests: dict[str, Any] = dlt.current.resource_state().setdefault(LIST_DIGESTS, {})
         entry = {"digest": list_digest(listed, identity.company_key), "rows": len(listed)}
-        if not full_refresh and digests.get(key) == entry:
+        known = digests.get(key) or {}
+        if not full_refresh and {name: known.get(name) for name in entry} == entry:
             return True
-        digests[key] = entry
+        # The load that writes the rows stamps them with its id: a warehouse holding other
+        # rows of the same count (a backup restored) is told apart by it (`follow_warehouse`).
+        digests[key] = {**entry, "load_id": dlt.current.load_package_state()["load_id"]}
         return False
 
     def since(cursor: dlt.sources.incremental[datetime]) -> str | None:
