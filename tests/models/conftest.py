@@ -10,6 +10,7 @@ import atexit
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.transform import DEFAULT_DATASET
+from pipelines.transform import DEFAULT_DATASET, BuildReport, build_models
 
 DATASET = DEFAULT_DATASET
 COMPANY = "acme"
@@ -414,7 +415,6 @@ class SampleBook:
     def __init__(self, file_name: str) -> None:
         import polars as pl
 
-        from pipelines.transform import build_models
         from sources.sie.reader import read_sie
 
         sie = read_sie((SIE_SAMPLES / file_name).read_bytes(), file_name)
@@ -457,3 +457,35 @@ def sie_sample_book() -> Callable[[str], SampleBook]:
         return books[file_name]
 
     return book
+
+
+ACME_AS_OF = date(2024, 4, 15)
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    """A warehouse with the models built, and the build's report. Read-only for its tests."""
+
+    connection: duckdb.DuckDBPyConnection
+    report: BuildReport
+
+
+def _built_acme(*, api_tables: bool) -> Iterator[BuiltWarehouse]:
+    connection = warehouse_file_connection()
+    add_acme_2024(connection)
+    if api_tables:
+        add_acme_api_tables(connection)
+    yield BuiltWarehouse(connection, build_models(connection, as_of=ACME_AS_OF))
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def acme_sie_only() -> Iterator[BuiltWarehouse]:
+    """acme's 2024 SIE books only (no API tables), built as of 2024-04-15, once per worker."""
+    yield from _built_acme(api_tables=False)
+
+
+@pytest.fixture(scope="session")
+def acme_with_api() -> Iterator[BuiltWarehouse]:
+    """acme's 2024 SIE books and API tables, built as of 2024-04-15, once per worker."""
+    yield from _built_acme(api_tables=True)
