@@ -24,6 +24,9 @@ SHARED_SETUP = {
     "tests/audit/": "audit",
     # A served sandbox of three companies and a separate load of each (package fixtures).
     "tests/portfolio/": "portfolio",
+    # The models built over each sample SIE file (`sie_sample_book`, 17 builds).
+    "tests/models/test_sie_samples.py": "sie samples",
+    "tests/models/test_statements.py": "sie samples",
 }
 """Path prefix (from the root) → the unit of work its files run in, on one worker."""
 
@@ -32,6 +35,7 @@ HEAVY_FIRST = (
     "shared setup: portfolio",
     "shared setup: demo",
     "shared setup: audit",
+    "shared setup: sie samples",
     "tests/pipeline/",
     "tests/sie/test_shared_warehouse.py",
     "tests/dbt/",

@@ -9,7 +9,8 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.transform import DEFAULT_DATASET
+from pipelines.transform import DEFAULT_DATASET, BuildReport, build_models
 
 DATASET = DEFAULT_DATASET
 COMPANY = "acme"
@@ -400,3 +401,91 @@ def warehouse(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     yield connection
     connection.close()
+
+
+SIE_SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "sie"
+
+
+class SampleBook:
+    """One sample SIE file read by the SIE reader into a warehouse of its own, models built.
+
+    Read-only for the tests that get it: the same book serves every test of that file.
+    """
+
+    def __init__(self, file_name: str) -> None:
+        import polars as pl
+
+        from sources.sie.reader import read_sie
+
+        sie = read_sie((SIE_SAMPLES / file_name).read_bytes(), file_name)
+        self.file_name = file_name
+        self.tables = {name: pl.from_arrow(table) for name, table in sie.tables().items()}
+        self.connection = warehouse_file_connection()
+        self.connection.execute(f"create schema {DATASET}")
+        for table_name, table in sie.tables().items():
+            self.connection.register("incoming", table)
+            self.connection.execute(
+                f"create table {DATASET}.{table_name} as select * from incoming"
+            )
+            self.connection.unregister("incoming")
+        self.report = build_models(self.connection)
+
+    def is_balance_account(self, account: str) -> bool:
+        declared = {
+            str(row["account_number"]): (row["account_type"] or "").upper()
+            for row in self.tables["sie_accounts"].iter_rows(named=True)
+        }.get(account, "")
+        if declared in ("T", "S"):
+            return True
+        if declared in ("K", "I"):
+            return False
+        return account[:1] in ("1", "2")
+
+    def rows(self, sql: str, *parameters: object) -> list[tuple]:  # type: ignore[type-arg]
+        return self.connection.execute(sql, list(parameters)).fetchall()
+
+
+@pytest.fixture(scope="session")
+def sie_sample_book() -> Callable[[str], SampleBook]:
+    """A sample file's book, built once per worker for every test file that asks for it
+    (`test_sie_samples.py` and `test_statements.py` run on one worker: see `SHARED_SETUP`)."""
+    books: dict[str, SampleBook] = {}
+
+    def book(file_name: str) -> SampleBook:
+        if file_name not in books:
+            books[file_name] = SampleBook(file_name)
+        return books[file_name]
+
+    return book
+
+
+ACME_AS_OF = date(2024, 4, 15)
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    """A warehouse with the models built, and the build's report. Read-only for its tests."""
+
+    connection: duckdb.DuckDBPyConnection
+    report: BuildReport
+
+
+def _built_acme(*, api_tables: bool) -> Iterator[BuiltWarehouse]:
+    connection = warehouse_file_connection()
+    add_acme_2024(connection)
+    if api_tables:
+        add_acme_api_tables(connection)
+    yield BuiltWarehouse(connection, build_models(connection, as_of=ACME_AS_OF))
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def acme_sie_only() -> Iterator[BuiltWarehouse]:
+    """acme's 2024 SIE books only (no API tables), built as of 2024-04-15, once per worker."""
+    yield from _built_acme(api_tables=False)
+
+
+@pytest.fixture(scope="session")
+def acme_with_api() -> Iterator[BuiltWarehouse]:
+    """acme's 2024 SIE books and API tables, built as of 2024-04-15, once per worker."""
+    yield from _built_acme(api_tables=True)

@@ -29,10 +29,17 @@ def _warehouse(tmp_path: Path, *, locked_through: str = "2024-02-29", **override
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """acme's warehouse with the models built as of 2024-04-15, shared by read-only commands."""
+def models_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, str]:
+    """`models --as-of 2024-04-15` on acme's warehouse: the file, the exit code and the output."""
     path = _warehouse(tmp_path_factory.mktemp("built"))
     exit_code, output = _invoke("models", "--duckdb", str(path), "--as-of", "2024-04-15")
+    return path, exit_code, output
+
+
+@pytest.fixture
+def built(models_run: tuple[Path, int, str]) -> Path:
+    """acme's warehouse with the models built as of 2024-04-15, shared by read-only commands."""
+    path, exit_code, output = models_run
     assert exit_code == ExitCode.OK, output
     return path
 
@@ -42,9 +49,8 @@ def _invoke(*arguments: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_models_builds_and_exits_ok(tmp_path: Path) -> None:
-    path = _warehouse(tmp_path)
-    exit_code, output = _invoke("models", "--duckdb", str(path), "--as-of", "2024-04-15")
+def test_models_builds_and_exits_ok(models_run: tuple[Path, int, str]) -> None:
+    _, exit_code, output = models_run
     assert exit_code == ExitCode.OK, output
     models, _ = load_project(SQL_DIR)
     # Only stg_fortnox__financial_years lacks its raw table in this warehouse.

@@ -14,14 +14,15 @@ from tests.models.conftest import (
     ACME_2024_BALANCES,
     ACME_2024_VOUCHERS,
     ACME_ACCOUNTS,
+    ACME_AS_OF,
     DATASET,
     YEAR_2024,
+    BuiltWarehouse,
     add_acme_2024,
-    add_acme_api_tables,
     add_sie_file,
 )
 
-AS_OF = date(2024, 4, 15)
+AS_OF = ACME_AS_OF  # the shared warehouses' date
 
 
 def _closing(connection: duckdb.DuckDBPyConnection, period: str) -> dict[str, Decimal]:
@@ -34,10 +35,9 @@ def _closing(connection: duckdb.DuckDBPyConnection, period: str) -> dict[str, De
 
 
 def test_trial_balance_opening_movement_closing_per_period(
-    warehouse: duckdb.DuckDBPyConnection,
+    acme_sie_only: BuiltWarehouse,
 ) -> None:
-    add_acme_2024(warehouse)
-    report = build_models(warehouse, as_of=AS_OF)
+    warehouse, report = acme_sie_only.connection, acme_sie_only.report
     assert report.ok, report.failed_checks
     february = warehouse.execute(
         "select account_number, period_index, opening_balance, debit, credit, closing_balance"
@@ -67,10 +67,10 @@ def test_trial_balance_opening_movement_closing_per_period(
 
 
 def test_trial_balance_is_one_row_per_account_and_year(
-    warehouse: duckdb.DuckDBPyConnection,
+    acme_sie_only: BuiltWarehouse,
 ) -> None:
-    add_acme_2024(warehouse)
-    assert build_models(warehouse, as_of=AS_OF).ok
+    warehouse = acme_sie_only.connection
+    assert acme_sie_only.report.ok
     rows = warehouse.execute(
         "select account_number, opening_balance, debit, credit, closing_balance,"
         " sie_closing_balance, line_code from analytics.fct_trial_balance"
@@ -211,10 +211,9 @@ def test_unbalanced_voucher_is_reported(warehouse: duckdb.DuckDBPyConnection) ->
 
 
 def test_income_statement_and_balance_sheet_signs_and_groups(
-    warehouse: duckdb.DuckDBPyConnection,
+    acme_sie_only: BuiltWarehouse,
 ) -> None:
-    add_acme_2024(warehouse)
-    build_models(warehouse, as_of=AS_OF)
+    warehouse = acme_sie_only.connection
     income = dict(
         warehouse.execute(
             "select line_code, year_to_date_amount from analytics.fct_income_statement"
@@ -358,11 +357,9 @@ def test_vat_summary_leaves_out_the_settlement(warehouse: duckdb.DuckDBPyConnect
 
 
 def test_final_and_provisional_follow_the_latest_locked_period(
-    warehouse: duckdb.DuckDBPyConnection,
+    acme_with_api: BuiltWarehouse,
 ) -> None:
-    add_acme_2024(warehouse)
-    add_acme_api_tables(warehouse)
-    build_models(warehouse, as_of=AS_OF)
+    warehouse = acme_with_api.connection
     assert warehouse.sql(
         "select company_id, locked_through, observations from analytics.dim_locked_period"
     ).fetchall() == [("acme", date(2024, 2, 29), 2)]

@@ -8,9 +8,15 @@ from decimal import Decimal
 import duckdb
 
 from pipelines.transform import build_models
-from tests.models.conftest import DATASET, add_acme_2024, add_acme_api_tables
+from tests.models.conftest import (
+    ACME_AS_OF,
+    DATASET,
+    BuiltWarehouse,
+    add_acme_2024,
+    add_acme_api_tables,
+)
 
-AS_OF = date(2024, 4, 15)
+AS_OF = ACME_AS_OF  # the shared warehouse's date
 
 
 def _reconciliation(connection: duckdb.DuckDBPyConnection, side: str) -> list[tuple]:
@@ -23,11 +29,9 @@ def _reconciliation(connection: duckdb.DuckDBPyConnection, side: str) -> list[tu
 
 
 def test_ar_difference_is_exactly_the_manual_voucher_on_1510(
-    warehouse: duckdb.DuckDBPyConnection,
+    acme_with_api: BuiltWarehouse,
 ) -> None:
-    add_acme_2024(warehouse)
-    add_acme_api_tables(warehouse)
-    report = build_models(warehouse, as_of=AS_OF)
+    warehouse, report = acme_with_api.connection, acme_with_api.report
     assert report.ok, report.failed_checks
     zero = Decimal("0.00")
     assert _reconciliation(warehouse, "ar") == [
@@ -68,10 +72,8 @@ def test_ar_difference_is_exactly_the_manual_voucher_on_1510(
     ]
 
 
-def test_ap_is_in_ledger_sign_and_reconciles(warehouse: duckdb.DuckDBPyConnection) -> None:
-    add_acme_2024(warehouse)
-    add_acme_api_tables(warehouse)
-    build_models(warehouse, as_of=AS_OF)
+def test_ap_is_in_ledger_sign_and_reconciles(acme_with_api: BuiltWarehouse) -> None:
+    warehouse = acme_with_api.connection
     rows = _reconciliation(warehouse, "ap")
     assert [(row[0], row[3], row[4], row[5]) for row in rows] == [
         (date(2024, 1, 31), Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),

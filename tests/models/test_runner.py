@@ -15,7 +15,7 @@ from pipelines.transform import (
     load_project,
     query_model,
 )
-from tests.models.conftest import DATASET, add_acme_2024, add_acme_api_tables
+from tests.models.conftest import DATASET, BuiltWarehouse, add_acme_2024, add_acme_api_tables
 
 _PROJECT = """name: scratch
 version: "1.0.0"
@@ -125,10 +125,10 @@ def test_an_in_memory_warehouse_is_refused_with_what_to_do() -> None:
 
 
 def test_sie_only_warehouse_skips_api_models_and_is_all_provisional(
-    warehouse: duckdb.DuckDBPyConnection,
+    acme_sie_only: BuiltWarehouse,
 ) -> None:
-    add_acme_2024(warehouse)
-    report = build_models(warehouse, as_of=date(2024, 4, 15))
+    # acme's books built as of 2024-04-15, without any API table.
+    warehouse, report = acme_sie_only.connection, acme_sie_only.report
     assert report.model("fct_trial_balance").status == "built"
     # No document tables: no documents (an absent table reads as empty) ...
     assert report.model("stg_fortnox__invoices").status == "built"

@@ -7,29 +7,22 @@ mart is exactly its half, on acme's hand-computed books.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
 import duckdb
 import pytest
 
-from pipelines.transform import build_models, load_project
-from tests.models.conftest import add_acme_2024, add_acme_api_tables, warehouse_file_connection
-
-AS_OF = date(2024, 4, 15)
+from pipelines.transform import load_project
+from tests.models.conftest import BuiltWarehouse
 
 
-@pytest.fixture(scope="module")
-def acme() -> Iterator[duckdb.DuckDBPyConnection]:
+@pytest.fixture
+def acme(acme_with_api: BuiltWarehouse) -> duckdb.DuckDBPyConnection:
     """acme's books and API tables, built as of 2024-04-15 (read-only use in this module)."""
-    connection = warehouse_file_connection()
-    add_acme_2024(connection)
-    add_acme_api_tables(connection)
-    report = build_models(connection, as_of=AS_OF)
+    report = acme_with_api.report
     assert report.ok, (report.failed_models, report.failed_checks)
-    yield connection
-    connection.close()
+    return acme_with_api.connection
 
 
 def test_each_ledger_mart_reads_only_its_shared_model() -> None:

@@ -7,16 +7,15 @@ exactly the accounts the reader's own findings name for the others.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from pipelines.transform import DEFAULT_DATASET, BuildReport, build_models
-from sources.sie.reader import read_sie
-from tests.models.conftest import warehouse_file_connection
-
-SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "sie"
+from tests.models.conftest import SIE_SAMPLES as SAMPLES
+from tests.models.conftest import SampleBook
 
 RECONCILING = [
     "sie-gruppen_SIE4_Exempelfil_visma2022.SE",
@@ -43,20 +42,25 @@ NOT_RECONCILING = [
 ]
 
 
-def _build_from_sample(file_name: str) -> tuple[BuildReport, duckdb.DuckDBPyConnection]:
-    sie = read_sie((SAMPLES / file_name).read_bytes(), file_name)
-    connection = warehouse_file_connection()
-    connection.execute(f"create schema {DEFAULT_DATASET}")
-    for table_name, table in sie.tables().items():
-        connection.register("incoming", table)
-        connection.execute(f"create table {DEFAULT_DATASET}.{table_name} as select * from incoming")
-        connection.unregister("incoming")
-    return build_models(connection), connection
+@pytest.fixture
+def build_from_sample(
+    sie_sample_book: Callable[[str], SampleBook],
+) -> Callable[[str], tuple[BuildReport, duckdb.DuckDBPyConnection]]:
+    """The file's warehouse and build report; built once per run, shared with test_statements."""
+
+    def build(file_name: str) -> tuple[BuildReport, duckdb.DuckDBPyConnection]:
+        book = sie_sample_book(file_name)
+        return book.report, book.connection
+
+    return build
 
 
 @pytest.mark.parametrize("file_name", RECONCILING)
-def test_trial_balance_check_holds_where_the_invariants_hold(file_name: str) -> None:
-    report, _ = _build_from_sample(file_name)
+def test_trial_balance_check_holds_where_the_invariants_hold(
+    build_from_sample: Callable[[str], tuple[BuildReport, duckdb.DuckDBPyConnection]],
+    file_name: str,
+) -> None:
+    report, _ = build_from_sample(file_name)
     assert not report.failed_models
     assert report.check("trial_balance_matches_sie_closing").status == "passed"
     expected_voucher_check = "failed" if file_name.startswith("softone") else "passed"
@@ -65,8 +69,11 @@ def test_trial_balance_check_holds_where_the_invariants_hold(file_name: str) -> 
 
 
 @pytest.mark.parametrize("file_name", NOT_RECONCILING)
-def test_trial_balance_check_fails_naming_the_accounts(file_name: str) -> None:
-    report, connection = _build_from_sample(file_name)
+def test_trial_balance_check_fails_naming_the_accounts(
+    build_from_sample: Callable[[str], tuple[BuildReport, duckdb.DuckDBPyConnection]],
+    file_name: str,
+) -> None:
+    report, connection = build_from_sample(file_name)
     assert not report.failed_models
     check = report.check("trial_balance_matches_sie_closing")
     assert check.status == "failed"
@@ -101,8 +108,10 @@ def test_trial_balance_check_fails_naming_the_accounts(file_name: str) -> None:
         assert failing_accounts - reader_accounts
 
 
-def test_unbalanced_softone_voucher_is_named() -> None:
-    report, _ = _build_from_sample("softone_xe_typ4_unbalanced_voucher.SE")
+def test_unbalanced_softone_voucher_is_named(
+    build_from_sample: Callable[[str], tuple[BuildReport, duckdb.DuckDBPyConnection]],
+) -> None:
+    report, _ = build_from_sample("softone_xe_typ4_unbalanced_voucher.SE")
     check = report.check("vouchers_balance")
     assert check.offending_rows == 1
     assert (check.sample[0]["voucher_series"], check.sample[0]["voucher_number"]) == ("1", 1)

@@ -10,17 +10,16 @@ exactly one statement line.
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 
 import polars as pl
 import pytest
 
-from pipelines.transform import DEFAULT_DATASET, SQL_DIR, build_models
-from sources.sie.reader import read_sie
-from tests.models.conftest import warehouse_file_connection
+from pipelines.transform import SQL_DIR
+from tests.models.conftest import SIE_SAMPLES as SAMPLES
+from tests.models.conftest import SampleBook as Book
 
-SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "sie"
 SAMPLE_FILES = sorted(path.name for path in SAMPLES.iterdir() if path.suffix.lower() != ".md")
 # Files whose #RES agrees with their #TRANS (the others' result is the vouchers' one).
 RES_DISAGREES = {"fortnox_2.0.0_legacy_2010.si", "bl_admin_2021_utf8_crlf.SE", "e-conomic_typ4.se"}
@@ -44,41 +43,9 @@ def _layout(statement: str) -> dict[str, str]:
         }
 
 
-class Book:
-    """One sample file read by the SIE reader, with the models built over it."""
-
-    def __init__(self, file_name: str) -> None:
-        sie = read_sie((SAMPLES / file_name).read_bytes(), file_name)
-        self.file_name = file_name
-        self.tables = {name: pl.from_arrow(table) for name, table in sie.tables().items()}
-        self.connection = warehouse_file_connection()
-        self.connection.execute(f"create schema {DEFAULT_DATASET}")
-        for table_name, table in sie.tables().items():
-            self.connection.register("incoming", table)
-            self.connection.execute(
-                f"create table {DEFAULT_DATASET}.{table_name} as select * from incoming"
-            )
-            self.connection.unregister("incoming")
-        self.report = build_models(self.connection)
-
-    def is_balance_account(self, account: str) -> bool:
-        declared = {
-            str(row["account_number"]): (row["account_type"] or "").upper()
-            for row in self.tables["sie_accounts"].iter_rows(named=True)
-        }.get(account, "")
-        if declared in ("T", "S"):
-            return True
-        if declared in ("K", "I"):
-            return False
-        return account[:1] in ("1", "2")
-
-    def rows(self, sql: str, *parameters: object) -> list[tuple]:  # type: ignore[type-arg]
-        return self.connection.execute(sql, list(parameters)).fetchall()
-
-
 @pytest.fixture(scope="module", params=SAMPLE_FILES)
-def book(request: pytest.FixtureRequest) -> Book:
-    return Book(request.param)
+def book(request: pytest.FixtureRequest, sie_sample_book: Callable[[str], Book]) -> Book:
+    return sie_sample_book(request.param)
 
 
 def _booked_rows(book: Book) -> pl.DataFrame:
