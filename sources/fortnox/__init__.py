@@ -270,6 +270,15 @@ def fortnox_source(
         digests[key] = {**entry, "load_id": dlt.current.load_package_state()["load_id"]}
         return False
 
+    def year_list(name: str, year_id: int) -> list[dict[str, Any]]:
+        """A financial year's whole list, each row stamped with the year (the key the list is
+        replaced by; Fortnox leaves `Year` out of some rows)."""
+        return [
+            {**row, "Year": row.get("Year") or year_id}
+            for page in rows(name, {"financialyear": year_id})
+            for row in page
+        ]
+
     def since(cursor: dlt.sources.incremental[datetime]) -> str | None:
         if full_refresh or cursor.start_value is None:
             return None
@@ -395,11 +404,7 @@ def fortnox_source(
             year = plan.financial_year
             if done.get(str(year.id)) and not full_refresh:
                 continue
-            listed = [
-                {**row, "Year": row.get("Year") or year.id}
-                for page in rows("accounts", {"financialyear": year.id})
-                for row in page
-            ]
+            listed = year_list("accounts", year.id)
             if listed and not unchanged_list(str(year.id), listed):
                 yield listed
             if plan.final:
@@ -415,11 +420,7 @@ def fortnox_source(
     def voucher_series() -> Iterator[list[dict[str, Any]]]:
         """Voucher series (A manual, B supplier invoices, ...) of each open financial year."""
         for year in calendar.open_years() or calendar.financial_years[-1:]:
-            listed = [
-                {**row, "Year": row.get("Year") or year.id}
-                for page in rows("voucher_series", {"financialyear": year.id})
-                for row in page
-            ]
+            listed = year_list("voucher_series", year.id)
             if listed and not unchanged_list(str(year.id), listed):
                 yield listed
 
