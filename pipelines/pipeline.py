@@ -336,6 +336,7 @@ def _run_locked(
         "warehouse_file": target.duckdb_path,
     }
     active = _active_run(summary, journal, recording, client, requests_before, counter)
+    writing = contextlib.ExitStack()
     with (
         qualified_names(target),
         scratch_in(target.working_dir),
@@ -386,14 +387,16 @@ def _run_locked(
             active.step = "normalizing"
             pipeline.normalize()
             active.step = "loading"
-            with turn():
-                _sie_cleanup_marker(pipeline).touch()
-                load_info = pipeline.load()
-                load_info.raise_on_failed_jobs()
-                _drop_superseded_sie_rows(
-                    pipeline, summary.company_id, _new_sie_files(files_before, pipeline)
-                )
-                _sie_cleanup_marker(pipeline).unlink()
+            # Held on through the run's record: a second turn would hand the warehouse to
+            # another company (in a worker process: close and reopen it) for one row.
+            writing.enter_context(turn())
+            _sie_cleanup_marker(pipeline).touch()
+            load_info = pipeline.load()
+            load_info.raise_on_failed_jobs()
+            _drop_superseded_sie_rows(
+                pipeline, summary.company_id, _new_sie_files(files_before, pipeline)
+            )
+            _sie_cleanup_marker(pipeline).unlink()
             summary.outcome = "completed"
             summary.sie_files = _loaded_sie_files(pipeline)
         except BaseException as error:
@@ -401,11 +404,12 @@ def _run_locked(
             summary.error = _describe(error)
             raise
         finally:
-            active.step = "recording"
-            summary.ended_at = datetime.now(STOCKHOLM)
-            _fill_metrics(summary, client, requests_before, counter)
-            with turn():
-                _record_run(summary, journal, recording)
+            with writing:
+                active.step = "recording"
+                summary.ended_at = datetime.now(STOCKHOLM)
+                _fill_metrics(summary, client, requests_before, counter)
+                with turn():
+                    _record_run(summary, journal, recording)
 
 
 WarehouseTurn = Callable[[], contextlib.AbstractContextManager[Any]]

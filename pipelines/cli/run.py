@@ -341,6 +341,8 @@ def run(
                 full_refresh=full_refresh,
                 start_date=start_date,
                 invoice_rows=invoice_rows,
+                document_rows=document_rows,
+                strict=strict,
                 archive_dir=resolve_archive_dir(
                     archive, no_archive=no_archive, duckdb_path=target.duckdb_path
                 ),

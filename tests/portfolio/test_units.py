@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from pipelines.exit_codes import ExitCode
 from pipelines.portfolio import most_severe
@@ -80,3 +81,31 @@ def test_portfolio_options_are_checked_before_any_request(tmp_path: Path) -> Non
     code, output = invoke(["run", "--all", "--parallel", "0"], environment, tmp_path)
     assert code == ExitCode.USAGE
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_every_run_option_reaches_each_company_of_a_portfolio(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`run --all --strict` once loaded every company as if --strict were not given."""
+    seen: dict[str, object] = {}
+
+    def run_all(**options: object) -> None:
+        seen.update(options)
+
+    monkeypatch.setattr("pipelines.cli.portfolio.run_all", run_all)
+    environment = {"FORTNOX_TOKEN_DIR": str(tmp_path / "tokens"), "DLT_DATA_DIR": str(tmp_path)}
+    code, output = invoke(
+        [
+            *("run", "--profile", "a,b", "--strict", "--document-rows", "--invoice-rows"),
+            *("--resources", "sie,invoices", "--full-refresh", "--start-date", "2024-01-01"),
+            *("--duckdb", str(tmp_path / "w.duckdb")),
+        ],
+        environment,
+        tmp_path,
+    )
+    assert code == 0, output
+    assert seen["profiles"] == ["a", "b"]
+    assert seen["strict"] is True and seen["document_rows"] is True
+    assert seen["invoice_rows"] is True and seen["full_refresh"] is True
+    assert seen["start_date"] == "2024-01-01"
+    assert list(seen["resources"]) == ["sie", "invoices"]  # type: ignore[call-overload]
