@@ -8,14 +8,17 @@ the files that use them are kept together, so each is built once per run, not on
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from typer.testing import CliRunner
+
+if TYPE_CHECKING:
+    from tests.pipeline.conftest import LoadedCompany
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -182,3 +185,12 @@ def seed3_warehouse(
         return built[payment_details]
 
     return warehouse
+
+
+@pytest.fixture(scope="session")
+def small_load(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedCompany]:
+    """A clean first load of the sandbox's `small` company of seed 1 (`tests/pipeline/`), once
+    per worker for every test that compares with it or starts from a copy of it."""
+    from tests.pipeline.conftest import load_small_company
+
+    yield from load_small_company(tmp_path_factory)
