@@ -7,12 +7,18 @@ the files that use them are kept together, so each is built once per run, not on
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from typer.testing import CliRunner
+
+if TYPE_CHECKING:
+    from tests.pipeline.conftest import LoadedCompany
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,6 +33,10 @@ SHARED_SETUP = {
     # The models built over each sample SIE file (`sie_sample_book`, 17 builds).
     "tests/models/test_sie_samples.py": "sie samples",
     "tests/models/test_statements.py": "sie samples",
+    # The models built over sandbox seed 3's company (`seed3_warehouse`).
+    "tests/models/test_sandbox_truth.py": "seed 3",
+    "tests/models/test_close_report.py": "seed 3",
+    "tests/dbt/test_postgres.py": "seed 3",
 }
 """Path prefix (from the root) → the unit of work its files run in, on one worker."""
 
@@ -36,6 +46,7 @@ HEAVY_FIRST = (
     "shared setup: demo",
     "shared setup: audit",
     "shared setup: sie samples",
+    "shared setup: seed 3",
     "tests/pipeline/",
     "tests/sie/test_shared_warehouse.py",
     "tests/dbt/",
@@ -119,3 +130,67 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     finally:
         os.chdir(previous)
     return Demo(directory, result.exit_code, result.output)
+
+
+@dataclass(frozen=True)
+class SandboxWarehouse:
+    """A sandbox company's raw tables (`tests/models/sandbox_tables.py`) with the models built
+    as of its business date, in `fortnox.duckdb` of a folder of its own. Read-only for its
+    tests: a test that writes, or runs a command on it, works on a copy (`copy_into`)."""
+
+    path: Path
+    company_id: str
+    business_date: date
+    truth: dict[str, Any]
+    report: Any  # the build's `BuildReport`
+
+    def copy_into(self, directory: Path) -> Path:
+        """A private copy, file and working folder (dbt's compiled models) alike."""
+        from pipelines.warehouse import working_dir_beside
+
+        path = directory / self.path.name
+        shutil.copyfile(self.path, path)
+        if working_dir_beside(self.path).is_dir():
+            shutil.copytree(working_dir_beside(self.path), working_dir_beside(path))
+        return path
+
+
+@pytest.fixture(scope="session")
+def seed3_warehouse(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[bool], SandboxWarehouse]:
+    """The small company of sandbox seed 3, built once per worker for each payment shape: as
+    detail records, or as list items without a voucher reference. The files that use it run on
+    one worker (`SHARED_SETUP`), so each shape is built once per run."""
+    import duckdb
+
+    from pipelines.transform import build_models
+    from sources.fortnox_sandbox.books import generate_books, ground_truth
+    from tests.models.sandbox_tables import load_sandbox_company
+
+    built: dict[bool, SandboxWarehouse] = {}
+
+    def warehouse(payment_details: bool = True) -> SandboxWarehouse:
+        if payment_details not in built:
+            [company] = generate_books(seed=3, scale="small")
+            path = tmp_path_factory.mktemp("seed3") / "fortnox.duckdb"
+            with duckdb.connect(str(path)) as connection:
+                company_id = load_sandbox_company(
+                    connection, company, payment_details=payment_details
+                )
+                report = build_models(connection, as_of=company.business_date)
+            built[payment_details] = SandboxWarehouse(
+                path, company_id, company.business_date, ground_truth(company), report
+            )
+        return built[payment_details]
+
+    return warehouse
+
+
+@pytest.fixture(scope="session")
+def small_load(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedCompany]:
+    """A clean first load of the sandbox's `small` company of seed 1 (`tests/pipeline/`), once
+    per worker for every test that compares with it or starts from a copy of it."""
+    from tests.pipeline.conftest import load_small_company
+
+    yield from load_small_company(tmp_path_factory)

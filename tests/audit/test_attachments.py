@@ -25,7 +25,7 @@ from sources.fortnox import settings
 from sources.fortnox.auth import FortnoxAuth
 from sources.fortnox_sandbox import attachments
 from sources.fortnox_sandbox.model import Company
-from tests.pipeline.conftest import Loader, api_requests, make_session, query
+from tests.pipeline.conftest import LoadedCompany, Loader, api_requests, make_session, query
 
 
 @dataclass
@@ -43,10 +43,11 @@ class Loaded:
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
-    session = make_session()
-    loader = Loader(session, session.tenants[0], tmp_path_factory.mktemp("attachments"))
-    assert loader.run().outcome == "completed"
+def loaded(small_load: LoadedCompany, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
+    # A first load of the small company: a copy of the worker's (the same books, a sandbox of
+    # its own).
+    assert small_load.first.outcome == "completed"
+    session, loader = small_load.first_load_into(tmp_path_factory.mktemp("attachments"))
     assert loader.duckdb_path is not None
     with open_warehouse(loader.duckdb_path) as connection:
         assert build_models(connection).ok

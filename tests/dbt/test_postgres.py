@@ -8,7 +8,7 @@ one the test is skipped with what to install.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,9 +23,8 @@ from pipelines.transform import (
     PostgresWarehouse,
     build_models,
 )
-from sources.fortnox_sandbox.books import generate_books
+from tests.conftest import SandboxWarehouse
 from tests.dbt.postgres_server import LocalPostgres
-from tests.models.sandbox_tables import load_sandbox_company
 
 pytest.importorskip("psycopg2", reason="install the postgres extra: pip install -e '.[postgres]'")
 pytest.importorskip(
@@ -84,13 +83,19 @@ def _sort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 @pytest.fixture(scope="module")
-def built(server: LocalPostgres, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One sandbox company loaded into DuckDB and, with dlt, into PostgreSQL; both built."""
+def built(
+    server: LocalPostgres,
+    tmp_path_factory: pytest.TempPathFactory,
+    seed3_warehouse: Callable[[bool], SandboxWarehouse],
+) -> Iterator[Any]:
+    """One sandbox company loaded into DuckDB and, with dlt, into PostgreSQL; both built.
+
+    The DuckDB side is the seed-3 warehouse of the model tests (built once per worker,
+    read-only here): its raw tables are what dlt loads into PostgreSQL."""
     logging.getLogger("dlt").setLevel(logging.ERROR)
     folder = tmp_path_factory.mktemp("postgres")
-    company = generate_books(seed=3, scale="small")[0]
-    duck = duckdb.connect(str(folder / "warehouse.duckdb"))
-    load_sandbox_company(duck, company)
+    company = seed3_warehouse(True)
+    duck = duckdb.connect(str(company.path), read_only=True)
     pipeline = dlt.pipeline(
         pipeline_name="fortnox_postgres_test",
         pipelines_dir=str(folder / "dlt"),
@@ -107,9 +112,8 @@ def built(server: LocalPostgres, tmp_path_factory: pytest.TempPathFactory) -> It
         database=server.database,
         work_folder=folder / "postgres-work",
     )
-    duckdb_report = build_models(duck, as_of=company.business_date)
     postgres_report = build_models(postgres, as_of=company.business_date)
-    yield duck, server, duckdb_report, postgres_report
+    yield duck, server, company.report, postgres_report
     duck.close()
 
 

@@ -5,39 +5,39 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import pytest
 from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.exit_codes import ExitCode
-from pipelines.transform import build_models
-from sources.fortnox_sandbox.books import generate_books, ground_truth
-from tests.models.sandbox_tables import load_sandbox_company
+from tests.conftest import SandboxWarehouse
 
 runner = CliRunner()
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict[str, object]]:
-    """The sandbox company's warehouse and its close report for October 2026."""
+def report(
+    tmp_path_factory: pytest.TempPathFactory,
+    seed3_warehouse: Callable[[bool], SandboxWarehouse],
+) -> tuple[Path, str, dict[str, object]]:
+    """The sandbox company's warehouse and its close report for October 2026 (the seed-3
+    warehouse of `test_sandbox_truth.py`, copied: built once per worker)."""
+    built = seed3_warehouse(True)
+    assert built.report.ok
     directory = tmp_path_factory.mktemp("close")
-    [company] = generate_books(seed=3, scale="small")
-    warehouse = directory / "fortnox.duckdb"
-    with duckdb.connect(str(warehouse)) as connection:
-        company_id = load_sandbox_company(connection, company)
-        assert build_models(connection, as_of=company.business_date).ok
+    warehouse = built.copy_into(directory)
     out = directory / "close.html"
     result = runner.invoke(
         app,
         ["report", "close", "--duckdb", str(warehouse), "--period", "2026-10", "--out", str(out)],
     )
     assert result.exit_code == ExitCode.OK, result.output
-    assert company_id in result.output
-    return out, company_id, ground_truth(company)
+    assert built.company_id in result.output
+    return out, built.company_id, built.truth
 
 
 def test_page_is_self_contained(report: tuple[Path, str, dict[str, object]]) -> None:

@@ -6,6 +6,7 @@ month by month, and nothing else; the trial balance equals the ground truth.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -13,25 +14,20 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.transform import build_models
-from sources.fortnox_sandbox.books import generate_books, ground_truth
-from tests.models.conftest import warehouse_file_connection
-from tests.models.sandbox_tables import load_sandbox_company
+from tests.conftest import SandboxWarehouse
 
 
 @pytest.fixture(scope="module", params=["payment details", "payment list items"])
 def sandbox(
-    request: pytest.FixtureRequest,
-) -> tuple[duckdb.DuckDBPyConnection, dict[str, Any], str]:
-    """Books of seed 3, with payments as detail records or (no voucher reference) list items."""
-    company = generate_books(seed=3, scale="small")[0]
-    connection = warehouse_file_connection()
-    company_id = load_sandbox_company(
-        connection, company, payment_details=request.param == "payment details"
-    )
-    report = build_models(connection, as_of=company.business_date)
-    assert report.ok, (report.failed_models, report.failed_checks)
-    return connection, ground_truth(company), company_id
+    request: pytest.FixtureRequest, seed3_warehouse: Callable[[bool], SandboxWarehouse]
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, Any], str]]:
+    """Books of seed 3, with payments as detail records or (no voucher reference) list items
+    (built once per worker, shared with `test_close_report.py`; read-only here)."""
+    built = seed3_warehouse(request.param == "payment details")
+    assert built.report.ok, (built.report.failed_models, built.report.failed_checks)
+    connection = duckdb.connect(str(built.path), read_only=True)
+    yield connection, built.truth, built.company_id
+    connection.close()
 
 
 def _by_date(connection: duckdb.DuckDBPyConnection, side: str, column: str) -> dict[str, Decimal]:

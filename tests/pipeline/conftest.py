@@ -340,12 +340,12 @@ class LoadedCompany:
 WAREHOUSE_NAME = "fortnox.duckdb"
 
 
-@pytest.fixture(scope="session")
-def small_load(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedCompany]:
+def load_small_company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoadedCompany]:
     """The reference: a clean first load of the `small` company of seed `SEED`.
 
-    Shared by every test that needs a clean load to compare with; its snapshot is taken right
-    after the load, so later runs against the same warehouse cannot change the reference.
+    The `small_load` fixture (`tests/conftest.py`, one per worker for every folder of tests);
+    its snapshot is taken right after the load, so later runs against the same warehouse cannot
+    change the reference.
     """
     session = make_session()
     loader = Loader(session, session.tenants[0], tmp_path_factory.mktemp("small_load"))

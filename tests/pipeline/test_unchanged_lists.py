@@ -12,16 +12,16 @@ import duckdb
 
 from pipelines.warehouse_state import WarehouseFacts, reconcile
 from sources.fortnox import LIST_DIGESTS, LISTS_REPLACED_WHOLE, WHOLE_LIST
-from tests.pipeline.conftest import DATASET, Loader, differences, make_session, snapshot
+from tests.pipeline.conftest import DATASET, LoadedCompany, Loader, differences, snapshot
 
 
 def test_unchanged_lists_are_not_loaded_again_and_the_warehouse_equals_a_fresh_load(
-    tmp_path: Path,
+    small_load: LoadedCompany, tmp_path: Path
 ) -> None:
-    session = make_session()
+    # The first run: a copy of the session's first load of the small company (the same books).
+    session, nightly = small_load.first_load_into(tmp_path / "nightly")
     tenant = session.tenants[0]
-    nightly = Loader(session, tenant, tmp_path / "nightly")
-    first = nightly.run()
+    first = small_load.first
     assert all(first.resources[name].rows > 0 for name in LISTS_REPLACED_WHOLE)
 
     second = nightly.run()
@@ -40,11 +40,12 @@ def test_unchanged_lists_are_not_loaded_again_and_the_warehouse_equals_a_fresh_l
     assert differences(snapshot(nightly.duckdb_path), snapshot(fresh.duckdb_path)) == {}
 
 
-def test_a_list_the_warehouse_lost_is_loaded_again(tmp_path: Path) -> None:
-    session = make_session()
+def test_a_list_the_warehouse_lost_is_loaded_again(
+    small_load: LoadedCompany, tmp_path: Path
+) -> None:
+    # The first run: a copy of the session's first load of the small company (the same books).
+    session, loader = small_load.first_load_into(tmp_path)
     tenant = session.tenants[0]
-    loader = Loader(session, tenant, tmp_path)
-    loader.run()
     assert loader.duckdb_path is not None
     with duckdb.connect(str(loader.duckdb_path)) as connection:
         [(suppliers,)] = connection.execute(
@@ -69,15 +70,14 @@ def test_a_list_the_warehouse_lost_is_loaded_again(tmp_path: Path) -> None:
 
 
 def test_a_restored_backup_gets_a_list_changed_since_even_at_the_same_count(
-    tmp_path: Path,
+    small_load: LoadedCompany, tmp_path: Path
 ) -> None:
     """Yesterday's backup restored under today's local state: a list changed in between with
     the same number of rows (a cost centre renamed) is loaded again, and every list equals a
     fresh load's."""
-    session = make_session()
+    # The first run: a copy of the session's first load of the small company (the same books).
+    session, loader = small_load.first_load_into(tmp_path / "nightly")
     tenant = session.tenants[0]
-    loader = Loader(session, tenant, tmp_path / "nightly")
-    loader.run()
     assert loader.duckdb_path is not None
     backup = tmp_path / "backup.duckdb"
     shutil.copyfile(loader.duckdb_path, backup)

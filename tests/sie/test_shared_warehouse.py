@@ -14,12 +14,11 @@ import duckdb
 import pytest
 
 from pipelines.transform import build_models
-from tests.pipeline.conftest import (  # noqa: F401 (small_load: a fixture)
+from tests.pipeline.conftest import (
     WAREHOUSE_NAME,
     LoadedCompany,
     Loader,
     make_session,
-    small_load,
     snapshot,
 )
 from tests.sie.conftest import SAMPLE_ROWS, SAMPLES, load_sie_files
@@ -57,7 +56,7 @@ def _hand_loaded(path: Path) -> list[tuple[Any, ...]]:
 
 @pytest.fixture(scope="module")
 def reference(
-    small_load: LoadedCompany,  # noqa: F811
+    small_load: LoadedCompany,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Any]:
     """A sandbox company loaded alone by `run` (the session's first load of the small company),
