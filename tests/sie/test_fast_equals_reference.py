@@ -109,10 +109,19 @@ def _outcomes(files: list[tuple[str, bytes]]) -> list[object]:
     return [_outcome(data, name) for name, data in files]
 
 
+@pytest.mark.parametrize(
+    ("count", "seed"),
+    [
+        pytest.param(60, 31, id="sixty"),
+        # Many more in the slow suite: the default run's sixty cover every kind of mutation.
+        pytest.param(600, 37, marks=pytest.mark.slow, id="six-hundred"),
+    ],
+)
 def test_fuzzed_files_give_the_check_by_check_outcome(
-    request: pytest.FixtureRequest,
+    request: pytest.FixtureRequest, count: int, seed: int
 ) -> None:
-    files = list(_mutated(150, seed=31))
+    files = list(_mutated(count, seed=seed))
+    assert {name.split("_", 1)[1].removesuffix(".se") for name, _ in files} == set(MUTATIONS)
     quick = _outcomes(files)
     request.getfixturevalue("check_by_check")
     assert _outcomes(files) == quick

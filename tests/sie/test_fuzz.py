@@ -140,10 +140,13 @@ def fuzz(count: int, seed: int, tmp_path: Path) -> Counter[str]:
 
 
 def test_mutated_files_are_refused_or_found_never_silently_wrong(tmp_path: Path) -> None:
-    outcomes = fuzz(200, seed=11, tmp_path=tmp_path)
+    # A hundred in the default run (every kind of mutation, ten read again in 2 kB chunks,
+    # four loaded into a warehouse); the slow suite below reads thousands.
+    outcomes = fuzz(100, seed=11, tmp_path=tmp_path)
     assert outcomes["refused"] > 0
     assert outcomes["finding"] > 0
-    assert outcomes["refused"] + outcomes["finding"] + outcomes["valid"] == 200
+    assert outcomes["refused"] + outcomes["finding"] + outcomes["valid"] == 100
+    assert all(any(key.startswith(f"{kind}:") for key in outcomes) for kind in MUTATIONS)
 
 
 @pytest.mark.slow
