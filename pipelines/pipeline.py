@@ -388,7 +388,7 @@ def _run_locked(
             pipeline.normalize()
             active.step = "loading"
             # Held on through the run's record: a second turn would hand the warehouse to
-            # another company (in a worker process: close and reopen it) for one row.
+            # another company of a portfolio in between, for one row.
             writing.enter_context(turn())
             _sie_cleanup_marker(pipeline).touch()
             load_info = pipeline.load()

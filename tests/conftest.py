@@ -146,13 +146,19 @@ class SandboxWarehouse:
 
     def copy_into(self, directory: Path) -> Path:
         """A private copy, file and working folder (dbt's compiled models) alike."""
-        from pipelines.warehouse import working_dir_beside
-
         path = directory / self.path.name
-        shutil.copyfile(self.path, path)
-        if working_dir_beside(self.path).is_dir():
-            shutil.copytree(working_dir_beside(self.path), working_dir_beside(path))
+        copy_warehouse(self.path, path)
         return path
+
+
+def copy_warehouse(source: Path, destination: Path) -> None:
+    """A DuckDB warehouse copied with its working folder (dlt's pipelines, dbt's files), as a
+    backup holds them: the copy is the same warehouse to every command."""
+    from pipelines.warehouse import working_dir_beside
+
+    shutil.copyfile(source, destination)
+    if working_dir_beside(source).is_dir():
+        shutil.copytree(working_dir_beside(source), working_dir_beside(destination))
 
 
 @pytest.fixture(scope="session")

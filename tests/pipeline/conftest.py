@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,11 +24,11 @@ import pytest
 
 from pipelines.pipeline import DEFAULT_DATASET, RunSummary, WarehouseTarget, run_company
 from pipelines.sandbox_session import SANDBOX_URL, SandboxSession
-from pipelines.warehouse import working_dir_beside
 from sources.fortnox.client import FortnoxClient
 from sources.fortnox.pacing import SlidingWindowLimiter
 from sources.fortnox.retry import RetryPolicy
 from sources.fortnox_sandbox.state import SandboxConfig
+from tests.conftest import copy_warehouse
 
 SEED = 1
 DATASET = DEFAULT_DATASET
@@ -329,11 +328,7 @@ class LoadedCompany:
         session = make_session()
         loader = Loader(session, session.tenants[0], workdir)
         assert loader.duckdb_path is not None and loader.tenant == self.loader.tenant
-        shutil.copyfile(self.pristine / WAREHOUSE_NAME, loader.duckdb_path)
-        shutil.copytree(
-            working_dir_beside(self.pristine / WAREHOUSE_NAME),
-            working_dir_beside(loader.duckdb_path),
-        )
+        copy_warehouse(self.pristine / WAREHOUSE_NAME, loader.duckdb_path)
         return session, loader
 
 
@@ -352,10 +347,7 @@ def load_small_company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loa
     first = loader.run()
     assert loader.duckdb_path is not None and loader.duckdb_path.name == WAREHOUSE_NAME
     pristine = tmp_path_factory.mktemp("small_load_pristine")
-    shutil.copyfile(loader.duckdb_path, pristine / WAREHOUSE_NAME)
-    shutil.copytree(
-        working_dir_beside(loader.duckdb_path), working_dir_beside(pristine / WAREHOUSE_NAME)
-    )
+    copy_warehouse(loader.duckdb_path, pristine / WAREHOUSE_NAME)
     yield LoadedCompany(
         session=session,
         loader=loader,
