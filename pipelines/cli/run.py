@@ -326,6 +326,19 @@ def run(
             dataset=dataset,
             destination=destination,
         )
+        # What each company's `run_company` is given, one company or a portfolio alike (two
+        # lists of these once let `run --all` drop --strict and --document-rows).
+        company_options: dict[str, Any] = {
+            "resources": selected,
+            "full_refresh": full_refresh,
+            "start_date": start_date,
+            "invoice_rows": invoice_rows,
+            "document_rows": document_rows,
+            "strict": strict,
+            "archive_dir": resolve_archive_dir(
+                archive, no_archive=no_archive, duckdb_path=target.duckdb_path
+            ),
+        }
         if _is_portfolio(profile, all_profiles, parallel):
             _run_portfolio(
                 profile=profile,
@@ -337,15 +350,7 @@ def run(
                 models=models,
                 metrics_json=metrics_json,
                 output=output,
-                resources=selected,
-                full_refresh=full_refresh,
-                start_date=start_date,
-                invoice_rows=invoice_rows,
-                document_rows=document_rows,
-                strict=strict,
-                archive_dir=resolve_archive_dir(
-                    archive, no_archive=no_archive, duckdb_path=target.duckdb_path
-                ),
+                **company_options,
             )
             return
         started_at = datetime.now(STOCKHOLM)
@@ -360,18 +365,7 @@ def run(
                 full_refresh=full_refresh,
                 models=models,
                 output=output,
-                run_options={
-                    "resources": selected,
-                    "full_refresh": full_refresh,
-                    "start_date": start_date,
-                    "invoice_rows": invoice_rows,
-                    "document_rows": document_rows,
-                    "strict": strict,
-                    "archive_dir": resolve_archive_dir(
-                        archive, no_archive=no_archive, duckdb_path=target.duckdb_path
-                    ),
-                    "metrics_json": metrics_json,
-                },
+                run_options={**company_options, "metrics_json": metrics_json},
             )
         except Exception as error:
             if not reached and not plan and not isinstance(error, typer.Exit):
